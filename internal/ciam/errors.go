@@ -1,0 +1,88 @@
+package ciam
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// OAuth 2.0 error codes the vendor documents (RFC 6749 section 5.2).
+const (
+	ErrCodeInvalidClient        = "invalid_client"
+	ErrCodeUnauthorizedClient   = "unauthorized_client"
+	ErrCodeInvalidScope         = "invalid_scope"
+	ErrCodeInvalidGrant         = "invalid_grant"
+	ErrCodeInvalidRequest       = "invalid_request"
+	ErrCodeUnsupportedGrantType = "unsupported_grant_type"
+)
+
+// Error is an answer from the CIAM that is not a usable token: an OAuth error
+// response, an unexpected HTTP status, a redirect, or a success response that
+// cannot be used. Every text field has already been sanitized (printable
+// ASCII, length-limited) and redacted, so an Error can be printed as is.
+type Error struct {
+	// Op names the request without its query, e.g. "POST /oauth2/token".
+	Op string
+	// StatusCode is the HTTP status of the response.
+	StatusCode int
+	// Code, Description and URI are the members error, error_description and
+	// error_uri of an OAuth error body; empty when the body had none.
+	Code        string
+	Description string
+	URI         string
+	// Reason says in words what was wrong when the response is not an OAuth
+	// error body: "response body is not JSON", "no access_token", ...
+	Reason string
+	// ContentType is the response's Content-Type, sanitized.
+	ContentType string
+	// Excerpt is a short, sanitized and redacted excerpt of a body that was
+	// not the expected JSON; empty otherwise.
+	Excerpt string
+	// RedirectHost is the host a 3xx response pointed to (never followed).
+	RedirectHost string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: HTTP %d", e.Op, e.StatusCode)
+	if e.Code != "" {
+		fmt.Fprintf(&b, " %s", e.Code)
+		if e.Description != "" {
+			fmt.Fprintf(&b, " (%s)", e.Description)
+		}
+	}
+	if e.Reason != "" {
+		fmt.Fprintf(&b, ": %s", e.Reason)
+	}
+	if e.Excerpt != "" {
+		fmt.Fprintf(&b, "; body starts: %q", e.Excerpt)
+	}
+	return b.String()
+}
+
+// IsOAuthError reports whether err is an *Error carrying the given OAuth
+// error code.
+func IsOAuthError(err error, code string) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == code
+}
+
+// TransportError is a request that got no HTTP response: connection refused,
+// TLS failure, timeout, cancellation. Unlike *url.Error it never carries the
+// request URL (the SCIM token URL holds the client secret in its query).
+type TransportError struct {
+	// Op names the request without its query, e.g. "GET /scim/api/token".
+	Op string
+	// Host is the host the request went to.
+	Host string
+	msg  string
+	err  error
+}
+
+func (e *TransportError) Error() string {
+	return fmt.Sprintf("%s to %s: %s", e.Op, e.Host, e.msg)
+}
+
+// Unwrap returns the underlying cause (never a *url.Error), so that callers
+// can test for context.Canceled, context.DeadlineExceeded or net errors.
+func (e *TransportError) Unwrap() error { return e.err }

@@ -1,0 +1,206 @@
+package ciam
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Token is a token response from the CIAM.
+//
+// Its String and GoString methods never print the secret members, so a Token
+// that ends up in a format string or a log field does not leak.
+type Token struct {
+	AccessToken  string
+	RefreshToken string
+	IDToken      string
+	// TokenType is as returned; the client accepts only Bearer (any case).
+	TokenType string
+	// ExpiresIn is the lifetime in seconds as returned; valid only when
+	// HasExpiresIn is true (the member is optional in RFC 6749).
+	ExpiresIn    int64
+	HasExpiresIn bool
+	// Scope is the granted scope as a space-separated string, as returned.
+	// An array-valued scope is joined with single spaces. Empty when the
+	// response had no scope.
+	Scope string
+	// ReceivedAt is when the response arrived; expiry counts from here.
+	ReceivedAt time.Time
+}
+
+// ExpiresAt returns ReceivedAt plus ExpiresIn, and false when the response
+// gave no lifetime.
+func (t *Token) ExpiresAt() (time.Time, bool) {
+	if !t.HasExpiresIn {
+		return time.Time{}, false
+	}
+	return t.ReceivedAt.Add(time.Duration(t.ExpiresIn) * time.Second), true
+}
+
+// GrantedScopes splits Scope into its space-separated values.
+func (t *Token) GrantedScopes() []string {
+	return strings.Fields(t.Scope)
+}
+
+func (t Token) String() string {
+	return fmt.Sprintf("Token{TokenType:%q ExpiresIn:%d Scope:%q AccessToken:%s}", t.TokenType, t.ExpiresIn, t.Scope, Redacted)
+}
+
+// GoString keeps %#v from printing the secret members.
+func (t Token) GoString() string { return t.String() }
+
+// tokenResponse is the JSON body of a successful token response.
+type tokenResponse struct {
+	AccessToken  *string         `json:"access_token"`
+	TokenType    *string         `json:"token_type"`
+	ExpiresIn    json.RawMessage `json:"expires_in"`
+	Scope        json.RawMessage `json:"scope"`
+	RefreshToken string          `json:"refresh_token"`
+	IDToken      string          `json:"id_token"`
+}
+
+// parseTokenResponse parses a 2xx token response body. The reasons it gives
+// for rejecting a body never contain the body's secret members.
+//
+// Deliberate choices (documented in the troubleshooting guide):
+//   - no access_token, or an empty one: rejected;
+//   - token_type other than Bearer (case-insensitive) or missing: rejected,
+//     since the token could not be used as a bearer token;
+//   - expires_in: a number or a numeric string; absent or null means
+//     "lifetime not given" (HasExpiresIn false); negative, fractional or
+//     non-numeric is rejected;
+//   - scope: a space-separated string or an array of strings.
+func parseTokenResponse(body []byte, receivedAt time.Time) (*Token, string) {
+	var r tokenResponse
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&r); err != nil {
+		return nil, "response body is not a JSON token response"
+	}
+	if r.AccessToken == nil || *r.AccessToken == "" {
+		return nil, "response has no access_token"
+	}
+	if r.TokenType == nil || *r.TokenType == "" {
+		return nil, "response has no token_type"
+	}
+	if !strings.EqualFold(*r.TokenType, "Bearer") {
+		return nil, fmt.Sprintf("response has token_type %q; only Bearer tokens are supported", printable(*r.TokenType, 32))
+	}
+	t := &Token{
+		AccessToken:  *r.AccessToken,
+		RefreshToken: r.RefreshToken,
+		IDToken:      r.IDToken,
+		TokenType:    *r.TokenType,
+		ReceivedAt:   receivedAt,
+	}
+	var reason string
+	t.ExpiresIn, t.HasExpiresIn, reason = parseExpiresIn(r.ExpiresIn)
+	if reason != "" {
+		return nil, reason
+	}
+	if t.Scope, reason = parseScope(r.Scope); reason != "" {
+		return nil, reason
+	}
+	return t, ""
+}
+
+func parseExpiresIn(raw json.RawMessage) (int64, bool, string) {
+	s := strings.TrimSpace(string(raw))
+	if s == "" || s == "null" {
+		return 0, false, ""
+	}
+	if strings.HasPrefix(s, `"`) {
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return 0, false, "response has an unreadable expires_in"
+		}
+		s = strings.TrimSpace(s)
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false, fmt.Sprintf("response has expires_in %q, which is not a number of seconds", printable(s, 32))
+	}
+	if f < 0 {
+		return 0, false, fmt.Sprintf("response has a negative expires_in (%s)", printable(s, 32))
+	}
+	if f != math.Trunc(f) || f > math.MaxInt32*100 {
+		return 0, false, fmt.Sprintf("response has expires_in %s, which is not a whole number of seconds in range", printable(s, 32))
+	}
+	return int64(f), true, ""
+}
+
+func parseScope(raw json.RawMessage) (string, string) {
+	s := strings.TrimSpace(string(raw))
+	if s == "" || s == "null" {
+		return "", ""
+	}
+	var str string
+	if err := json.Unmarshal(raw, &str); err == nil {
+		return str, ""
+	}
+	var list []string
+	if err := json.Unmarshal(raw, &list); err == nil {
+		return strings.Join(list, " "), ""
+	}
+	return "", "response has a scope that is neither a string nor an array of strings"
+}
+
+// errorResponse is the JSON body of an OAuth error response.
+type errorResponse struct {
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description"`
+	ErrorURI         string `json:"error_uri"`
+}
+
+// parseErrorResponse fills e from a non-2xx body: the OAuth members when the
+// body is an OAuth error object, otherwise a reason and a sanitized excerpt.
+func parseErrorResponse(e *Error, body []byte, red *redactor) {
+	var r errorResponse
+	if len(bytes.TrimSpace(body)) == 0 {
+		e.Reason = "empty response body"
+		return
+	}
+	if err := json.Unmarshal(body, &r); err == nil && r.Error != "" {
+		e.Code = red.apply(printable(r.Error, 64))
+		e.Description = red.apply(printable(r.ErrorDescription, 256))
+		e.URI = red.apply(printable(r.ErrorURI, 256))
+		return
+	}
+	e.Reason = "response body is not an OAuth error object"
+	e.Excerpt = excerpt(body, red)
+}
+
+// excerpt returns the start of a body as printable ASCII, with markup tags
+// removed and secrets redacted, for error messages.
+func excerpt(body []byte, red *redactor) string {
+	const max = 160
+	if len(body) > 4096 {
+		body = body[:4096]
+	}
+	text := stripTags(string(body))
+	return printable(red.apply(text), max)
+}
+
+// stripTags removes <...> markup so that a gateway's HTML error page reads
+// as its text.
+func stripTags(s string) string {
+	if !strings.Contains(s, "<") {
+		return s
+	}
+	var b strings.Builder
+	in := false
+	for _, c := range s {
+		switch {
+		case c == '<':
+			in = true
+			b.WriteByte(' ')
+		case c == '>' && in:
+			in = false
+		case !in:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
