@@ -1,0 +1,167 @@
+package localciam
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Fault is one misbehaviour, applied to one request. Faults queued with
+// InjectFaults for a path are used up in order, one per request; when the
+// queue is empty the server answers normally.
+type Fault struct {
+	// Delay is waited before anything else (the request's context still
+	// ends it early).
+	Delay time.Duration
+	// Status, when non-zero, answers with this status instead of the normal
+	// answer; Body and ContentType give the body (defaults: empty body,
+	// application/json;charset=UTF-8).
+	Status      int
+	Body        string
+	ContentType string
+	// Header is added to the answer (e.g. Retry-After).
+	Header http.Header
+	// BodySize, when non-zero, answers Status (default 200) with a body of
+	// BodySize bytes of JSON-looking garbage, streamed.
+	BodySize int
+	// Reset closes the connection without an answer (TCP reset).
+	Reset bool
+	// Truncate announces a Content-Length longer than the body it sends,
+	// then closes the connection.
+	Truncate bool
+	// RedirectTo answers Status (default 302) with Location: RedirectTo.
+	RedirectTo string
+	// Pass lets the request through to the normal handler after Delay.
+	Pass bool
+}
+
+// InjectFaults queues faults for requests to path.
+func (s *Server) InjectFaults(path string, faults ...Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults[path] = append(s.faults[path], faults...)
+}
+
+// PendingFaults returns how many queued faults for path are still unused.
+func (s *Server) PendingFaults(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.faults[path])
+}
+
+func (s *Server) nextFault(path string) (Fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.faults[path]
+	if len(q) == 0 {
+		return Fault{}, false
+	}
+	s.faults[path] = q[1:]
+	return q[0], true
+}
+
+// apply carries out the fault. It returns false when the normal handler
+// should answer (Pass, or a plain delay).
+func (f Fault) apply(w http.ResponseWriter, r *http.Request) bool {
+	if f.Delay > 0 {
+		select {
+		case <-time.After(f.Delay):
+		case <-r.Context().Done():
+			return true
+		}
+	}
+	switch {
+	case f.Pass:
+		return false
+	case f.Reset:
+		resetConnection(w)
+		return true
+	case f.Truncate:
+		truncate(w, f)
+		return true
+	case f.RedirectTo != "":
+		for k, v := range f.Header {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Location", f.RedirectTo)
+		w.WriteHeader(orDefault(f.Status, http.StatusFound))
+		return true
+	case f.BodySize > 0:
+		w.Header().Set("Content-Type", orDefaultString(f.ContentType, "application/json;charset=UTF-8"))
+		w.Header().Set("Content-Length", strconv.Itoa(f.BodySize))
+		w.WriteHeader(orDefault(f.Status, http.StatusOK))
+		writeGarbage(w, f.BodySize)
+		return true
+	case f.Status != 0:
+		for k, v := range f.Header {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Type", orDefaultString(f.ContentType, "application/json;charset=UTF-8"))
+		w.WriteHeader(f.Status)
+		_, _ = w.Write([]byte(f.Body))
+		return true
+	}
+	return false
+}
+
+func orDefault(v, d int) int {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+func orDefaultString(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}
+
+func resetConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0) // RST instead of FIN
+	}
+	_ = conn.Close()
+}
+
+func truncate(w http.ResponseWriter, f Fault) {
+	body := orDefaultString(f.Body, `{"access_token" : "eyJ`)
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, buf, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	defer conn.Close()
+	_, _ = buf.WriteString("HTTP/1.1 " + strconv.Itoa(orDefault(f.Status, 200)) + " OK\r\n" +
+		"Content-Type: application/json;charset=UTF-8\r\n" +
+		"Content-Length: " + strconv.Itoa(len(body)+1000) + "\r\n\r\n" + body)
+	_ = buf.Flush()
+}
+
+func writeGarbage(w http.ResponseWriter, n int) {
+	chunk := bytes.Repeat([]byte(`{"x":"0123456789abcdef"},`), 2048)
+	for n > 0 {
+		c := chunk
+		if len(c) > n {
+			c = c[:n]
+		}
+		if _, err := w.Write(c); err != nil {
+			return
+		}
+		n -= len(c)
+	}
+}
