@@ -1,0 +1,139 @@
+// Package devenv runs the real terraform binary against a locally built
+// provider through a dev_overrides CLI configuration. `make demo`, the
+// end-to-end tests and the examples check use it; the provider never links it.
+package devenv
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// ProviderAddress is the provider's registry address.
+const ProviderAddress = "registry.terraform.io/ciam-oss/ciam"
+
+// ModuleRoot returns the directory holding the project's go.mod, searching
+// upwards from the working directory.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("devenv: go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// BuildProvider builds the provider from root into dir and returns the
+// binary's path.
+func BuildProvider(ctx context.Context, root, dir, version string) (string, error) {
+	bin := filepath.Join(dir, "terraform-provider-ciam")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-X main.version="+version, "-o", bin, ".")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("devenv: go build: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// WriteCLIConfig writes a Terraform CLI configuration to path that serves the
+// provider from providerDir (dev_overrides) and installs nothing else from
+// the network.
+func WriteCLIConfig(path, providerDir string) error {
+	cfg := fmt.Sprintf(`provider_installation {
+  dev_overrides {
+    %q = %q
+  }
+  direct {}
+}
+`, ProviderAddress, providerDir)
+	return os.WriteFile(path, []byte(cfg), 0o600)
+}
+
+// TerraformPath returns the terraform binary to use: TF_ACC_TERRAFORM_PATH
+// when set, otherwise terraform on PATH.
+func TerraformPath() (string, error) {
+	if p := os.Getenv("TF_ACC_TERRAFORM_PATH"); p != "" {
+		return p, nil
+	}
+	p, err := exec.LookPath("terraform")
+	if err != nil {
+		return "", errors.New("terraform is not on PATH; install Terraform (>= 1.10) and try again")
+	}
+	return p, nil
+}
+
+// Terraform runs terraform in Dir with a dev_overrides CLI configuration.
+type Terraform struct {
+	Bin       string
+	Dir       string
+	CLIConfig string
+	// Env is added to a minimal environment (PATH, HOME, TMPDIR).
+	Env []string
+}
+
+// Result is the output of one terraform run.
+type Result struct {
+	Stdout, Stderr string
+}
+
+// Combined returns stdout and stderr together.
+func (r Result) Combined() string { return r.Stdout + r.Stderr }
+
+// Run runs terraform with args. The error includes stderr.
+func (tf *Terraform) Run(ctx context.Context, args ...string) (Result, error) {
+	cmd := exec.CommandContext(ctx, tf.Bin, args...)
+	cmd.Dir = tf.Dir
+	cmd.Env = append([]string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + os.Getenv("HOME"),
+		"TMPDIR=" + os.TempDir(),
+		"TF_CLI_CONFIG_FILE=" + tf.CLIConfig,
+		"CHECKPOINT_DISABLE=1",
+		"TF_IN_AUTOMATION=1",
+	}, tf.Env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	res := Result{Stdout: stdout.String(), Stderr: stderr.String()}
+	if err != nil {
+		return res, fmt.Errorf("terraform %s: %v\n%s", strings.Join(args, " "), err, res.Stderr)
+	}
+	return res, nil
+}
+
+// CopyDir copies the regular files of src (not recursive) into dst.
+func CopyDir(src, dst string) error {
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,48 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+)
+
+var _ datasource.DataSourceWithConfigure = &clientCredentialsTokenDataSource{}
+
+func newClientCredentialsTokenDataSource() datasource.DataSource {
+	return &clientCredentialsTokenDataSource{}
+}
+
+// clientCredentialsTokenDataSource is ciam_client_credentials_token.
+type clientCredentialsTokenDataSource struct {
+	data *providerData
+}
+
+func (d *clientCredentialsTokenDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_client_credentials_token"
+}
+
+func (d *clientCredentialsTokenDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: clientCredentialsTokenDescription + " The token is stored in state (marked sensitive); " +
+			"use the ephemeral resource of the same name to keep it out of state.",
+		Attributes: dataSourceAttributes(clientCredentialsTokenSpecs()...),
+	}
+}
+
+func (d *clientCredentialsTokenDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *clientCredentialsTokenDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m clientCredentialsTokenModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(d.data.fetchClientCredentialsToken(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}

@@ -1,0 +1,149 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
+)
+
+// tokenRequest describes a token request for error messages. It holds no
+// secret.
+type tokenRequest struct {
+	// what is the kind of token, e.g. "client-credentials token".
+	what string
+	// grant is the OAuth grant, for unauthorized_client.
+	grant    string
+	host     string
+	clientID string
+	scopes   []string
+	// credentialHint says where the credentials came from and how to change
+	// them.
+	credentialHint string
+}
+
+// tokenErrorDiagnostic turns an error from the ciam client into a diagnostic
+// whose summary names the failure (the OAuth error code when there is one)
+// and whose detail says what it means and what to do. The client's errors
+// are already sanitized and redacted; nothing else goes into the text.
+func tokenErrorDiagnostic(err error, r tokenRequest) diag.Diagnostic {
+	summary, detail := explainTokenError(err, r)
+	return diag.NewErrorDiagnostic(summary, detail)
+}
+
+func explainTokenError(err error, r tokenRequest) (string, string) {
+	var cerr *ciam.Error
+	var terr *ciam.TransportError
+	switch {
+	case errors.As(err, &cerr):
+		return explainCIAMError(cerr, r)
+	case errors.As(err, &terr):
+		if errors.Is(err, context.Canceled) {
+			return "CIAM Request Cancelled", fmt.Sprintf("The %s request to %s was cancelled before it finished (%s).", r.what, r.host, terr.Error())
+		}
+		return "Cannot Reach The CIAM", fmt.Sprintf(
+			"The %s request got no answer: %s.\n\nCheck that auth_domain (%s) is right and reachable from here, and any proxy (HTTPS_PROXY, NO_PROXY) and firewall in between.",
+			r.what, terr.Error(), r.host)
+	default:
+		return "CIAM Token Request Failed", fmt.Sprintf("The %s request failed: %s.", r.what, err.Error())
+	}
+}
+
+func explainCIAMError(e *ciam.Error, r tokenRequest) (string, string) {
+	answered := fmt.Sprintf("The CIAM at %s answered the %s request for client_id %q with HTTP %d", r.host, r.what, r.clientID, e.StatusCode)
+	if e.Code != "" {
+		answered += " " + e.Code
+		if e.Description != "" {
+			answered += fmt.Sprintf(" (%s)", e.Description)
+		}
+		if e.URI != "" {
+			answered += " [see " + e.URI + "]"
+		}
+	}
+	answered += "."
+	switch e.Code {
+	case ciam.ErrCodeInvalidClient:
+		return "CIAM Rejected The Client Credentials (invalid_client)", answered +
+			"\n\nThe application does not exist, is disabled, or the client secret is wrong. " +
+			"Check the client ID and secret " + r.credentialHint + " against the CIAM console, and that the application is enabled."
+	case ciam.ErrCodeUnauthorizedClient:
+		return "CIAM Application Not Allowed This Grant (unauthorized_client)", answered +
+			fmt.Sprintf("\n\nThe application may not use the %s grant. Enable that grant for the application in the CIAM console, or use an application that has it.", r.grant)
+	case ciam.ErrCodeInvalidScope:
+		return "Invalid CIAM Scope (invalid_scope)", answered +
+			fmt.Sprintf("\n\nThe requested scopes %s include one that is unknown or beyond the application's permissions. "+
+				"Remove it from scopes, or grant it to the application in the CIAM console.", quoteList(r.scopes))
+	case ciam.ErrCodeInvalidRequest:
+		return "Invalid CIAM Token Request (invalid_request)", answered +
+			"\n\nThe CIAM found a required parameter missing or malformed, typically an empty client_id. Check the credentials " + r.credentialHint + "."
+	case ciam.ErrCodeUnsupportedGrantType:
+		return "CIAM Does Not Support This Grant (unsupported_grant_type)", answered +
+			fmt.Sprintf("\n\nThe CIAM does not support the %s grant at this endpoint. Check that auth_domain points at a Tencent CIAM user directory.", r.grant)
+	case ciam.ErrCodeInvalidGrant:
+		return "CIAM Rejected The Grant (invalid_grant)", answered +
+			"\n\nThe authorization code or refresh token is wrong, expired, already used or revoked. Obtain a new one."
+	case "":
+	default:
+		return fmt.Sprintf("CIAM Token Request Failed (%s)", e.Code), answered +
+			"\n\nThis error code is not one the CIAM documents for this request; its description above is the best guide."
+	}
+
+	// Not an OAuth error object.
+	switch {
+	case e.RedirectHost != "" || (e.StatusCode >= 300 && e.StatusCode <= 399):
+		return fmt.Sprintf("CIAM Answered With A Redirect (HTTP %d)", e.StatusCode), fmt.Sprintf(
+			"The CIAM at %s answered the %s request with HTTP %d, %s. "+
+				"Token requests carry credentials and are never redirected. Set auth_domain to the host that serves the token endpoint directly.",
+			r.host, r.what, e.StatusCode, e.Reason)
+	case e.StatusCode >= 200 && e.StatusCode <= 299:
+		return "Unusable CIAM Token Response", fmt.Sprintf(
+			"The CIAM at %s answered the %s request with HTTP %d, but %s%s. Expected a JSON object with access_token, token_type Bearer and expires_in. "+
+				"Check that auth_domain points at a Tencent CIAM user directory and not at a proxy or web page.",
+			r.host, r.what, e.StatusCode, e.Reason, contentTypeAndExcerpt(e))
+	default:
+		return fmt.Sprintf("Unexpected CIAM Response (HTTP %d)", e.StatusCode), fmt.Sprintf(
+			"The CIAM at %s answered the %s request with HTTP %d and no OAuth error code: %s%s. Expected a JSON token response or an OAuth error object. %s",
+			r.host, r.what, e.StatusCode, e.Reason, contentTypeAndExcerpt(e), statusAdvice(e.StatusCode))
+	}
+}
+
+func contentTypeAndExcerpt(e *ciam.Error) string {
+	var b strings.Builder
+	if e.ContentType != "" {
+		fmt.Fprintf(&b, " (Content-Type %s)", e.ContentType)
+	}
+	if e.Excerpt != "" {
+		fmt.Fprintf(&b, "; the body starts: %q", e.Excerpt)
+	}
+	return b.String()
+}
+
+func statusAdvice(status int) string {
+	switch {
+	case status == 401 || status == 403:
+		return "The request was refused; check the credentials and any gateway in front of the CIAM."
+	case status == 404:
+		return "The endpoint was not found: check that auth_domain is the user directory's domain."
+	case status == 429:
+		return "The CIAM is rate-limiting this client; wait and try again, or reduce the number of token requests."
+	case status >= 500:
+		return "The CIAM or a gateway in front of it failed; try again later."
+	default:
+		return "Check that auth_domain points at a Tencent CIAM user directory."
+	}
+}
+
+func quoteList(values []string) string {
+	if len(values) == 0 {
+		return "(none)"
+	}
+	q := make([]string, len(values))
+	for i, v := range values {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}

@@ -1,0 +1,207 @@
+// Package provider is the Terraform layer of terraform-provider-ciam: the
+// provider block, its data sources, and the mapping between Terraform values
+// and the ciam client. It never builds HTTP requests itself.
+package provider
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
+)
+
+// Environment variables read when the provider block leaves an attribute unset.
+const (
+	envAuthDomain       = "CIAM_AUTH_DOMAIN"
+	envClientID         = "CIAM_CLIENT_ID"
+	envClientSecret     = "CIAM_CLIENT_SECRET"
+	envSCIMClientID     = "CIAM_SCIM_CLIENT_ID"
+	envSCIMClientSecret = "CIAM_SCIM_CLIENT_SECRET"
+)
+
+var _ provider.Provider = &ciamProvider{}
+
+// New returns a constructor for the provider at the given version.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider {
+		return &ciamProvider{version: version}
+	}
+}
+
+type ciamProvider struct {
+	version string
+}
+
+type providerModel struct {
+	AuthDomain       types.String `tfsdk:"auth_domain"`
+	ClientID         types.String `tfsdk:"client_id"`
+	ClientSecret     types.String `tfsdk:"client_secret"`
+	SCIMClientID     types.String `tfsdk:"scim_client_id"`
+	SCIMClientSecret types.String `tfsdk:"scim_client_secret"`
+}
+
+func (p *ciamProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "ciam"
+	resp.Version = p.version
+}
+
+func (p *ciamProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	nonEmpty := []validator.String{stringvalidator.LengthAtLeast(1)}
+	resp.Schema = schema.Schema{
+		Description: "Obtains Tencent CIAM access tokens (OAuth 2.0 client credentials and the SCIM data-sync token) for use in other providers' configuration.",
+		Attributes: map[string]schema.Attribute{
+			"auth_domain": schema.StringAttribute{
+				MarkdownDescription: "The CIAM user directory's domain: a bare host such as `sample.portal.tencentciam.com` (https is implied) or a base URL with scheme and optional port, such as `https://login.example.com:8443`. " +
+					"`http://` is accepted only for loopback hosts (`127.0.0.0/8`, `::1`, `localhost`), for local testing. A path, query or fragment is an error. " +
+					"Can also be set with the `CIAM_AUTH_DOMAIN` environment variable.",
+				Optional:   true,
+				Validators: []validator.String{authDomainValidator{}},
+			},
+			"client_id": schema.StringAttribute{
+				MarkdownDescription: "Client ID of the CIAM application, used by `ciam_client_credentials_token` and, when no `scim_client_id` is set, by `ciam_scim_token`. Can also be set with `CIAM_CLIENT_ID`.",
+				Optional:            true,
+				Validators:          nonEmpty,
+			},
+			"client_secret": schema.StringAttribute{
+				MarkdownDescription: "Client secret of the CIAM application. Can also be set with `CIAM_CLIENT_SECRET`. Provider settings are never written to state.",
+				Optional:            true,
+				Sensitive:           true,
+				Validators:          nonEmpty,
+			},
+			"scim_client_id": schema.StringAttribute{
+				MarkdownDescription: "Client ID of the data-sync (SCIM) configuration, from the console's data-sync page; usually not the application's. `ciam_scim_token` uses it before `client_id`. Can also be set with `CIAM_SCIM_CLIENT_ID`.",
+				Optional:            true,
+				Validators:          nonEmpty,
+			},
+			"scim_client_secret": schema.StringAttribute{
+				MarkdownDescription: "Client secret of the data-sync (SCIM) configuration. Can also be set with `CIAM_SCIM_CLIENT_SECRET`.",
+				Optional:            true,
+				Sensitive:           true,
+				Validators:          nonEmpty,
+			},
+		},
+	}
+}
+
+// settings lists the provider attributes with the environment variable that
+// backs each, in schema order.
+var settings = []struct {
+	attr, env string
+	get       func(*providerModel) types.String
+}{
+	{"auth_domain", envAuthDomain, func(m *providerModel) types.String { return m.AuthDomain }},
+	{"client_id", envClientID, func(m *providerModel) types.String { return m.ClientID }},
+	{"client_secret", envClientSecret, func(m *providerModel) types.String { return m.ClientSecret }},
+	{"scim_client_id", envSCIMClientID, func(m *providerModel) types.String { return m.SCIMClientID }},
+	{"scim_client_secret", envSCIMClientSecret, func(m *providerModel) types.String { return m.SCIMClientSecret }},
+}
+
+func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	// Unknown values cannot be resolved at configure time.
+	values := map[string]string{}
+	for _, s := range settings {
+		v := s.get(&cfg)
+		if v.IsUnknown() {
+			resp.Diagnostics.AddAttributeError(path.Root(s.attr), "Unknown CIAM Provider Setting",
+				"The provider cannot be configured because "+s.attr+" is not known until apply. "+
+					"Set it to a value known at plan time, or leave it unset and use the "+s.env+" environment variable.")
+			continue
+		}
+		// Config overrides the environment.
+		values[s.attr] = os.Getenv(s.env)
+		if !v.IsNull() {
+			values[s.attr] = v.ValueString()
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	if values["auth_domain"] == "" {
+		resp.Diagnostics.AddAttributeError(path.Root("auth_domain"), "Missing CIAM Auth Domain",
+			"The provider needs the CIAM user directory's domain, e.g. sample.portal.tencentciam.com. "+
+				"Set auth_domain in the provider block or the "+envAuthDomain+" environment variable.")
+		return
+	}
+	base, err := ciam.ParseAuthDomain(values["auth_domain"])
+	if err != nil {
+		source := "auth_domain"
+		if cfg.AuthDomain.IsNull() {
+			source = "The " + envAuthDomain + " environment variable (used because auth_domain is not set)"
+		}
+		resp.Diagnostics.AddAttributeError(path.Root("auth_domain"), "Invalid CIAM Auth Domain", source+" "+err.Error()+".")
+		return
+	}
+
+	client, err := ciam.New(ciam.Config{
+		BaseURL:   base,
+		UserAgent: "terraform-provider-ciam/" + p.version,
+		OnRequest: logRequest,
+	})
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot Create CIAM Client", "This is a provider bug, please report it: "+err.Error())
+		return
+	}
+
+	data := &providerData{
+		client: client,
+		app: credentialSource{
+			id: values["client_id"], secret: values["client_secret"],
+			idAttr: "client_id", secretAttr: "client_secret", idEnv: envClientID, secretEnv: envClientSecret,
+		},
+		scim: credentialSource{
+			id: values["scim_client_id"], secret: values["scim_client_secret"],
+			idAttr: "scim_client_id", secretAttr: "scim_client_secret", idEnv: envSCIMClientID, secretEnv: envSCIMClientSecret,
+		},
+	}
+	resp.DataSourceData = data
+	resp.ResourceData = data
+	resp.EphemeralResourceData = data
+	tflog.Debug(ctx, "configured CIAM provider", map[string]any{"auth_domain_host": client.Host()})
+}
+
+func (p *ciamProvider) Resources(context.Context) []func() resource.Resource {
+	return nil
+}
+
+func (p *ciamProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{
+		newClientCredentialsTokenDataSource,
+		newSCIMTokenDataSource,
+	}
+}
+
+// logRequest logs one finished HTTP exchange. RequestInfo holds no secret by
+// construction; the fields are masked as well (see maskSecrets).
+func logRequest(ctx context.Context, info ciam.RequestInfo) {
+	fields := map[string]any{
+		"op":          info.Op,
+		"host":        info.Host,
+		"status":      info.StatusCode,
+		"duration_ms": info.Duration.Round(time.Millisecond).Milliseconds(),
+	}
+	if info.Err != nil {
+		fields["error"] = info.Err.Error()
+		tflog.Debug(ctx, "CIAM request failed", fields)
+		return
+	}
+	tflog.Debug(ctx, "CIAM request done", fields)
+}

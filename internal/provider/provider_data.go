@@ -1,0 +1,95 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
+)
+
+// providerData is what Configure hands to every data source, ephemeral
+// resource and resource.
+type providerData struct {
+	client *ciam.Client
+	// app are the application credentials (client_id/client_secret).
+	app credentialSource
+	// scim are the data-sync credentials (scim_client_id/scim_client_secret).
+	scim credentialSource
+}
+
+// credentialSource is a pair of provider-level credentials together with the
+// names that would supply them, for error messages.
+type credentialSource struct {
+	id, secret                           string
+	idAttr, secretAttr, idEnv, secretEnv string
+}
+
+func (c credentialSource) isSet() bool { return c.id != "" || c.secret != "" }
+
+func (c credentialSource) names() string {
+	return fmt.Sprintf("%s and %s in the provider block (or the %s and %s environment variables)", c.idAttr, c.secretAttr, c.idEnv, c.secretEnv)
+}
+
+// credentialsModel is the pair of optional per-block credential overrides.
+type credentialsModel struct {
+	ClientID     types.String `tfsdk:"client_id"`
+	ClientSecret types.String `tfsdk:"client_secret"`
+}
+
+// credentials resolves the credentials for one token block: the block's own
+// pair first (the schema requires both or neither), then the provider's
+// data-sync pair when forSCIM, then the provider's application pair. Missing
+// credentials are an error only here, when a block needs them.
+//
+// The returned hint says where the credentials came from, for error messages.
+func (d *providerData) credentials(block credentialsModel, forSCIM bool) (ciam.Credentials, string, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	if !block.ClientID.IsNull() && !block.ClientSecret.IsNull() {
+		return ciam.Credentials{ClientID: block.ClientID.ValueString(), ClientSecret: block.ClientSecret.ValueString()},
+			"(client_id and client_secret of this block)", nil
+	}
+	sources := []credentialSource{d.app}
+	if forSCIM {
+		sources = []credentialSource{d.scim, d.app}
+	}
+	for _, src := range sources {
+		switch {
+		case src.id != "" && src.secret != "":
+			return ciam.Credentials{ClientID: src.id, ClientSecret: src.secret}, "(" + src.names() + ")", nil
+		case src.isSet():
+			missing, missingEnv := src.secretAttr, src.secretEnv
+			if src.id == "" {
+				missing, missingEnv = src.idAttr, src.idEnv
+			}
+			diags.AddError("Incomplete CIAM Credentials",
+				fmt.Sprintf("The provider has only half of a credential pair: %s is missing. Set %s in the provider block or the %s environment variable, or give the block its own client_id and client_secret.",
+					missing, missing, missingEnv))
+			return ciam.Credentials{}, "", diags
+		}
+	}
+	detail := "This block needs client credentials and none are configured. Set client_id and client_secret on the block, or " + d.app.names() + "."
+	if forSCIM {
+		detail = "This block needs data-sync (SCIM) credentials and none are configured. Set client_id and client_secret on the block, or " +
+			d.scim.names() + ", or " + d.app.names() + "."
+	}
+	diags.AddError("Missing CIAM Credentials", detail)
+	return ciam.Credentials{}, "", diags
+}
+
+// maskSecrets returns a context whose tflog output masks the given secrets
+// wherever they appear, and the values of fields named like credentials.
+func maskSecrets(ctx context.Context, secrets ...string) context.Context {
+	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, "client_secret", "access_token", "refresh_token", "id_token", "code", "code_verifier", "authorization")
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		ctx = tflog.MaskAllFieldValuesStrings(ctx, s)
+		ctx = tflog.MaskMessageStrings(ctx, s)
+	}
+	return ctx
+}

@@ -1,0 +1,48 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+)
+
+var _ datasource.DataSourceWithConfigure = &scimTokenDataSource{}
+
+func newSCIMTokenDataSource() datasource.DataSource {
+	return &scimTokenDataSource{}
+}
+
+// scimTokenDataSource is ciam_scim_token.
+type scimTokenDataSource struct {
+	data *providerData
+}
+
+func (d *scimTokenDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_scim_token"
+}
+
+func (d *scimTokenDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: scimTokenDescription + " The token is stored in state (marked sensitive); " +
+			"use the ephemeral resource of the same name to keep it out of state.",
+		Attributes: dataSourceAttributes(scimTokenSpecs()...),
+	}
+}
+
+func (d *scimTokenDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *scimTokenDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m scimTokenModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(d.data.fetchSCIMToken(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}

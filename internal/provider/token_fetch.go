@@ -1,0 +1,102 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+)
+
+// The fetch paths below are shared by the data source and the ephemeral
+// resource of each token: only the Terraform plumbing around them differs.
+
+// clientCredentialsTokenModel is the model of ciam_client_credentials_token.
+type clientCredentialsTokenModel struct {
+	Scopes types.Set `tfsdk:"scopes"`
+	credentialsModel
+	tokenResultModel
+	GrantedScopes types.Set `tfsdk:"granted_scopes"`
+}
+
+func clientCredentialsTokenSpecs() []attrSpec {
+	return append(append([]attrSpec{scopesArgumentSpec}, credentialArgumentSpecs(false)...),
+		append(tokenResultSpecs, grantedScopesSpec)...)
+}
+
+const clientCredentialsTokenDescription = "Obtains an access token with the OAuth 2.0 client-credentials grant " +
+	"(`POST /oauth2/token`) for a CIAM application."
+
+// fetchClientCredentialsToken resolves the credentials, requests a token and
+// fills the result attributes of m.
+func (d *providerData) fetchClientCredentialsToken(ctx context.Context, m *clientCredentialsTokenModel) diag.Diagnostics {
+	creds, hint, diags := d.credentials(m.credentialsModel, false)
+	if diags.HasError() {
+		return diags
+	}
+	scopes, diags := sortedStrings(ctx, m.Scopes)
+	if diags.HasError() {
+		return diags
+	}
+	ctx = maskSecrets(ctx, creds.ClientSecret)
+	tok, err := d.client.ClientCredentialsToken(ctx, creds, scopes)
+	if err != nil {
+		diags.Append(tokenErrorDiagnostic(err, tokenRequest{
+			what: "client-credentials token", grant: "client_credentials", host: d.client.Host(),
+			clientID: creds.ClientID, scopes: scopes, credentialHint: hint,
+		}))
+		return diags
+	}
+	m.tokenResultModel.set(tok)
+	granted, d2 := stringSet(ctx, tok.GrantedScopes())
+	diags.Append(d2...)
+	m.GrantedScopes = granted
+	return diags
+}
+
+// scimTokenModel is the model of ciam_scim_token.
+type scimTokenModel struct {
+	credentialsModel
+	tokenResultModel
+}
+
+func scimTokenSpecs() []attrSpec {
+	return append(credentialArgumentSpecs(true), tokenResultSpecs...)
+}
+
+const scimTokenDescription = "Obtains a data-sync (SCIM) access token (`GET /scim/api/token`) for the CIAM's SCIM user and user-group APIs. " +
+	"The CIAM requires the credentials in the URL query; the provider never logs or prints that URL."
+
+// fetchSCIMToken resolves the data-sync credentials, requests a token and
+// fills the result attributes of m.
+func (d *providerData) fetchSCIMToken(ctx context.Context, m *scimTokenModel) diag.Diagnostics {
+	creds, hint, diags := d.credentials(m.credentialsModel, true)
+	if diags.HasError() {
+		return diags
+	}
+	ctx = maskSecrets(ctx, creds.ClientSecret)
+	tok, err := d.client.SCIMToken(ctx, creds)
+	if err != nil {
+		diags.Append(tokenErrorDiagnostic(err, tokenRequest{
+			what: "SCIM token", grant: "data-sync", host: d.client.Host(),
+			clientID: creds.ClientID, credentialHint: hint,
+		}))
+		return diags
+	}
+	m.tokenResultModel.set(tok)
+	return diags
+}
+
+// providerDataFrom is the Configure step every Terraform type shares.
+func providerDataFrom(data any, diags *diag.Diagnostics) *providerData {
+	if data == nil {
+		return nil
+	}
+	pd, ok := data.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected Provider Data", "This is a provider bug, please report it: expected *providerData.")
+		return nil
+	}
+	return pd
+}
+
