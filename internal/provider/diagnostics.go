@@ -69,7 +69,7 @@ func explainCIAMError(e *ciam.Error, r tokenRequest) (string, string) {
 	case ciam.ErrCodeInvalidClient:
 		return "CIAM Rejected The Client Credentials (invalid_client)", answered +
 			"\n\nThe application does not exist, is disabled, or the client secret is wrong. " +
-			"Check the client ID and secret " + r.credentialHint + " against the CIAM console, and that the application is enabled."
+			"Check the credentials, which came from " + r.credentialHint + ", against the CIAM console, and that the application is enabled."
 	case ciam.ErrCodeUnauthorizedClient:
 		return "CIAM Application Not Allowed This Grant (unauthorized_client)", answered +
 			fmt.Sprintf("\n\nThe application may not use the %s grant. Enable that grant for the application in the CIAM console, or use an application that has it.", r.grant)
@@ -79,7 +79,7 @@ func explainCIAMError(e *ciam.Error, r tokenRequest) (string, string) {
 				"Remove it from scopes, or grant it to the application in the CIAM console.", quoteList(r.scopes))
 	case ciam.ErrCodeInvalidRequest:
 		return "Invalid CIAM Token Request (invalid_request)", answered +
-			"\n\nThe CIAM found a required parameter missing or malformed, typically an empty client_id. Check the credentials " + r.credentialHint + "."
+			"\n\nThe CIAM found a required parameter missing or malformed, typically an empty client_id. Check the credentials, which came from " + r.credentialHint + "."
 	case ciam.ErrCodeUnsupportedGrantType:
 		return "CIAM Does Not Support This Grant (unsupported_grant_type)", answered +
 			fmt.Sprintf("\n\nThe CIAM does not support the %s grant at this endpoint. Check that auth_domain points at a Tencent CIAM user directory.", r.grant)

@@ -31,7 +31,7 @@ type credentialSource struct {
 func (c credentialSource) isSet() bool { return c.id != "" || c.secret != "" }
 
 func (c credentialSource) names() string {
-	return fmt.Sprintf("%s and %s in the provider block (or the %s and %s environment variables)", c.idAttr, c.secretAttr, c.idEnv, c.secretEnv)
+	return fmt.Sprintf("the provider's %s and %s (or the %s and %s environment variables)", c.idAttr, c.secretAttr, c.idEnv, c.secretEnv)
 }
 
 // credentialsModel is the pair of optional per-block credential overrides.
@@ -50,7 +50,7 @@ func (d *providerData) credentials(block credentialsModel, forSCIM bool) (ciam.C
 	var diags diag.Diagnostics
 	if !block.ClientID.IsNull() && !block.ClientSecret.IsNull() {
 		return ciam.Credentials{ClientID: block.ClientID.ValueString(), ClientSecret: block.ClientSecret.ValueString()},
-			"(client_id and client_secret of this block)", nil
+			"this block's client_id and client_secret", nil
 	}
 	sources := []credentialSource{d.app}
 	if forSCIM {
@@ -59,7 +59,7 @@ func (d *providerData) credentials(block credentialsModel, forSCIM bool) (ciam.C
 	for _, src := range sources {
 		switch {
 		case src.id != "" && src.secret != "":
-			return ciam.Credentials{ClientID: src.id, ClientSecret: src.secret}, "(" + src.names() + ")", nil
+			return ciam.Credentials{ClientID: src.id, ClientSecret: src.secret}, src.names(), nil
 		case src.isSet():
 			missing, missingEnv := src.secretAttr, src.secretEnv
 			if src.id == "" {

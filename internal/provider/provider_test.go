@@ -1,16 +1,273 @@
 package provider
 
 import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
-	"github.com/hashicorp/terraform-plugin-testing/echoprovider"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
 )
 
-var _ = resource.UnitTest
-var _ = echoprovider.NewProviderServer
-var _ testing.T
-var _ = providerserver.NewProtocol6WithError
-var _ tfprotov6.ProviderServer
+// testAccProtoV6ProviderFactories serves the provider in-process to the real
+// terraform binary.
+var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
+	"ciam": providerserver.NewProtocol6WithError(New("test")()),
+}
+
+// startCIAM starts a local CIAM on a free loopback port for one test.
+func startCIAM(t *testing.T, opts localciam.Options) *localciam.Server {
+	t.Helper()
+	s, err := localciam.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// testAccProviderConfig is a provider block with auth_domain and the given
+// attributes (name = value pairs, values already HCL-quoted).
+func testAccProviderConfig(authDomain string, attrs ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "provider \"ciam\" {\n  auth_domain = %q\n", authDomain)
+	for i := 0; i+1 < len(attrs); i += 2 {
+		fmt.Fprintf(&b, "  %s = %q\n", attrs[i], attrs[i+1])
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// unsetCIAMEnv clears the provider's environment variables for one test, so
+// that a developer's own settings cannot change the result.
+func unsetCIAMEnv(t *testing.T) {
+	for _, s := range settings {
+		t.Setenv(s.env, "")
+	}
+}
+
+func TestProviderSchemaDescribesEveryAttribute(t *testing.T) {
+	ctx := context.Background()
+	p := New("test")()
+	var presp provider.SchemaResponse
+	p.Schema(ctx, provider.SchemaRequest{}, &presp)
+	if presp.Schema.GetMarkdownDescription() == "" && presp.Schema.GetDescription() == "" {
+		t.Error("provider schema has no description")
+	}
+	for name, a := range presp.Schema.Attributes {
+		if a.GetMarkdownDescription() == "" {
+			t.Errorf("provider attribute %s has no description", name)
+		}
+	}
+	for _, f := range p.DataSources(ctx) {
+		ds := f()
+		var meta datasource.MetadataResponse
+		ds.Metadata(ctx, datasource.MetadataRequest{ProviderTypeName: "ciam"}, &meta)
+		var sresp datasource.SchemaResponse
+		ds.Schema(ctx, datasource.SchemaRequest{}, &sresp)
+		if sresp.Diagnostics.HasError() {
+			t.Fatalf("%s: %v", meta.TypeName, sresp.Diagnostics)
+		}
+		if sresp.Schema.GetMarkdownDescription() == "" {
+			t.Errorf("%s has no description", meta.TypeName)
+		}
+		for name, a := range sresp.Schema.Attributes {
+			if a.GetMarkdownDescription() == "" {
+				t.Errorf("%s.%s has no description", meta.TypeName, name)
+			}
+		}
+		for _, secret := range []string{"access_token", "client_secret"} {
+			if a, ok := sresp.Schema.Attributes[secret]; !ok || !a.IsSensitive() {
+				t.Errorf("%s.%s must exist and be sensitive", meta.TypeName, secret)
+			}
+		}
+	}
+}
+
+func TestAccProvider_authDomainRules(t *testing.T) {
+	unsetCIAMEnv(t)
+	cases := []struct {
+		domain string
+		err    string
+	}{
+		{"http://sample.portal.tencentciam.com", `http is allowed only for loopback hosts`},
+		{"http://192.168.1.10:8080", `http is allowed only for loopback hosts`},
+		{"https://sample.portal.tencentciam.com/oauth2", `must not contain a path`},
+		{"https://sample.portal.tencentciam.com?x=1", `must not contain a query`},
+		{"https://sample.portal.tencentciam.com#top", `must not contain a fragment`},
+		{"ftp://sample.portal.tencentciam.com", `has scheme "ftp"`},
+	}
+	var steps []resource.TestStep
+	for _, c := range cases {
+		steps = append(steps, resource.TestStep{
+			Config: testAccProviderConfig(c.domain, "client_id", "a", "client_secret", "b") +
+				`data "ciam_client_credentials_token" "t" {}`,
+			ExpectError: errorMatching("Invalid CIAM Auth Domain", c.err),
+		})
+	}
+	resource.UnitTest(t, resource.TestCase{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, Steps: steps})
+}
+
+func TestAccProvider_loopbackHTTPWorksForEveryLoopbackForm(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t, localciam.Options{})
+	port := strings.TrimPrefix(srv.URL(), "http://127.0.0.1:")
+	var steps []resource.TestStep
+	for _, domain := range []string{"http://127.0.0.1:" + port, "http://localhost:" + port, "http://127.0.0.1:" + port + "/"} {
+		steps = append(steps, resource.TestStep{
+			Config: testAccProviderConfig(domain, "client_id", localciam.DemoClientID, "client_secret", localciam.DemoClientSecret) +
+				`data "ciam_client_credentials_token" "t" {}`,
+			Check: resource.TestCheckResourceAttr("data.ciam_client_credentials_token.t", "token_type", "Bearer"),
+		})
+	}
+	resource.UnitTest(t, resource.TestCase{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, Steps: steps})
+}
+
+func TestAccProvider_authDomainFromEnvironment(t *testing.T) {
+	srv := startCIAM(t, localciam.Options{})
+	unsetCIAMEnv(t)
+	t.Setenv(envAuthDomain, srv.URL())
+	t.Setenv(envClientID, localciam.DemoClientID)
+	t.Setenv(envClientSecret, localciam.DemoClientSecret)
+	t.Setenv(envSCIMClientID, localciam.DemoSCIMClientID)
+	t.Setenv(envSCIMClientSecret, localciam.DemoSCIMClientSecret)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: `provider "ciam" {}
+data "ciam_client_credentials_token" "t" {}
+data "ciam_scim_token" "s" {}`,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr("data.ciam_client_credentials_token.t", "token_type", "Bearer"),
+				resource.TestCheckResourceAttr("data.ciam_scim_token.s", "scope", "/scim/"),
+			),
+		}},
+	})
+}
+
+func TestAccProvider_invalidAuthDomainFromEnvironment(t *testing.T) {
+	unsetCIAMEnv(t)
+	t.Setenv(envAuthDomain, "http://sample.portal.tencentciam.com")
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      `data "ciam_client_credentials_token" "t" {}`,
+			ExpectError: errorMatching("Invalid CIAM Auth Domain", "The CIAM_AUTH_DOMAIN environment variable (used because auth_domain is not set)", "allowed only for loopback hosts"),
+		}},
+	})
+}
+
+func TestAccProvider_missingAuthDomain(t *testing.T) {
+	unsetCIAMEnv(t)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      `data "ciam_client_credentials_token" "t" {}`,
+			ExpectError: errorMatching("Missing CIAM Auth Domain", "Set auth_domain in the provider block or the CIAM_AUTH_DOMAIN environment variable"),
+		}},
+	})
+}
+
+func TestAccProvider_unknownValuesAtConfigure(t *testing.T) {
+	unsetCIAMEnv(t)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: `resource "terraform_data" "later" {
+  input = "sample.portal.tencentciam.com"
+}
+provider "ciam" {
+  auth_domain   = terraform_data.later.output
+  client_id     = "a"
+  client_secret = "b"
+}
+data "ciam_client_credentials_token" "t" {}`,
+			ExpectError: errorMatching("Unknown CIAM Provider Setting", "auth_domain is not known until apply", "CIAM_AUTH_DOMAIN environment variable"),
+		}},
+	})
+}
+
+func TestAccProvider_missingCredentialsOnlyWhenNeeded(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t, localciam.Options{})
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				// No provider credentials, but the block brings its own.
+				Config: testAccProviderConfig(srv.URL()) + fmt.Sprintf(`
+data "ciam_client_credentials_token" "t" {
+  client_id     = %q
+  client_secret = %q
+}`, localciam.DemoClientID, localciam.DemoClientSecret),
+				Check: resource.TestCheckResourceAttr("data.ciam_client_credentials_token.t", "token_type", "Bearer"),
+			},
+			{
+				Config:      testAccProviderConfig(srv.URL()) + `data "ciam_client_credentials_token" "t" {}`,
+				ExpectError: errorMatching("Missing CIAM Credentials", "the provider's client_id and client_secret (or the CIAM_CLIENT_ID and CIAM_CLIENT_SECRET environment variables)"),
+			},
+			{
+				Config:      testAccProviderConfig(srv.URL()) + `data "ciam_scim_token" "t" {}`,
+				ExpectError: errorMatching("Missing CIAM Credentials", "data-sync (SCIM) credentials", "scim_client_id and scim_client_secret (or the CIAM_SCIM_CLIENT_ID and CIAM_SCIM_CLIENT_SECRET", "CIAM_CLIENT_ID and CIAM_CLIENT_SECRET"),
+			},
+			{
+				Config:      testAccProviderConfig(srv.URL(), "client_id", localciam.DemoClientID) + `data "ciam_client_credentials_token" "t" {}`,
+				ExpectError: errorMatching("Incomplete CIAM Credentials", "client_secret is missing", "CIAM_CLIENT_SECRET environment variable"),
+			},
+		},
+	})
+}
+
+// expiresAround checks that an RFC 3339 UTC timestamp lies lifetime from now
+// (within a minute, for slow machines).
+type expiresAround struct{ lifetime time.Duration }
+
+var _ knownvalue.Check = expiresAround{}
+
+func (c expiresAround) CheckValue(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("expected a string, got %T", v)
+	}
+	if !strings.HasSuffix(s, "Z") {
+		return fmt.Errorf("%q is not in UTC", s)
+	}
+	at, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return err
+	}
+	want := time.Now().Add(c.lifetime)
+	if d := at.Sub(want); d > time.Minute || d < -time.Minute {
+		return fmt.Errorf("expires_at %s is %v away from now + %v", s, d, c.lifetime)
+	}
+	return nil
+}
+
+func (c expiresAround) String() string { return fmt.Sprintf("now + %v", c.lifetime) }
+
+// errorMatching builds an ExpectError pattern from literal parts that must
+// appear in order; any run of whitespace in a part matches any whitespace,
+// because terraform wraps diagnostics at its terminal width.
+func errorMatching(parts ...string) *regexp.Regexp {
+	quoted := make([]string, len(parts))
+	for i, p := range parts {
+		words := strings.Fields(p)
+		for j, w := range words {
+			words[j] = regexp.QuoteMeta(w)
+		}
+		quoted[i] = strings.Join(words, `\s+`)
+	}
+	return regexp.MustCompile(`(?s)` + strings.Join(quoted, `.*`))
+}

@@ -5,7 +5,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-
 )
 
 // The fetch paths below are shared by the data source and the ephemeral
@@ -99,4 +98,3 @@ func providerDataFrom(data any, diags *diag.Diagnostics) *providerData {
 	}
 	return pd
 }
-
