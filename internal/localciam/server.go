@@ -51,6 +51,8 @@ type Client struct {
 	Scopes []string
 	// Grants the application may use; empty means client_credentials only.
 	Grants []string
+	// RedirectURIs are the registered redirect URIs (exact match).
+	RedirectURIs []string
 	// Disabled applications fail authentication (401 invalid_client), as
 	// the vendor documents for "application not enabled".
 	Disabled bool
@@ -82,6 +84,9 @@ type Options struct {
 	SCIMExpiresIn int64
 	// Latency is added before every response (benchmarks use 50 ms).
 	Latency time.Duration
+	// RotateRefreshTokens issues a new refresh token on every refresh and
+	// revokes the old one (the vendor's sample returns the same one).
+	RotateRefreshTokens bool
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
@@ -93,6 +98,7 @@ const (
 	DemoClientSecret     = "demo-app-secret-0d5c"
 	DemoSCIMClientID     = "demo-sync"
 	DemoSCIMClientSecret = "demo-sync-secret-7f21"
+	DemoRedirectURI      = "https://app.example.com/callback"
 )
 
 // DefaultClients returns the demo application.
@@ -101,7 +107,8 @@ func DefaultClients() []Client {
 		ID:     DemoClientID,
 		Secret: DemoClientSecret,
 		Scopes: []string{"identity_proofing", "openid", "users.read"},
-		Grants: []string{GrantClientCredentials, GrantAuthorizationCode, GrantRefreshToken},
+		Grants:       []string{GrantClientCredentials, GrantAuthorizationCode, GrantRefreshToken},
+		RedirectURIs: []string{DemoRedirectURI},
 	}}
 }
 
@@ -122,6 +129,10 @@ type Server struct {
 	scimClients map[string]Client
 	issued      []string
 	faults      map[string][]Fault
+	codes       map[string]*authCode
+	refresh     map[string]*refreshGrant
+	grants      map[string]int64
+	revocations int
 	hook        func(http.ResponseWriter, *http.Request) bool
 
 	counts sync.Map // path -> *atomic.Int64
@@ -161,6 +172,9 @@ func New(opts Options) (*Server, error) {
 		clients:     map[string]Client{},
 		scimClients: map[string]Client{},
 		faults:      map[string][]Fault{},
+		codes:       map[string]*authCode{},
+		refresh:     map[string]*refreshGrant{},
+		grants:      map[string]int64{},
 	}
 	for _, c := range opts.Clients {
 		s.clients[c.ID] = c
@@ -277,6 +291,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc(SCIMTokenPath, s.handleSCIMToken)
 	mux.HandleFunc(JWKSPath, s.handleJWKS)
 	mux.HandleFunc(DiscoveryPath, s.handleDiscovery)
+	mux.HandleFunc(AuthorizePath, s.handleAuthorize)
+	mux.HandleFunc(RevokePath, s.handleRevoke)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.total.Add(1)
 		v, _ := s.counts.LoadOrStore(r.URL.Path, new(atomic.Int64))

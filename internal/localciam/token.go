@@ -107,8 +107,9 @@ func secretsEqual(a, b string) bool {
 
 // authenticate checks the client. A missing client_id is 400
 // invalid_request (documented); an unknown client, a wrong or missing secret
-// or a disabled client is 401 invalid_client (documented).
-func (s *Server) authenticate(r *http.Request, registry map[string]Client) (Client, *oauthError) {
+// or a disabled client is 401 invalid_client (documented). A public PKCE
+// exchange (public true) identifies the client by client_id alone.
+func (s *Server) authenticate(r *http.Request, registry map[string]Client, public bool) (Client, *oauthError) {
 	id, secret, _, ok := clientAuth(r)
 	if !ok {
 		return Client{}, &errInvalidClient
@@ -119,7 +120,7 @@ func (s *Server) authenticate(r *http.Request, registry map[string]Client) (Clie
 	s.mu.Lock()
 	c, found := registry[id]
 	s.mu.Unlock()
-	if !found || c.Disabled || !secretsEqual(c.Secret, secret) {
+	if !found || c.Disabled || (!public && !secretsEqual(c.Secret, secret)) {
 		return Client{}, &errInvalidClient
 	}
 	return c, nil
@@ -138,19 +139,30 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errInvalidRequest)
 		return
 	}
+	grant := r.PostForm.Get("grant_type")
+	_, secret, basic, _ := clientAuth(r)
+	public := !basic && secret == "" && r.PostForm.Get("code_verifier") != ""
+	if public && grant != GrantAuthorizationCode {
+		// Documented: a wrong grant_type in the PKCE flow is a bare 401.
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
 	// Client authentication comes first, as in the vendor's server.
 	s.mu.Lock()
 	registry := s.clients
 	s.mu.Unlock()
-	client, oerr := s.authenticate(r, registry)
+	client, oerr := s.authenticate(r, registry, public)
 	if oerr != nil {
 		writeError(w, *oerr)
 		return
 	}
-	grant := r.PostForm.Get("grant_type")
 	switch grant {
 	case GrantClientCredentials:
 		s.clientCredentials(w, r, client)
+	case GrantAuthorizationCode:
+		s.authorizationCode(w, r, client, public)
+	case GrantRefreshToken:
+		s.refreshToken(w, r, client)
 	default:
 		writeError(w, errUnsupportedGrant)
 	}
@@ -175,6 +187,7 @@ func (s *Server) clientCredentials(w http.ResponseWriter, r *http.Request, c Cli
 		return
 	}
 	s.record(access)
+	s.grantCount(GrantClientCredentials)
 	members := []any{"access_token", access}
 	if len(scopes) > 0 {
 		members = append(members, "scope", strings.Join(scopes, " "))

@@ -1,0 +1,63 @@
+package ciam
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// DecodeJWT splits a compact JWS into its header and claims WITHOUT verifying
+// the signature: it is for reading what a token says (expiry, scopes,
+// subject), never for deciding whether to trust it.
+//
+// JSON numbers are returned as json.Number so that large integers stay exact.
+// Errors never quote the token.
+//
+// A library such as go-jose is not used here on purpose: it parses only the
+// header members it knows and insists on an algorithm allow-list, while this
+// function must return the header exactly as sent, whatever the algorithm.
+func DecodeJWT(token string) (header, claims map[string]any, err error) {
+	token = strings.TrimSpace(token)
+	if token == "" {
+		return nil, nil, errors.New("the token is empty")
+	}
+	parts := strings.Split(token, ".")
+	switch len(parts) {
+	case 3:
+	case 5:
+		return nil, nil, errors.New("the token is an encrypted JWT (JWE, five parts); only signed JWTs (three parts) can be decoded")
+	default:
+		return nil, nil, fmt.Errorf("the token has %d dot-separated parts; a signed JWT has three (header.claims.signature)", len(parts))
+	}
+	if header, err = decodeSegment(parts[0], "header"); err != nil {
+		return nil, nil, err
+	}
+	if claims, err = decodeSegment(parts[1], "claims"); err != nil {
+		return nil, nil, err
+	}
+	return header, claims, nil
+}
+
+func decodeSegment(seg, name string) (map[string]any, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(seg, "="))
+	if err != nil {
+		return nil, fmt.Errorf("the %s segment is not base64url", name)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("the %s segment is not JSON", name)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("the %s segment has data after its JSON object", name)
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("the %s segment is not a JSON object", name)
+	}
+	return obj, nil
+}

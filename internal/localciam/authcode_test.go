@@ -1,0 +1,177 @@
+package localciam
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// authorize drives /oauth2/authorize as a browser would and returns the code
+// from the redirect.
+func authorize(t *testing.T, s *Server, q url.Values) (code string, loc *url.URL) {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(s.URL() + AuthorizePath + "?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		return "", nil
+	}
+	loc, err = url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc.Query().Get("code"), loc
+}
+
+func authorizeQuery(extra ...string) url.Values {
+	q := url.Values{"response_type": {"code"}, "client_id": {DemoClientID}, "redirect_uri": {DemoRedirectURI}, "scope": {"openid"}, "state": {"xyz"}}
+	for i := 0; i+1 < len(extra); i += 2 {
+		q.Set(extra[i], extra[i+1])
+	}
+	return q
+}
+
+func exchange(t *testing.T, s *Server, form url.Values) (int, map[string]any) {
+	t.Helper()
+	status, body, _ := postForm(t, s, form)
+	var m map[string]any
+	_ = json.Unmarshal([]byte(body), &m)
+	return status, m
+}
+
+func codeForm(code string, extra ...string) url.Values {
+	f := url.Values{"grant_type": {"authorization_code"}, "client_id": {DemoClientID}, "client_secret": {DemoClientSecret},
+		"code": {code}, "redirect_uri": {DemoRedirectURI}}
+	for i := 0; i+1 < len(extra); i += 2 {
+		f.Set(extra[i], extra[i+1])
+	}
+	return f
+}
+
+func TestAuthorizationCodeFlow(t *testing.T) {
+	s := startTest(t, Options{})
+	code, loc := authorize(t, s, authorizeQuery())
+	if code == "" || loc.Query().Get("state") != "xyz" || !strings.HasPrefix(loc.String(), DemoRedirectURI) {
+		t.Fatalf("redirect = %v", loc)
+	}
+	status, body := exchange(t, s, codeForm(code))
+	if status != 200 {
+		t.Fatalf("exchange: %d %v", status, body)
+	}
+	for _, k := range []string{"access_token", "refresh_token", "id_token", "scope", "token_type", "expires_in"} {
+		if _, ok := body[k]; !ok {
+			t.Errorf("response lacks %s", k)
+		}
+	}
+	idTok, err := jwt.ParseSigned(body["id_token"].(string), []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]any
+	if err := idTok.Claims(&s.signer.key.PublicKey, &claims); err != nil {
+		t.Fatal(err)
+	}
+	if claims["azp"] != DemoClientID || claims["sub"] != DefaultUser || claims["exp"].(float64)-claims["iat"].(float64) != 1800 {
+		t.Errorf("id_token claims = %v", claims)
+	}
+
+	// Single use: the same code again is invalid_grant.
+	if status, body = exchange(t, s, codeForm(code)); status != 400 || body["error"] != "invalid_grant" {
+		t.Errorf("reuse: %d %v", status, body)
+	}
+
+}
+
+func TestRefreshAndRevoke(t *testing.T) {
+	s := startTest(t, Options{})
+	code, _ := authorize(t, s, authorizeQuery())
+	_, tok := exchange(t, s, codeForm(code))
+	refresh := tok["refresh_token"].(string)
+	rf := url.Values{"grant_type": {"refresh_token"}, "client_id": {DemoClientID}, "client_secret": {DemoClientSecret}, "refresh_token": {refresh}}
+	// Rotation is off by default: the refresh token comes back unchanged.
+	status, body := exchange(t, s, rf)
+	if status != 200 || body["refresh_token"] != refresh || body["access_token"] == tok["access_token"] {
+		t.Errorf("refresh: %d %v", status, body)
+	}
+	resp, err := http.PostForm(s.URL()+RevokePath, url.Values{"client_id": {DemoClientID}, "client_secret": {DemoClientSecret}, "token": {refresh}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !s.RefreshTokenRevoked(refresh) || s.Revocations() != 1 {
+		t.Errorf("revoke: %d", resp.StatusCode)
+	}
+	if status, body = exchange(t, s, rf); status != 400 || body["error"] != "invalid_grant" {
+		t.Errorf("refresh after revoke: %d %v", status, body)
+	}
+}
+
+func TestAuthorizationCodeErrors(t *testing.T) {
+	s := startTest(t, Options{})
+	verifier := "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+	pkceCode, _ := authorize(t, s, authorizeQuery("code_challenge", S256Challenge(verifier), "code_challenge_method", "S256"))
+	pkce := func(code, v string) url.Values {
+		return url.Values{"grant_type": {"authorization_code"}, "client_id": {DemoClientID}, "code": {code}, "redirect_uri": {DemoRedirectURI}, "code_verifier": {v}}
+	}
+	// PKCE quirk: wrong verifier or code is 401 invalid_client.
+	if status, body := exchange(t, s, pkce(pkceCode, "wrong-verifier-wrong-verifier-wrong-verifier")); status != 401 || body["error"] != "invalid_client" {
+		t.Errorf("wrong verifier: %d %v", status, body)
+	}
+	pkceCode2, _ := authorize(t, s, authorizeQuery("code_challenge", S256Challenge(verifier), "code_challenge_method", "S256"))
+	if status, body := exchange(t, s, pkce(pkceCode2, verifier)); status != 200 || body["access_token"] == nil {
+		t.Errorf("right verifier: %d %v", status, body)
+	}
+	if status, body := exchange(t, s, pkce("not-a-code", verifier)); status != 401 || body["error"] != "invalid_client" {
+		t.Errorf("wrong code (PKCE): %d %v", status, body)
+	}
+	// PKCE with a wrong grant_type: a bare 401.
+	f := pkce("x", verifier)
+	f.Set("grant_type", "client_credentials")
+	if status, body, _ := postForm(t, s, f); status != 401 || body != "" {
+		t.Errorf("PKCE wrong grant_type: %d %q", status, body)
+	}
+	// Confidential: wrong code is 400 invalid_grant.
+	if status, body := exchange(t, s, codeForm("not-a-code")); status != 400 || body["error"] != "invalid_grant" {
+		t.Errorf("wrong code: %d %v", status, body)
+	}
+	// Only S256.
+	if code, loc := authorize(t, s, authorizeQuery("code_challenge", "abc", "code_challenge_method", "plain")); code != "" || loc.Query().Get("error") != "invalid_request" {
+		t.Errorf("plain challenge accepted: %v", loc)
+	}
+	// Redirect URI must match exactly: no redirect at all.
+	if code, loc := authorize(t, s, authorizeQuery("redirect_uri", DemoRedirectURI+"/x")); code != "" || loc != nil {
+		t.Errorf("unregistered redirect_uri: %v", loc)
+	}
+	// A code issued to one client, redeemed by another: 401 invalid_client.
+	s.SetClient(Client{ID: "other", Secret: "other-secret", Grants: []string{GrantAuthorizationCode}, RedirectURIs: []string{DemoRedirectURI}})
+	code, _ := authorize(t, s, authorizeQuery())
+	if status, body := exchange(t, s, codeForm(code, "client_id", "other", "client_secret", "other-secret")); status != 401 || body["error"] != "invalid_client" {
+		t.Errorf("foreign code: %d %v", status, body)
+	}
+}
+
+func TestRefreshTokenRotation(t *testing.T) {
+	s := startTest(t, Options{RotateRefreshTokens: true})
+	code, err := s.IssueCode(AuthorizeRequest{ClientID: DemoClientID, RedirectURI: DemoRedirectURI, Scope: "openid"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tok := exchange(t, s, codeForm(code))
+	old := tok["refresh_token"].(string)
+	rf := url.Values{"grant_type": {"refresh_token"}, "client_id": {DemoClientID}, "client_secret": {DemoClientSecret}, "refresh_token": {old}}
+	_, body := exchange(t, s, rf)
+	if body["refresh_token"] == old || !s.RefreshTokenRevoked(old) {
+		t.Errorf("rotation: %v", body)
+	}
+	if s.Grants(GrantAuthorizationCode) != 1 || s.Grants(GrantRefreshToken) != 1 {
+		t.Errorf("grant counters: %d %d", s.Grants(GrantAuthorizationCode), s.Grants(GrantRefreshToken))
+	}
+}
