@@ -104,9 +104,9 @@ const (
 // DefaultClients returns the demo application.
 func DefaultClients() []Client {
 	return []Client{{
-		ID:     DemoClientID,
-		Secret: DemoClientSecret,
-		Scopes: []string{"identity_proofing", "openid", "users.read"},
+		ID:           DemoClientID,
+		Secret:       DemoClientSecret,
+		Scopes:       []string{"identity_proofing", "openid", "users.read"},
 		Grants:       []string{GrantClientCredentials, GrantAuthorizationCode, GrantRefreshToken},
 		RedirectURIs: []string{DemoRedirectURI},
 	}}
