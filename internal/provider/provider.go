@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -31,7 +33,11 @@ const (
 	envSCIMClientSecret = "CIAM_SCIM_CLIENT_SECRET"
 )
 
-var _ provider.Provider = &ciamProvider{}
+var (
+	_ provider.Provider                       = &ciamProvider{}
+	_ provider.ProviderWithEphemeralResources = &ciamProvider{}
+	_ provider.ProviderWithFunctions          = &ciamProvider{}
+)
 
 // New returns a constructor for the provider at the given version.
 func New(version string) func() provider.Provider {
@@ -179,7 +185,22 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 }
 
 func (p *ciamProvider) Resources(context.Context) []func() resource.Resource {
-	return nil
+	return []func() resource.Resource{
+		newAuthorizationCodeTokenResource,
+	}
+}
+
+func (p *ciamProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{
+		newClientCredentialsTokenEphemeralResource,
+		newSCIMTokenEphemeralResource,
+	}
+}
+
+func (p *ciamProvider) Functions(context.Context) []func() function.Function {
+	return []func() function.Function{
+		newDecodeJWTFunction,
+	}
 }
 
 func (p *ciamProvider) DataSources(context.Context) []func() datasource.DataSource {

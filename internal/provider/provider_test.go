@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -91,6 +93,45 @@ func TestProviderSchemaDescribesEveryAttribute(t *testing.T) {
 		for _, secret := range []string{"access_token", "client_secret"} {
 			if a, ok := sresp.Schema.Attributes[secret]; !ok || !a.IsSensitive() {
 				t.Errorf("%s.%s must exist and be sensitive", meta.TypeName, secret)
+			}
+		}
+	}
+	pe, ok := p.(provider.ProviderWithEphemeralResources)
+	if !ok {
+		t.Fatal("the provider has no ephemeral resources")
+	}
+	for _, f := range pe.EphemeralResources(ctx) {
+		er := f()
+		var meta ephemeral.MetadataResponse
+		er.Metadata(ctx, ephemeral.MetadataRequest{ProviderTypeName: "ciam"}, &meta)
+		var sresp ephemeral.SchemaResponse
+		er.Schema(ctx, ephemeral.SchemaRequest{}, &sresp)
+		if sresp.Schema.GetMarkdownDescription() == "" {
+			t.Errorf("ephemeral %s has no description", meta.TypeName)
+		}
+		for name, a := range sresp.Schema.Attributes {
+			if a.GetMarkdownDescription() == "" {
+				t.Errorf("ephemeral %s.%s has no description", meta.TypeName, name)
+			}
+		}
+	}
+	for _, f := range p.Resources(ctx) {
+		r := f()
+		var meta fwresource.MetadataResponse
+		r.Metadata(ctx, fwresource.MetadataRequest{ProviderTypeName: "ciam"}, &meta)
+		var sresp fwresource.SchemaResponse
+		r.Schema(ctx, fwresource.SchemaRequest{}, &sresp)
+		if sresp.Schema.GetMarkdownDescription() == "" {
+			t.Errorf("resource %s has no description", meta.TypeName)
+		}
+		for name, a := range sresp.Schema.Attributes {
+			if a.GetMarkdownDescription() == "" {
+				t.Errorf("resource %s.%s has no description", meta.TypeName, name)
+			}
+		}
+		for _, secret := range []string{"access_token", "refresh_token", "id_token", "code", "code_verifier", "client_secret"} {
+			if a, ok := sresp.Schema.Attributes[secret]; !ok || !a.IsSensitive() {
+				t.Errorf("resource %s.%s must exist and be sensitive", meta.TypeName, secret)
 			}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	ephschema "github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -93,6 +94,26 @@ func dataSourceAttributes(specs ...attrSpec) map[string]dsschema.Attribute {
 				Computed: !s.argument, Optional: s.argument, Sensitive: s.sensitive, Validators: s.setValidators()}
 		default:
 			out[s.name] = dsschema.StringAttribute{MarkdownDescription: s.description,
+				Computed: !s.argument, Optional: s.argument, Sensitive: s.sensitive, Validators: s.stringValidators()}
+		}
+	}
+	return out
+}
+
+// ephemeralAttributes turns specs into ephemeral resource schema attributes.
+// It mirrors dataSourceAttributes: the two schema packages have distinct
+// types, so one loop cannot build both.
+func ephemeralAttributes(specs ...attrSpec) map[string]ephschema.Attribute {
+	out := make(map[string]ephschema.Attribute, len(specs))
+	for _, s := range specs {
+		switch s.kind {
+		case kindInt64:
+			out[s.name] = ephschema.Int64Attribute{MarkdownDescription: s.description, Computed: !s.argument, Optional: s.argument, Sensitive: s.sensitive}
+		case kindStringSet:
+			out[s.name] = ephschema.SetAttribute{ElementType: types.StringType, MarkdownDescription: s.description,
+				Computed: !s.argument, Optional: s.argument, Sensitive: s.sensitive, Validators: s.setValidators()}
+		default:
+			out[s.name] = ephschema.StringAttribute{MarkdownDescription: s.description,
 				Computed: !s.argument, Optional: s.argument, Sensitive: s.sensitive, Validators: s.stringValidators()}
 		}
 	}

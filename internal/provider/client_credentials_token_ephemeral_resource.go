@@ -1,0 +1,50 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
+)
+
+var _ ephemeral.EphemeralResourceWithConfigure = &clientCredentialsTokenEphemeralResource{}
+
+func newClientCredentialsTokenEphemeralResource() ephemeral.EphemeralResource {
+	return &clientCredentialsTokenEphemeralResource{}
+}
+
+// clientCredentialsTokenEphemeralResource is the ephemeral
+// ciam_client_credentials_token: the same token as the data source, never
+// written to plan or state.
+type clientCredentialsTokenEphemeralResource struct {
+	data *providerData
+}
+
+func (e *clientCredentialsTokenEphemeralResource) Metadata(_ context.Context, req ephemeral.MetadataRequest, resp *ephemeral.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_client_credentials_token"
+}
+
+func (e *clientCredentialsTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaRequest, resp *ephemeral.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: clientCredentialsTokenDescription + " As an ephemeral resource, nothing of it is written to plan or state " +
+			"(Terraform 1.10 or later, OpenTofu 1.11 or later).",
+		Attributes: ephemeralAttributes(clientCredentialsTokenSpecs()...),
+	}
+}
+
+func (e *clientCredentialsTokenEphemeralResource) Configure(_ context.Context, req ephemeral.ConfigureRequest, resp *ephemeral.ConfigureResponse) {
+	e.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (e *clientCredentialsTokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
+	var m clientCredentialsTokenModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(e.data.fetchClientCredentialsToken(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.Result.Set(ctx, &m)...)
+}

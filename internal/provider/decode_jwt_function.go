@@ -1,0 +1,137 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"sort"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/function"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
+)
+
+var _ function.Function = &decodeJWTFunction{}
+
+func newDecodeJWTFunction() function.Function {
+	return &decodeJWTFunction{}
+}
+
+// decodeJWTFunction is provider::ciam::decode_jwt.
+type decodeJWTFunction struct{}
+
+func (f *decodeJWTFunction) Metadata(_ context.Context, _ function.MetadataRequest, resp *function.MetadataResponse) {
+	resp.Name = "decode_jwt"
+}
+
+func (f *decodeJWTFunction) Definition(_ context.Context, _ function.DefinitionRequest, resp *function.DefinitionResponse) {
+	resp.Definition = function.Definition{
+		Summary: "Decode a JWT's header and claims without verifying its signature",
+		MarkdownDescription: "Decodes a signed JWT (JWS compact form, `header.claims.signature`) and returns an object with `header` and `claims`. " +
+			"**The token is decoded without verifying the signature**: use the result to read what a token says (expiry, scopes, subject), never to decide whether to trust it. " +
+			"Claims keep their JSON types: strings, numbers, booleans, objects, and arrays (an array of one type, such as the CIAM's `scope`, is a list; a mixed array is a tuple; an empty array is an empty list of strings). " +
+			"A JSON `null` becomes a null string. A sensitive argument gives a sensitive result; wrap it in `nonsensitive()` to show a claim.",
+		Parameters: []function.Parameter{
+			function.StringParameter{
+				Name:                "token",
+				MarkdownDescription: "The JWT to decode, e.g. the `access_token` of `ciam_client_credentials_token`.",
+			},
+		},
+		Return: function.DynamicReturn{},
+	}
+}
+
+func (f *decodeJWTFunction) Run(ctx context.Context, req function.RunRequest, resp *function.RunResponse) {
+	var token string
+	resp.Error = req.Arguments.Get(ctx, &token)
+	if resp.Error != nil {
+		return
+	}
+	header, claims, err := ciam.DecodeJWT(token)
+	if err != nil {
+		resp.Error = function.NewArgumentFuncError(0, "Invalid JWT: "+err.Error()+".")
+		return
+	}
+	result, err := jsonValue(map[string]any{"header": header, "claims": claims})
+	if err != nil {
+		resp.Error = function.NewArgumentFuncError(0, "Invalid JWT: "+err.Error()+".")
+		return
+	}
+	resp.Error = resp.Result.Set(ctx, types.DynamicValue(result))
+}
+
+// jsonValue converts a decoded JSON value (numbers as json.Number) into a
+// Terraform value of the matching type.
+func jsonValue(v any) (attr.Value, error) {
+	switch x := v.(type) {
+	case nil:
+		return types.StringNull(), nil
+	case string:
+		return types.StringValue(x), nil
+	case bool:
+		return types.BoolValue(x), nil
+	case json.Number:
+		f, _, err := big.ParseFloat(x.String(), 10, 512, big.ToNearestEven)
+		if err != nil {
+			return nil, fmt.Errorf("the number %q cannot be represented", x.String())
+		}
+		return types.NumberValue(f), nil
+	case []any:
+		return jsonArray(x)
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		attrTypes := make(map[string]attr.Type, len(x))
+		attrs := make(map[string]attr.Value, len(x))
+		for _, k := range keys {
+			ev, err := jsonValue(x[k])
+			if err != nil {
+				return nil, err
+			}
+			attrs[k], attrTypes[k] = ev, ev.Type(context.Background())
+		}
+		obj, diags := types.ObjectValue(attrTypes, attrs)
+		if diags.HasError() {
+			return nil, fmt.Errorf("an object cannot be represented")
+		}
+		return obj, nil
+	default:
+		return nil, fmt.Errorf("unexpected JSON value of type %T", v)
+	}
+}
+
+// jsonArray makes a list when every element has the same type (and an empty
+// list of strings for []), a tuple otherwise.
+func jsonArray(items []any) (attr.Value, error) {
+	if len(items) == 0 {
+		return types.ListValueMust(types.StringType, []attr.Value{}), nil
+	}
+	elems := make([]attr.Value, len(items))
+	elemTypes := make([]attr.Type, len(items))
+	same := true
+	for i, it := range items {
+		ev, err := jsonValue(it)
+		if err != nil {
+			return nil, err
+		}
+		elems[i], elemTypes[i] = ev, ev.Type(context.Background())
+		same = same && elemTypes[i].Equal(elemTypes[0])
+	}
+	if same {
+		l, diags := types.ListValue(elemTypes[0], elems)
+		if !diags.HasError() {
+			return l, nil
+		}
+	}
+	t, diags := types.TupleValue(elemTypes, elems)
+	if diags.HasError() {
+		return nil, fmt.Errorf("an array cannot be represented")
+	}
+	return t, nil
+}

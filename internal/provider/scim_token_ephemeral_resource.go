@@ -1,0 +1,49 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
+)
+
+var _ ephemeral.EphemeralResourceWithConfigure = &scimTokenEphemeralResource{}
+
+func newSCIMTokenEphemeralResource() ephemeral.EphemeralResource {
+	return &scimTokenEphemeralResource{}
+}
+
+// scimTokenEphemeralResource is the ephemeral ciam_scim_token: the same
+// token as the data source, never written to plan or state.
+type scimTokenEphemeralResource struct {
+	data *providerData
+}
+
+func (e *scimTokenEphemeralResource) Metadata(_ context.Context, req ephemeral.MetadataRequest, resp *ephemeral.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_scim_token"
+}
+
+func (e *scimTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaRequest, resp *ephemeral.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: scimTokenDescription + " As an ephemeral resource, nothing of it is written to plan or state " +
+			"(Terraform 1.10 or later, OpenTofu 1.11 or later).",
+		Attributes: ephemeralAttributes(scimTokenSpecs()...),
+	}
+}
+
+func (e *scimTokenEphemeralResource) Configure(_ context.Context, req ephemeral.ConfigureRequest, resp *ephemeral.ConfigureResponse) {
+	e.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (e *scimTokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
+	var m scimTokenModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(e.data.fetchSCIMToken(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.Result.Set(ctx, &m)...)
+}
