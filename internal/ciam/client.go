@@ -11,6 +11,8 @@ package ciam
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +20,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpproxy"
 )
 
 // Endpoint paths, relative to the auth domain.
@@ -43,28 +47,45 @@ func (c Credentials) String() string {
 // GoString keeps %#v from printing the secret.
 func (c Credentials) GoString() string { return c.String() }
 
-// RequestInfo describes one finished HTTP exchange for logging. It holds no
+// RequestInfo describes one finished HTTP attempt for logging. It holds no
 // secret by construction: the operation has no query, and errors are the
 // client's own redacted ones.
 type RequestInfo struct {
 	Op         string
 	Host       string
+	Attempt    int
 	StatusCode int
 	Duration   time.Duration
-	Err        error
+	// RetryIn is the wait before the next attempt; 0 when none follows.
+	RetryIn time.Duration
+	Err     error
 }
+
+// Client authentication methods at the token endpoint.
+const (
+	AuthMethodClientSecretPost  = "client_secret_post"
+	AuthMethodClientSecretBasic = "client_secret_basic"
+)
 
 // Config configures a Client.
 type Config struct {
 	// BaseURL is the auth domain as returned by ParseAuthDomain.
 	BaseURL *url.URL
 	// HTTPClient is used for requests; nil means a client with the
-	// package's secure defaults. Its CheckRedirect is always replaced so
-	// that redirects are never followed.
+	// package's secure defaults (see NewTransport). Its CheckRedirect is
+	// always replaced so that redirects are never followed.
 	HTTPClient *http.Client
+	// RootCAs, when set, verifies server certificates instead of the system
+	// roots (ignored when HTTPClient is set).
+	RootCAs *x509.CertPool
+	// AuthMethod is client_secret_post (default, as in the vendor's samples)
+	// or client_secret_basic.
+	AuthMethod string
+	// Retry is the retry and timeout policy.
+	Retry RetryPolicy
 	// UserAgent is sent with every request.
 	UserAgent string
-	// OnRequest, when set, is called after every HTTP exchange.
+	// OnRequest, when set, is called after every HTTP attempt.
 	OnRequest func(context.Context, RequestInfo)
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
@@ -72,11 +93,13 @@ type Config struct {
 
 // Client talks to one CIAM user directory. It is safe for concurrent use.
 type Client struct {
-	base      *url.URL
-	http      *http.Client
-	userAgent string
-	onRequest func(context.Context, RequestInfo)
-	now       func() time.Time
+	base       *url.URL
+	http       *http.Client
+	authMethod string
+	retry      RetryPolicy
+	userAgent  string
+	onRequest  func(context.Context, RequestInfo)
+	now        func() time.Time
 }
 
 // New returns a Client for cfg.
@@ -84,9 +107,16 @@ func New(cfg Config) (*Client, error) {
 	if cfg.BaseURL == nil || cfg.BaseURL.Host == "" {
 		return nil, errors.New("ciam: no base URL")
 	}
+	switch cfg.AuthMethod {
+	case "":
+		cfg.AuthMethod = AuthMethodClientSecretPost
+	case AuthMethodClientSecretPost, AuthMethodClientSecretBasic:
+	default:
+		return nil, fmt.Errorf("ciam: unknown token endpoint auth method %q", printable(cfg.AuthMethod, 32))
+	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Transport: DefaultTransport()}
+		hc = &http.Client{Transport: NewTransport(cfg.RootCAs)}
 	}
 	// Copy, so that the caller's client keeps its own redirect policy.
 	c := *hc
@@ -96,23 +126,31 @@ func New(cfg Config) (*Client, error) {
 		now = time.Now
 	}
 	return &Client{
-		base:      cfg.BaseURL,
-		http:      &c,
-		userAgent: cfg.UserAgent,
-		onRequest: cfg.OnRequest,
-		now:       now,
+		base:       cfg.BaseURL,
+		http:       &c,
+		authMethod: cfg.AuthMethod,
+		retry:      cfg.Retry.withDefaults(),
+		userAgent:  cfg.UserAgent,
+		onRequest:  cfg.OnRequest,
+		now:        now,
 	}, nil
 }
 
-// DefaultTransport returns the transport the client uses when none is given:
-// Go's defaults with TLS 1.2 as the minimum version.
-func DefaultTransport() *http.Transport {
+// NewTransport returns the transport the client uses when no HTTP client is
+// given: Go's defaults, TLS 1.2 or newer, the given roots (nil: the system's),
+// and the proxy from HTTPS_PROXY/HTTP_PROXY/NO_PROXY read anew for every
+// request (http.ProxyFromEnvironment reads the environment only once per
+// process). Loopback hosts are never proxied.
+func NewTransport(roots *x509.CertPool) *http.Transport {
 	t, ok := http.DefaultTransport.(*http.Transport)
 	if !ok {
-		t = &http.Transport{Proxy: http.ProxyFromEnvironment}
+		t = &http.Transport{}
 	}
 	t = t.Clone()
-	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots}
+	t.Proxy = func(req *http.Request) (*url.URL, error) {
+		return httpproxy.FromEnvironment().ProxyFunc()(req.URL)
+	}
 	return t
 }
 
@@ -120,50 +158,77 @@ func DefaultTransport() *http.Transport {
 func (c *Client) Host() string { return c.base.Host }
 
 // ClientCredentialsToken runs the OAuth 2.0 client-credentials grant
-// (POST /oauth2/token, client_secret_post as in the vendor's samples).
-// Scopes are sent space-joined in the order given; nil or empty sends none.
+// (POST /oauth2/token). Scopes are sent space-joined in the order given; nil
+// or empty sends none.
 func (c *Client) ClientCredentialsToken(ctx context.Context, creds Credentials, scopes []string) (*Token, error) {
-	form := url.Values{
-		"grant_type":    {"client_credentials"},
-		"client_id":     {creds.ClientID},
-		"client_secret": {creds.ClientSecret},
-	}
+	form := url.Values{"grant_type": {"client_credentials"}}
 	if len(scopes) > 0 {
 		form.Set("scope", strings.Join(scopes, " "))
 	}
-	return c.postToken(ctx, form, newRedactor(creds.ClientSecret))
+	return c.token(ctx, request{
+		method: http.MethodPost, path: TokenPath, form: form, creds: creds,
+		mode: retrySafe, red: newRedactor(creds.ClientSecret),
+	})
 }
 
 // SCIMToken fetches a data-sync (SCIM) token: GET /scim/api/token with the
 // credentials in the query, as the vendor requires. The URL is never logged
 // or put into an error.
 func (c *Client) SCIMToken(ctx context.Context, creds Credentials) (*Token, error) {
-	q := url.Values{"client_id": {creds.ClientID}, "client_secret": {creds.ClientSecret}}
-	red := newRedactor(creds.ClientSecret)
-	req, err := c.newRequest(ctx, http.MethodGet, SCIMTokenPath, q, nil)
-	if err != nil {
-		return nil, err
-	}
-	return c.doToken(req, "GET "+SCIMTokenPath, red)
+	return c.token(ctx, request{
+		method: http.MethodGet, path: SCIMTokenPath,
+		query: url.Values{"client_id": {creds.ClientID}, "client_secret": {creds.ClientSecret}},
+		mode:  retrySafe, red: newRedactor(creds.ClientSecret),
+	})
 }
 
-func (c *Client) postToken(ctx context.Context, form url.Values, red *redactor) (*Token, error) {
-	req, err := c.newRequest(ctx, http.MethodPost, TokenPath, nil, strings.NewReader(form.Encode()))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return c.doToken(req, "POST "+TokenPath, red)
+// request is one logical request; every attempt builds a fresh
+// *http.Request from it.
+type request struct {
+	method, path string
+	query        url.Values
+	// form, when not nil, is sent form-encoded with the client's
+	// authentication (creds) added per the auth method.
+	form  url.Values
+	creds Credentials
+	mode  retryMode
+	red   *redactor
 }
 
-func (c *Client) newRequest(ctx context.Context, method, path string, query url.Values, body io.Reader) (*http.Request, error) {
+func (r request) op() string { return r.method + " " + r.path }
+
+// build makes the HTTP request for one attempt.
+func (c *Client) build(ctx context.Context, r request) (*http.Request, error) {
 	u := *c.base
-	u.Path = path
-	u.RawQuery = query.Encode()
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	u.Path = r.path
+	u.RawQuery = r.query.Encode()
+	var body io.Reader
+	header := http.Header{}
+	if r.form != nil {
+		form := url.Values{}
+		for k, v := range r.form {
+			form[k] = v
+		}
+		if c.authMethod == AuthMethodClientSecretBasic && r.creds.ClientSecret != "" {
+			// RFC 6749 section 2.3.1: form-url-encode id and secret first.
+			raw := url.QueryEscape(r.creds.ClientID) + ":" + url.QueryEscape(r.creds.ClientSecret)
+			header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(raw)))
+		} else {
+			form.Set("client_id", r.creds.ClientID)
+			if r.creds.ClientSecret != "" {
+				form.Set("client_secret", r.creds.ClientSecret)
+			}
+		}
+		body = strings.NewReader(form.Encode())
+		header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
 	if err != nil {
 		// NewRequest errors can quote the URL; never pass them on.
-		return nil, fmt.Errorf("%s %s: cannot build request", method, path)
+		return nil, fmt.Errorf("%s: cannot build request", r.op())
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	req.Header.Set("Accept", "application/json")
 	if c.userAgent != "" {
@@ -172,85 +237,136 @@ func (c *Client) newRequest(ctx context.Context, method, path string, query url.
 	return req, nil
 }
 
-// doToken sends req and turns the response into a Token or an error.
-func (c *Client) doToken(req *http.Request, op string, red *redactor) (*Token, error) {
-	status, body, received, err := c.do(req, op, red)
+// token sends r and turns the response into a Token or an error.
+func (c *Client) token(ctx context.Context, r request) (*Token, error) {
+	res, err := c.send(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	if status < 200 || status > 299 {
-		e := &Error{Op: op, StatusCode: status, ContentType: body.contentType}
-		parseErrorResponse(e, body.data, red)
-		return nil, e
+	if res.status < 200 || res.status > 299 {
+		return nil, res.statusError(r)
 	}
-	tok, reason := parseTokenResponse(body.data, received)
+	tok, reason := parseTokenResponse(res.data, res.received)
 	if reason != "" {
-		e := &Error{Op: op, StatusCode: status, Reason: reason, ContentType: body.contentType}
+		e := &Error{Op: r.op(), StatusCode: res.status, Reason: reason, ContentType: res.contentType, Attempts: res.attempts}
 		if strings.HasPrefix(reason, "response body is not") {
-			e.Excerpt = excerpt(body.data, red)
+			e.Excerpt = excerpt(res.data, r.red)
 		}
 		return nil, e
 	}
+	// Tokens received are secrets too: keep them out of anything this
+	// request still prints.
+	r.red.add(tok.AccessToken)
 	return tok, nil
 }
 
-type responseBody struct {
+// result is the final answer to a request, after any retries.
+type result struct {
+	status      int
 	data        []byte
 	contentType string
+	retryAfter  string
+	received    time.Time
+	attempts    int
 }
 
-// do sends one request and reads a bounded body. It never returns a
-// *url.Error: those print the full URL.
-func (c *Client) do(req *http.Request, op string, red *redactor) (int, responseBody, time.Time, error) {
-	start := c.now()
-	info := RequestInfo{Op: op, Host: c.base.Host}
-	report := func(status int, err error) {
-		if c.onRequest != nil {
-			info.StatusCode, info.Err, info.Duration = status, err, c.now().Sub(start)
-			c.onRequest(req.Context(), info)
+// statusError describes a non-2xx answer.
+func (res *result) statusError(r request) *Error {
+	e := &Error{Op: r.op(), StatusCode: res.status, ContentType: res.contentType, Attempts: res.attempts}
+	parseErrorResponse(e, res.data, r.red)
+	return e
+}
+
+// send runs the attempts of r under the retry policy.
+func (c *Client) send(ctx context.Context, r request) (*result, error) {
+	for attempt := 1; ; attempt++ {
+		start := c.now()
+		res, err := c.attempt(ctx, r)
+		res.attempts = attempt
+		retry := attempt <= c.retry.MaxRetries && ctx.Err() == nil && retryable(r.mode, res.status, err)
+		var wait time.Duration
+		if retry {
+			wait = c.retry.backoff(attempt - 1)
+			if d, ok := parseRetryAfter(res.retryAfter, c.now()); ok && err == nil {
+				wait = d
+			}
+			if dl, ok := ctx.Deadline(); ok && c.now().Add(wait).After(dl) {
+				retry = false // the wait would outlast the deadline
+			}
 		}
+		if c.onRequest != nil {
+			info := RequestInfo{Op: r.op(), Host: c.base.Host, Attempt: attempt, StatusCode: res.status, Duration: c.now().Sub(start), Err: err}
+			if retry {
+				info.RetryIn = wait
+			}
+			c.onRequest(ctx, info)
+		}
+		if !retry {
+			setAttempts(err, attempt)
+			return res, err
+		}
+		if !sleep(ctx, wait) {
+			return res, &TransportError{Op: r.op(), Host: c.base.Host, msg: "request cancelled", err: ctx.Err(), Attempts: attempt}
+		}
+	}
+}
+
+func setAttempts(err error, n int) {
+	var terr *TransportError
+	var cerr *Error
+	switch {
+	case errors.As(err, &terr):
+		terr.Attempts = n
+	case errors.As(err, &cerr):
+		cerr.Attempts = n
+	}
+}
+
+// attempt sends one HTTP request and reads a bounded body. It never returns
+// a *url.Error: those print the full URL.
+func (c *Client) attempt(ctx context.Context, r request) (*result, error) {
+	res := &result{}
+	actx, cancel := context.WithTimeout(ctx, c.retry.AttemptTimeout)
+	defer cancel()
+	req, err := c.build(actx, r)
+	if err != nil {
+		return res, err
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		terr := c.transportError(op, err, red)
-		report(0, terr)
-		return 0, responseBody{}, time.Time{}, terr
+		return res, c.transportError(ctx, r, err)
 	}
 	defer resp.Body.Close()
-	received := c.now()
-	rb := responseBody{contentType: printable(resp.Header.Get("Content-Type"), 64)}
+	res.received = c.now()
+	res.status = resp.StatusCode
+	res.contentType = printable(resp.Header.Get("Content-Type"), 64)
+	res.retryAfter = resp.Header.Get("Retry-After")
 
 	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
-		e := &Error{Op: op, StatusCode: resp.StatusCode, ContentType: rb.contentType,
+		e := &Error{Op: r.op(), StatusCode: resp.StatusCode, ContentType: res.contentType,
 			Reason: "the server answered with a redirect, which a token client never follows"}
 		if loc, perr := url.Parse(resp.Header.Get("Location")); perr == nil && loc.Host != "" {
 			e.RedirectHost = printable(loc.Host, 253)
 			e.Reason += " (to host " + e.RedirectHost + ")"
 		}
-		report(resp.StatusCode, e)
-		return 0, rb, received, e
+		return res, e
 	}
 
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
 	if err != nil {
-		terr := c.transportError(op, err, red)
-		report(resp.StatusCode, terr)
-		return 0, rb, received, terr
+		return res, c.transportError(ctx, r, fmt.Errorf("reading the response body: %w", err))
 	}
 	if len(data) > MaxBodyBytes {
-		e := &Error{Op: op, StatusCode: resp.StatusCode, ContentType: rb.contentType,
-			Reason: fmt.Sprintf("response body is larger than %d bytes; a token response is a few kilobytes", MaxBodyBytes)}
-		report(resp.StatusCode, e)
-		return 0, rb, received, e
+		return res, &Error{Op: r.op(), StatusCode: resp.StatusCode, ContentType: res.contentType,
+			Reason: fmt.Sprintf("response body is larger than %d bytes (1 MiB); a token response is a few kilobytes", MaxBodyBytes)}
 	}
-	rb.data = data
-	report(resp.StatusCode, nil)
-	return resp.StatusCode, rb, received, nil
+	res.data = data
+	return res, nil
 }
 
 // transportError strips a *url.Error (which prints the URL, query and all)
 // down to its cause and redacts what is left.
-func (c *Client) transportError(op string, err error, red *redactor) *TransportError {
+func (c *Client) transportError(ctx context.Context, r request, err error) *TransportError {
 	cause := err
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
@@ -258,12 +374,18 @@ func (c *Client) transportError(op string, err error, red *redactor) *TransportE
 	}
 	msg := cause.Error()
 	switch {
-	case errors.Is(cause, context.Canceled):
+	case errors.Is(cause, context.Canceled) || ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled):
 		msg = "request cancelled"
-	case errors.Is(cause, context.DeadlineExceeded):
-		msg = "request timed out"
+	case ctx.Err() != nil && errors.Is(cause, context.DeadlineExceeded):
+		msg = "request timed out (the operation's deadline passed)"
+	case errors.Is(cause, context.DeadlineExceeded) || isTimeout(cause):
+		msg = fmt.Sprintf("no answer within %s (request_timeout)", c.retry.AttemptTimeout)
 	}
 	// The cause may itself quote the URL (some proxy errors do): redact.
-	msg = red.apply(msg)
-	return &TransportError{Op: op, Host: c.base.Host, msg: printable(msg, 300), err: cause}
+	return &TransportError{Op: r.op(), Host: c.base.Host, msg: printable(r.red.apply(msg), 300), err: cause}
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
 }

@@ -40,6 +40,8 @@ type Error struct {
 	Excerpt string
 	// RedirectHost is the host a 3xx response pointed to (never followed).
 	RedirectHost string
+	// Attempts is how many attempts were made (retries included).
+	Attempts int
 }
 
 func (e *Error) Error() string {
@@ -56,6 +58,9 @@ func (e *Error) Error() string {
 	}
 	if e.Excerpt != "" {
 		fmt.Fprintf(&b, "; body starts: %q", e.Excerpt)
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
 	}
 	return b.String()
 }
@@ -75,12 +80,18 @@ type TransportError struct {
 	Op string
 	// Host is the host the request went to.
 	Host string
-	msg  string
-	err  error
+	// Attempts is how many attempts were made (retries included).
+	Attempts int
+	msg      string
+	err      error
 }
 
 func (e *TransportError) Error() string {
-	return fmt.Sprintf("%s to %s: %s", e.Op, e.Host, e.msg)
+	s := fmt.Sprintf("%s to %s: %s", e.Op, e.Host, e.msg)
+	if e.Attempts > 1 {
+		s += fmt.Sprintf(" (after %d attempts)", e.Attempts)
+	}
+	return s
 }
 
 // Unwrap returns the underlying cause (never a *url.Error), so that callers

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strings"
 )
 
 // RevokePath is the token revocation endpoint.
@@ -20,59 +19,42 @@ type AuthorizationCodeRequest struct {
 }
 
 // AuthorizationCodeToken exchanges a single-use authorization code. The
-// exchange is sent at most once: it is never retried, whatever happens.
+// exchange is never sent twice: it is retried only when the connection could
+// not be made at all.
 func (c *Client) AuthorizationCodeToken(ctx context.Context, creds Credentials, r AuthorizationCodeRequest) (*Token, error) {
 	form := url.Values{
 		"grant_type":   {"authorization_code"},
-		"client_id":    {creds.ClientID},
 		"code":         {r.Code},
 		"redirect_uri": {r.RedirectURI},
 	}
+	red := newRedactor(creds.ClientSecret, r.Code, r.CodeVerifier)
 	if r.CodeVerifier != "" {
 		form.Set("code_verifier", r.CodeVerifier)
-	} else {
-		form.Set("client_secret", creds.ClientSecret)
+		creds.ClientSecret = "" // PKCE: the client_id alone, in the body
 	}
-	return c.postToken(ctx, form, newRedactor(creds.ClientSecret, r.Code, r.CodeVerifier))
+	return c.token(ctx, request{method: http.MethodPost, path: TokenPath, form: form, creds: creds, mode: retryUnsent, red: red})
 }
 
 // RefreshToken runs the refresh-token grant. The client secret is sent when
 // there is one (public PKCE clients have none).
 func (c *Client) RefreshToken(ctx context.Context, creds Credentials, refreshToken string) (*Token, error) {
-	form := url.Values{
-		"grant_type":    {"refresh_token"},
-		"client_id":     {creds.ClientID},
-		"refresh_token": {refreshToken},
-	}
-	if creds.ClientSecret != "" {
-		form.Set("client_secret", creds.ClientSecret)
-	}
-	return c.postToken(ctx, form, newRedactor(creds.ClientSecret, refreshToken))
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}
+	return c.token(ctx, request{method: http.MethodPost, path: TokenPath, form: form, creds: creds,
+		mode: retrySafe, red: newRedactor(creds.ClientSecret, refreshToken)})
 }
 
 // Revoke revokes a token (POST /oauth2/revoke). The CIAM answers 200 with an
 // empty body, also for tokens it does not know; revoking a refresh token
 // revokes the access tokens issued with it.
 func (c *Client) Revoke(ctx context.Context, creds Credentials, token string) error {
-	form := url.Values{"client_id": {creds.ClientID}, "token": {token}}
-	if creds.ClientSecret != "" {
-		form.Set("client_secret", creds.ClientSecret)
-	}
-	red := newRedactor(creds.ClientSecret, token)
-	req, err := c.newRequest(ctx, http.MethodPost, RevokePath, nil, strings.NewReader(form.Encode()))
+	r := request{method: http.MethodPost, path: RevokePath, form: url.Values{"token": {token}}, creds: creds,
+		mode: retrySafe, red: newRedactor(creds.ClientSecret, token)}
+	res, err := c.send(ctx, r)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	op := "POST " + RevokePath
-	status, body, _, err := c.do(req, op, red)
-	if err != nil {
-		return err
-	}
-	if status < 200 || status > 299 {
-		e := &Error{Op: op, StatusCode: status, ContentType: body.contentType}
-		parseErrorResponse(e, body.data, red)
-		return e
+	if res.status < 200 || res.status > 299 {
+		return res.statusError(r)
 	}
 	return nil
 }

@@ -89,3 +89,9 @@ func printable(s string, max int) string {
 	}
 	return b.String()
 }
+
+// Redact removes the given secrets, and anything shaped like a credential,
+// from s. It is the same redaction the client applies to its own errors.
+func Redact(s string, secrets ...string) string {
+	return newRedactor(secrets...).apply(s)
+}

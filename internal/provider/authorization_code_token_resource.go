@@ -145,6 +145,7 @@ func (r *authorizationCodeTokenResource) credentials(m *authorizationCodeTokenMo
 }
 
 func (r *authorizationCodeTokenResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer r.data.guard(&resp.Diagnostics)
 	var m authorizationCodeTokenModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
@@ -155,7 +156,8 @@ func (r *authorizationCodeTokenResource) Create(ctx context.Context, req resourc
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = maskSecrets(ctx, creds.ClientSecret, m.Code.ValueString(), m.CodeVerifier.ValueString())
+	r.data.secrets.add(creds.ClientSecret, m.Code.ValueString(), m.CodeVerifier.ValueString())
+	ctx = r.data.secrets.mask(ctx)
 	tok, err := r.data.client.AuthorizationCodeToken(ctx, creds, ciam.AuthorizationCodeRequest{
 		Code: m.Code.ValueString(), RedirectURI: m.RedirectURI.ValueString(), CodeVerifier: m.CodeVerifier.ValueString(),
 	})
@@ -167,6 +169,7 @@ func (r *authorizationCodeTokenResource) Create(ctx context.Context, req resourc
 		return
 	}
 	m.setTokens(tok)
+	m.registerSecrets(r.data.secrets)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
@@ -187,11 +190,13 @@ func codeExchangeDiagnostic(err error, req tokenRequest, pkce bool) diag.Diagnos
 }
 
 func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer r.data.guard(&resp.Diagnostics)
 	var m authorizationCodeTokenModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	m.registerSecrets(r.data.secrets)
 	expiresAt, err := time.Parse(time.RFC3339, m.ExpiresAt.ValueString())
 	if err != nil {
 		return // the CIAM gave no lifetime: nothing to renew against
@@ -218,12 +223,13 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = maskSecrets(ctx, creds.ClientSecret, m.RefreshToken.ValueString())
+	ctx = r.data.secrets.mask(ctx)
 	tok, err := r.data.client.RefreshToken(ctx, creds, m.RefreshToken.ValueString())
 	var cerr *ciam.Error
 	switch {
 	case err == nil:
 		m.setTokens(tok)
+		m.registerSecrets(r.data.secrets)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 	case errors.As(err, &cerr) && cerr.Code == ciam.ErrCodeInvalidGrant:
 		resp.Diagnostics.AddWarning("CIAM Refresh Token Rejected",
@@ -243,6 +249,7 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 func (r *authorizationCodeTokenResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	// Only client_secret and min_remaining can change in place; the tokens
 	// stay as they are (the plan carries them from state).
+	defer r.data.guard(&resp.Diagnostics)
 	var m authorizationCodeTokenModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
@@ -252,11 +259,13 @@ func (r *authorizationCodeTokenResource) Update(ctx context.Context, req resourc
 }
 
 func (r *authorizationCodeTokenResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	defer r.data.guard(&resp.Diagnostics)
 	var m authorizationCodeTokenModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	m.registerSecrets(r.data.secrets)
 	token := m.RefreshToken.ValueString()
 	if token == "" {
 		token = m.AccessToken.ValueString()
@@ -269,7 +278,7 @@ func (r *authorizationCodeTokenResource) Delete(ctx context.Context, req resourc
 		resp.Diagnostics.AddWarning("CIAM Token Not Revoked", "The token could not be revoked because the client credentials are missing; it stays valid until it expires.")
 		return
 	}
-	ctx = maskSecrets(ctx, creds.ClientSecret, token)
+	ctx = r.data.secrets.mask(ctx)
 	if err := r.data.client.Revoke(ctx, creds, token); err != nil {
 		_, detail := explainTokenError(err, tokenRequest{what: "revocation", grant: "revocation", host: r.data.client.Host(), clientID: creds.ClientID,
 			credentialHint: "the block's client_id and client_secret, or the provider's"})
@@ -301,4 +310,10 @@ func keepOrSet(held types.String, v string) types.String {
 	default:
 		return held
 	}
+}
+
+// registerSecrets adds the resource's secrets to the redaction layer.
+func (m *authorizationCodeTokenModel) registerSecrets(s *secretSet) {
+	s.add(m.Code.ValueString(), m.CodeVerifier.ValueString(), m.ClientSecret.ValueString(),
+		m.AccessToken.ValueString(), m.RefreshToken.ValueString(), m.IDToken.ValueString())
 }

@@ -35,6 +35,7 @@ func (d *clientCredentialsTokenDataSource) Configure(_ context.Context, req data
 }
 
 func (d *clientCredentialsTokenDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	defer d.data.guard(&resp.Diagnostics)
 	var m clientCredentialsTokenModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {

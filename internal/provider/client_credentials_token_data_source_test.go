@@ -188,7 +188,9 @@ data "ciam_client_credentials_token" "test" {
 func TestAccClientCredentialsTokenDataSource_unexpectedResponses(t *testing.T) {
 	unsetCIAMEnv(t)
 	srv := startCIAM(t, localciam.Options{})
-	cfg := testAccClientCredentialsTokenConfig(srv, "")
+	// Retries off: each fault is the final answer (the fault suite covers retries).
+	cfg := testAccProviderConfig(srv.URL(), "client_id", localciam.DemoClientID, "client_secret", localciam.DemoClientSecret, "max_retries", "0") +
+		`data "ciam_client_credentials_token" "test" {}`
 	html := "<html><body><h1>502 Bad Gateway</h1></body></html>"
 	steps := []struct {
 		fault localciam.Fault

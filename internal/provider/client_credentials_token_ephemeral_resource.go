@@ -37,6 +37,7 @@ func (e *clientCredentialsTokenEphemeralResource) Configure(_ context.Context, r
 }
 
 func (e *clientCredentialsTokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
+	defer e.data.guard(&resp.Diagnostics)
 	var m clientCredentialsTokenModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {

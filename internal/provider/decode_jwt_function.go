@@ -45,6 +45,12 @@ func (f *decodeJWTFunction) Definition(_ context.Context, _ function.DefinitionR
 }
 
 func (f *decodeJWTFunction) Run(ctx context.Context, req function.RunRequest, resp *function.RunResponse) {
+	defer func() {
+		// No panic reaches the user, and the token never appears in the message.
+		if r := recover(); r != nil {
+			resp.Error = function.NewFuncError("decode_jwt hit an unexpected condition; please report this provider bug.")
+		}
+	}()
 	var token string
 	resp.Error = req.Arguments.Get(ctx, &token)
 	if resp.Error != nil {

@@ -5,10 +5,14 @@ package provider
 
 import (
 	"context"
+	"crypto/x509"
+	"fmt"
 	"os"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -19,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
@@ -51,11 +56,15 @@ type ciamProvider struct {
 }
 
 type providerModel struct {
-	AuthDomain       types.String `tfsdk:"auth_domain"`
-	ClientID         types.String `tfsdk:"client_id"`
-	ClientSecret     types.String `tfsdk:"client_secret"`
-	SCIMClientID     types.String `tfsdk:"scim_client_id"`
-	SCIMClientSecret types.String `tfsdk:"scim_client_secret"`
+	AuthDomain              types.String `tfsdk:"auth_domain"`
+	ClientID                types.String `tfsdk:"client_id"`
+	ClientSecret            types.String `tfsdk:"client_secret"`
+	SCIMClientID            types.String `tfsdk:"scim_client_id"`
+	SCIMClientSecret        types.String `tfsdk:"scim_client_secret"`
+	TokenEndpointAuthMethod types.String `tfsdk:"token_endpoint_auth_method"`
+	MaxRetries              types.Int64  `tfsdk:"max_retries"`
+	RequestTimeout          types.String `tfsdk:"request_timeout"`
+	CACertPEM               types.String `tfsdk:"ca_cert_pem"`
 }
 
 func (p *ciamProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -95,6 +104,30 @@ func (p *ciamProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 				MarkdownDescription: "Client secret of the data-sync (SCIM) configuration. Can also be set with `CIAM_SCIM_CLIENT_SECRET`.",
 				Optional:            true,
 				Sensitive:           true,
+				Validators:          nonEmpty,
+			},
+			"token_endpoint_auth_method": schema.StringAttribute{
+				MarkdownDescription: "How the client authenticates at the token and revocation endpoints: `client_secret_post` (default, the id and secret in the form body, as in the CIAM's samples) " +
+					"or `client_secret_basic` (HTTP Basic, with id and secret form-url-encoded first as RFC 6749 section 2.3.1 requires). The SCIM token endpoint always takes them in its query.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.OneOf(ciam.AuthMethodClientSecretPost, ciam.AuthMethodClientSecretBasic)},
+			},
+			"max_retries": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("How many times a request is retried after a transport error, HTTP 5xx or 429, with exponential backoff and jitter "+
+					"(Retry-After is honoured, up to %s). OAuth errors and other 4xx are never retried, nor is an authorization-code exchange that may have reached the server. "+
+					"Default %d; 0 disables retries.", ciam.MaxRetryAfter, ciam.DefaultMaxRetries),
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(0, 10)},
+			},
+			"request_timeout": schema.StringAttribute{
+				MarkdownDescription: fmt.Sprintf("How long each attempt may take (connect, send, read the answer), as a Go duration such as `10s`. Default `%s`. "+
+					"Retries and their waits come on top, within Terraform's own deadline; interrupting Terraform ends a pending request at once.", ciam.DefaultAttemptTimeout),
+				Optional:   true,
+				Validators: []validator.String{durationValidator{}},
+			},
+			"ca_cert_pem": schema.StringAttribute{
+				MarkdownDescription: "PEM-encoded CA certificates to trust in addition to the system's, for a CIAM or proxy behind a private CA, e.g. `file(\"corp-ca.pem\")`.",
+				Optional:            true,
 				Validators:          nonEmpty,
 			},
 		},
@@ -157,18 +190,23 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		return
 	}
 
-	client, err := ciam.New(ciam.Config{
-		BaseURL:   base,
-		UserAgent: "terraform-provider-ciam/" + p.version,
-		OnRequest: logRequest,
-	})
+	clientCfg, diags := clientConfig(&cfg)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	clientCfg.BaseURL = base
+	clientCfg.UserAgent = "terraform-provider-ciam/" + p.version
+	clientCfg.OnRequest = logRequest
+	client, err := ciam.New(clientCfg)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot Create CIAM Client", "This is a provider bug, please report it: "+err.Error())
 		return
 	}
 
 	data := &providerData{
-		client: client,
+		client:  client,
+		secrets: newSecretSet(values["client_secret"], values["scim_client_secret"]),
 		app: credentialSource{
 			id: values["client_id"], secret: values["client_secret"],
 			idAttr: "client_id", secretAttr: "client_secret", idEnv: envClientID, secretEnv: envClientSecret,
@@ -210,19 +248,65 @@ func (p *ciamProvider) DataSources(context.Context) []func() datasource.DataSour
 	}
 }
 
+// clientConfig turns the transport settings into the client's configuration.
+func clientConfig(cfg *providerModel) (ciam.Config, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	out := ciam.Config{
+		AuthMethod: cfg.TokenEndpointAuthMethod.ValueString(),
+		Retry:      ciam.RetryPolicy{MaxRetries: ciam.DefaultMaxRetries},
+	}
+	for _, v := range []attr.Value{cfg.TokenEndpointAuthMethod, cfg.MaxRetries, cfg.RequestTimeout, cfg.CACertPEM} {
+		if v.IsUnknown() {
+			diags.AddError("Unknown CIAM Provider Setting", "token_endpoint_auth_method, max_retries, request_timeout and ca_cert_pem must be known at plan time.")
+			return out, diags
+		}
+	}
+	if !cfg.MaxRetries.IsNull() {
+		out.Retry.MaxRetries = int(cfg.MaxRetries.ValueInt64())
+	}
+	if !cfg.RequestTimeout.IsNull() {
+		d, err := time.ParseDuration(cfg.RequestTimeout.ValueString())
+		if err != nil || d <= 0 {
+			diags.AddAttributeError(path.Root("request_timeout"), "Invalid Duration", "request_timeout must be a positive duration such as 10s.")
+			return out, diags
+		}
+		out.Retry.AttemptTimeout = d
+	}
+	if !cfg.CACertPEM.IsNull() {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM([]byte(cfg.CACertPEM.ValueString())) {
+			diags.AddAttributeError(path.Root("ca_cert_pem"), "Invalid CA Certificates",
+				"ca_cert_pem holds no PEM-encoded certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----).")
+			return out, diags
+		}
+		out.RootCAs = pool
+	}
+	return out, diags
+}
+
 // logRequest logs one finished HTTP exchange. RequestInfo holds no secret by
 // construction; the fields are masked as well (see maskSecrets).
 func logRequest(ctx context.Context, info ciam.RequestInfo) {
 	fields := map[string]any{
 		"op":          info.Op,
 		"host":        info.Host,
+		"attempt":     info.Attempt,
 		"status":      info.StatusCode,
 		"duration_ms": info.Duration.Round(time.Millisecond).Milliseconds(),
 	}
-	if info.Err != nil {
+	if info.RetryIn > 0 {
+		fields["retry_in_ms"] = info.RetryIn.Milliseconds()
+	}
+	switch {
+	case info.Err != nil:
 		fields["error"] = info.Err.Error()
 		tflog.Debug(ctx, "CIAM request failed", fields)
-		return
+	case info.RetryIn > 0:
+		tflog.Debug(ctx, "CIAM request will be retried", fields)
+	default:
+		tflog.Debug(ctx, "CIAM request done", fields)
 	}
-	tflog.Debug(ctx, "CIAM request done", fields)
 }

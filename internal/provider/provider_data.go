@@ -1,12 +1,10 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
 )
@@ -14,7 +12,8 @@ import (
 // providerData is what Configure hands to every data source, ephemeral
 // resource and resource.
 type providerData struct {
-	client *ciam.Client
+	client  *ciam.Client
+	secrets *secretSet
 	// app are the application credentials (client_id/client_secret).
 	app credentialSource
 	// scim are the data-sync credentials (scim_client_id/scim_client_secret).
@@ -49,6 +48,7 @@ type credentialsModel struct {
 func (d *providerData) credentials(block credentialsModel, forSCIM bool) (ciam.Credentials, string, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	if !block.ClientID.IsNull() && !block.ClientSecret.IsNull() {
+		d.secrets.add(block.ClientSecret.ValueString())
 		return ciam.Credentials{ClientID: block.ClientID.ValueString(), ClientSecret: block.ClientSecret.ValueString()},
 			"this block's client_id and client_secret", nil
 	}
@@ -78,18 +78,4 @@ func (d *providerData) credentials(block credentialsModel, forSCIM bool) (ciam.C
 	}
 	diags.AddError("Missing CIAM Credentials", detail)
 	return ciam.Credentials{}, "", diags
-}
-
-// maskSecrets returns a context whose tflog output masks the given secrets
-// wherever they appear, and the values of fields named like credentials.
-func maskSecrets(ctx context.Context, secrets ...string) context.Context {
-	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, "client_secret", "access_token", "refresh_token", "id_token", "code", "code_verifier", "authorization")
-	for _, s := range secrets {
-		if s == "" {
-			continue
-		}
-		ctx = tflog.MaskAllFieldValuesStrings(ctx, s)
-		ctx = tflog.MaskMessageStrings(ctx, s)
-	}
-	return ctx
 }

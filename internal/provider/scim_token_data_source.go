@@ -35,6 +35,7 @@ func (d *scimTokenDataSource) Configure(_ context.Context, req datasource.Config
 }
 
 func (d *scimTokenDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	defer d.data.guard(&resp.Diagnostics)
 	var m scimTokenModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {

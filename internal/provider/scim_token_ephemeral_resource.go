@@ -36,6 +36,7 @@ func (e *scimTokenEphemeralResource) Configure(_ context.Context, req ephemeral.
 }
 
 func (e *scimTokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
+	defer e.data.guard(&resp.Diagnostics)
 	var m scimTokenModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {

@@ -37,7 +37,7 @@ func (d *providerData) fetchClientCredentialsToken(ctx context.Context, m *clien
 	if diags.HasError() {
 		return diags
 	}
-	ctx = maskSecrets(ctx, creds.ClientSecret)
+	ctx = d.secrets.mask(ctx)
 	tok, err := d.client.ClientCredentialsToken(ctx, creds, scopes)
 	if err != nil {
 		diags.Append(tokenErrorDiagnostic(err, tokenRequest{
@@ -46,6 +46,7 @@ func (d *providerData) fetchClientCredentialsToken(ctx context.Context, m *clien
 		}))
 		return diags
 	}
+	d.secrets.add(tok.AccessToken)
 	m.tokenResultModel.set(tok)
 	granted, d2 := stringSet(ctx, tok.GrantedScopes())
 	diags.Append(d2...)
@@ -73,7 +74,7 @@ func (d *providerData) fetchSCIMToken(ctx context.Context, m *scimTokenModel) di
 	if diags.HasError() {
 		return diags
 	}
-	ctx = maskSecrets(ctx, creds.ClientSecret)
+	ctx = d.secrets.mask(ctx)
 	tok, err := d.client.SCIMToken(ctx, creds)
 	if err != nil {
 		diags.Append(tokenErrorDiagnostic(err, tokenRequest{
@@ -82,6 +83,7 @@ func (d *providerData) fetchSCIMToken(ctx context.Context, m *scimTokenModel) di
 		}))
 		return diags
 	}
+	d.secrets.add(tok.AccessToken)
 	m.tokenResultModel.set(tok)
 	return diags
 }

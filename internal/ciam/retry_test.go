@@ -1,0 +1,398 @@
+package ciam
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const okBody = `{"access_token":"a.b.c","token_type":"Bearer","expires_in":299}`
+
+func fastRetry(n int) RetryPolicy {
+	return RetryPolicy{MaxRetries: n, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, AttemptTimeout: 5 * time.Second}
+}
+
+// sequenceServer answers with the given statuses in turn, then 200 okBody.
+func sequenceServer(t *testing.T, statuses ...int) (*httptest.Server, *atomic.Int32) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		i := int(n.Add(1)) - 1
+		if i < len(statuses) {
+			w.WriteHeader(statuses[i])
+			_, _ = io.WriteString(w, `{"error":"temporarily_unavailable"}`)
+			return
+		}
+		_, _ = io.WriteString(w, okBody)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+func clientFor(t *testing.T, rawURL string, cfg Config) *Client {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.BaseURL = &url.URL{Scheme: u.Scheme, Host: u.Host}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	cases := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"1", time.Second, true},
+		{" 7 ", 7 * time.Second, true},
+		{"0", 0, true},
+		{"3600", MaxRetryAfter, true},
+		{now.Add(4 * time.Second).Format(http.TimeFormat), 4 * time.Second, true},
+		{now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
+		{now.Add(time.Hour).Format(http.TimeFormat), MaxRetryAfter, true},
+		{"", 0, false},
+		{"-1", 0, false},
+		{"soon", 0, false},
+	}
+	for _, c := range cases {
+		got, ok := parseRetryAfter(c.in, now)
+		if got != c.want || ok != c.ok {
+			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestBackoffGrowsWithJitterAndCap(t *testing.T) {
+	p := RetryPolicy{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second}.withDefaults()
+	for n, max := range []time.Duration{100, 200, 400, 800, 1000, 1000} {
+		max *= time.Millisecond
+		for i := 0; i < 50; i++ {
+			d := p.backoff(n)
+			if d < max/2 || d > max {
+				t.Fatalf("backoff(%d) = %v, want within [%v, %v]", n, d, max/2, max)
+			}
+		}
+	}
+}
+
+func TestRetry_503503200SucceedsAfterThreeRequests(t *testing.T) {
+	srv, n := sequenceServer(t, 503, 503)
+	var infos []RequestInfo
+	c := clientFor(t, srv.URL, Config{Retry: fastRetry(4), OnRequest: func(_ context.Context, i RequestInfo) { infos = append(infos, i) }})
+	tok, err := c.ClientCredentialsToken(context.Background(), testCreds, nil)
+	if err != nil || tok.AccessToken != "a.b.c" {
+		t.Fatalf("err = %v", err)
+	}
+	if n.Load() != 3 || len(infos) != 3 || infos[0].RetryIn == 0 || infos[2].RetryIn != 0 || infos[2].Attempt != 3 {
+		t.Errorf("requests = %d, infos = %+v", n.Load(), infos)
+	}
+}
+
+func TestRetry_429HonoursRetryAfter(t *testing.T) {
+	for _, header := range []string{"1", "date"} {
+		var n atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			if n.Add(1) == 1 {
+				v := header
+				if v == "date" {
+					v = time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat)
+				}
+				w.Header().Set("Retry-After", v)
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+			_, _ = io.WriteString(w, okBody)
+		}))
+		c := clientFor(t, srv.URL, Config{Retry: fastRetry(2)})
+		start := time.Now()
+		_, err := c.SCIMToken(context.Background(), testCreds)
+		elapsed := time.Since(start)
+		srv.Close()
+		if err != nil || n.Load() != 2 {
+			t.Fatalf("Retry-After %s: err = %v after %d requests", header, err, n.Load())
+		}
+		// HTTP dates have one-second resolution: at least one second passes.
+		if elapsed < 900*time.Millisecond || elapsed > 5*time.Second {
+			t.Errorf("Retry-After %s: waited %v", header, elapsed)
+		}
+	}
+}
+
+func TestRetry_neverForFinalAnswers(t *testing.T) {
+	cases := []struct {
+		status int
+		body   string
+	}{
+		{401, `{"error":"invalid_client"}`},
+		{400, `{"error":"unauthorized_client"}`},
+		{400, `{"error":"invalid_scope"}`},
+		{400, `{"error":"invalid_grant"}`},
+		{400, `{"error":"invalid_request"}`},
+		{403, `forbidden`},
+		{404, `<html>not found</html>`},
+		{200, `not json`},
+	}
+	for _, tc := range cases {
+		var n atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			n.Add(1)
+			w.WriteHeader(tc.status)
+			_, _ = io.WriteString(w, tc.body)
+		}))
+		c := clientFor(t, srv.URL, Config{Retry: fastRetry(4)})
+		_, err := c.ClientCredentialsToken(context.Background(), testCreds, nil)
+		srv.Close()
+		if err == nil || n.Load() != 1 {
+			t.Errorf("%d %s: err = %v after %d requests; want an error after 1", tc.status, tc.body, err, n.Load())
+		}
+	}
+}
+
+func TestRetry_boundedByMaxRetries(t *testing.T) {
+	srv, n := sequenceServer(t, 503, 503, 503, 503, 503, 503)
+	c := clientFor(t, srv.URL, Config{Retry: fastRetry(2)})
+	_, err := c.ClientCredentialsToken(context.Background(), testCreds, nil)
+	var e *Error
+	if !errors.As(err, &e) || e.StatusCode != 503 || e.Attempts != 3 || n.Load() != 3 || !strings.Contains(err.Error(), "after 3 attempts") {
+		t.Fatalf("err = %v after %d requests", err, n.Load())
+	}
+}
+
+func TestRetry_boundedByContextDeadline(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		n.Add(1)
+		w.Header().Set("Retry-After", "20")
+		w.WriteHeader(503)
+	}))
+	defer srv.Close()
+	c := clientFor(t, srv.URL, Config{Retry: fastRetry(5)})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := c.ClientCredentialsToken(ctx, testCreds, nil)
+	if err == nil || n.Load() != 1 || time.Since(start) > time.Second {
+		t.Fatalf("err = %v after %d requests in %v; want to give up at once", err, n.Load(), time.Since(start))
+	}
+}
+
+func TestRetry_attemptTimeout(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		select {
+		case <-time.After(3 * time.Second):
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	p := fastRetry(1)
+	p.AttemptTimeout = 100 * time.Millisecond
+	c := clientFor(t, srv.URL, Config{Retry: p})
+	start := time.Now()
+	_, err := c.SCIMToken(context.Background(), testCreds)
+	var te *TransportError
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), "no answer within 100ms (request_timeout)") || n.Load() != 2 {
+		t.Fatalf("err = %v after %d requests", err, n.Load())
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v", d)
+	}
+	assertNoSecret(t, err.Error())
+}
+
+func TestRetry_resetAndTruncatedBodiesAreRetried(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		switch n.Add(1) {
+		case 1: // reset
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			_ = conn.(*net.TCPConn).SetLinger(0)
+			_ = conn.Close()
+		case 2: // truncated
+			conn, buf, _ := w.(http.Hijacker).Hijack()
+			_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{\"access_token\":")
+			_ = buf.Flush()
+			_ = conn.Close()
+		default:
+			_, _ = io.WriteString(w, okBody)
+		}
+	}))
+	defer srv.Close()
+	c := clientFor(t, srv.URL, Config{Retry: fastRetry(3)})
+	if _, err := c.ClientCredentialsToken(context.Background(), testCreds, nil); err != nil || n.Load() != 3 {
+		t.Fatalf("err = %v after %d requests", err, n.Load())
+	}
+}
+
+func TestRetry_codeExchangeOnlyWhenNeverSent(t *testing.T) {
+	// Answered with 503: the request reached the server; never resent.
+	srv, n := sequenceServer(t, 503)
+	c := clientFor(t, srv.URL, Config{Retry: fastRetry(4)})
+	if _, err := c.AuthorizationCodeToken(context.Background(), testCreds, AuthorizationCodeRequest{Code: "c", RedirectURI: "https://e/cb"}); err == nil || n.Load() != 1 {
+		t.Fatalf("err = %v after %d requests", err, n.Load())
+	}
+	// Reset after the request was sent: may have reached it; never resent.
+	var m atomic.Int32
+	reset := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		m.Add(1)
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		_ = conn.Close()
+	}))
+	defer reset.Close()
+	c = clientFor(t, reset.URL, Config{Retry: fastRetry(4)})
+	if _, err := c.AuthorizationCodeToken(context.Background(), testCreds, AuthorizationCodeRequest{Code: "c", RedirectURI: "https://e/cb"}); err == nil || m.Load() != 1 {
+		t.Fatalf("err = %v after %d requests", err, m.Load())
+	}
+	// Connection refused: nothing was sent, so it is retried.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	var attempts []int
+	c = clientFor(t, "http://"+addr, Config{Retry: fastRetry(2), OnRequest: func(_ context.Context, i RequestInfo) { attempts = append(attempts, i.Attempt) }})
+	_, err := c.AuthorizationCodeToken(context.Background(), testCreds, AuthorizationCodeRequest{Code: "c", RedirectURI: "https://e/cb"})
+	if err == nil || len(attempts) != 3 {
+		t.Fatalf("err = %v after attempts %v", err, attempts)
+	}
+}
+
+func TestCancellationDuringBackoff(t *testing.T) {
+	srv, _ := sequenceServer(t, 503, 503, 503)
+	p := fastRetry(3)
+	p.MinBackoff, p.MaxBackoff = 5*time.Second, 5*time.Second
+	c := clientFor(t, srv.URL, Config{Retry: p})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := c.ClientCredentialsToken(ctx, testCreds, nil)
+	if !errors.Is(err, context.Canceled) || time.Since(start) > 2*time.Second {
+		t.Fatalf("err = %v after %v", err, time.Since(start))
+	}
+}
+
+func TestClientSecretBasic(t *testing.T) {
+	creds := Credentials{ClientID: "app:1 x", ClientSecret: "s3cr3t+/=:%"}
+	var got *http.Request
+	var form url.Values
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r
+		_ = r.ParseForm()
+		form = r.PostForm
+		_, _ = io.WriteString(w, okBody)
+	}))
+	defer srv.Close()
+	c := clientFor(t, srv.URL, Config{AuthMethod: AuthMethodClientSecretBasic})
+	if _, err := c.ClientCredentialsToken(context.Background(), creds, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := "Basic " + base64.StdEncoding.EncodeToString([]byte("app%3A1+x:s3cr3t%2B%2F%3D%3A%25"))
+	if h := got.Header.Get("Authorization"); h != want {
+		t.Errorf("Authorization = %q, want %q", h, want)
+	}
+	if _, ok := form["client_secret"]; ok {
+		t.Error("client_secret also sent in the body")
+	}
+	if _, err := New(Config{BaseURL: c.base, AuthMethod: "private_key_jwt"}); err == nil {
+		t.Error("unknown auth method accepted")
+	}
+}
+
+func TestProxyIsResolvedPerRequest(t *testing.T) {
+	var proxied atomic.Int32
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proxied.Add(1)
+		if r.URL.Host != "ciam.example.test" {
+			t.Errorf("proxy got request for %q", r.URL.Host)
+		}
+		_, _ = io.WriteString(w, okBody)
+	}))
+	defer proxy.Close()
+	// The base URL is built directly: ParseAuthDomain would refuse plain
+	// http to a non-loopback host.
+	c, err := New(Config{BaseURL: &url.URL{Scheme: "http", Host: "ciam.example.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Set after the client exists: a per-process cache would miss it.
+	t.Setenv("HTTP_PROXY", proxy.URL)
+	t.Setenv("NO_PROXY", "")
+	if _, err := c.ClientCredentialsToken(context.Background(), testCreds, nil); err != nil || proxied.Load() != 1 {
+		t.Fatalf("err = %v, proxied = %d", err, proxied.Load())
+	}
+	t.Setenv("NO_PROXY", "example.test")
+	if _, err := c.ClientCredentialsToken(context.Background(), testCreds, nil); err == nil || proxied.Load() != 1 {
+		t.Fatalf("NO_PROXY ignored: err = %v, proxied = %d", err, proxied.Load())
+	}
+}
+
+func TestTLS_privateCAAndMinimumVersion(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, okBody) }))
+	defer srv.Close()
+	// Unknown CA: refused.
+	c := clientFor(t, srv.URL, Config{})
+	_, err := c.ClientCredentialsToken(context.Background(), testCreds, nil)
+	if err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("err = %v, want a certificate error", err)
+	}
+	// With the CA in the pool: accepted.
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	c = clientFor(t, srv.URL, Config{RootCAs: pool})
+	if _, err := c.ClientCredentialsToken(context.Background(), testCreds, nil); err != nil {
+		t.Fatal(err)
+	}
+	// A server that speaks only TLS 1.1: refused.
+	old := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, okBody) }))
+	old.TLS = &tls.Config{MaxVersion: tls.VersionTLS11}
+	old.StartTLS()
+	defer old.Close()
+	pool.AddCert(old.Certificate())
+	c = clientFor(t, old.URL, Config{RootCAs: pool})
+	if _, err := c.ClientCredentialsToken(context.Background(), testCreds, nil); err == nil {
+		t.Fatal("TLS 1.1 accepted")
+	}
+}
+
+// A 10 MiB body fails cleanly and the client never holds more than the
+// 1 MiB cap of it.
+func TestOversizedBodyMemoryIsBounded(t *testing.T) {
+	chunk := []byte(strings.Repeat("x", 64<<10))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		for i := 0; i < 160; i++ {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	c := clientFor(t, srv.URL, Config{})
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := c.ClientCredentialsToken(context.Background(), testCreds, nil)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("err = %v", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 4<<20 {
+		t.Errorf("allocated %d bytes reading a 10 MiB body; want under 4 MiB", grew)
+	}
+}

@@ -1,0 +1,119 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
+)
+
+// secretSet is the one redaction layer of a configured provider. Every
+// secret the provider meets (client secrets from the provider block, the
+// environment or a token block; codes and verifiers; every token received or
+// read from state) is added to it, and everything the provider emits passes
+// through it:
+//   - every diagnostic, by guard, deferred at the top of every Read, Open,
+//     Create, Update and Delete;
+//   - every tflog line, by the masks of ctx;
+//   - every panic, which guard turns into a redacted diagnostic.
+//
+// The ciam client redacts its own errors too (it knows the secrets of each
+// request); this layer also covers text that did not come from the client.
+type secretSet struct {
+	mu     sync.RWMutex
+	values map[string]struct{}
+}
+
+func newSecretSet(secrets ...string) *secretSet {
+	s := &secretSet{values: map[string]struct{}{}}
+	s.add(secrets...)
+	return s
+}
+
+// add registers secrets; empty values are ignored.
+func (s *secretSet) add(secrets ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, v := range secrets {
+		if v != "" {
+			s.values[v] = struct{}{}
+		}
+	}
+}
+
+func (s *secretSet) list() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]string, 0, len(s.values))
+	for v := range s.values {
+		out = append(out, v)
+	}
+	return out
+}
+
+// redact removes every known secret (and credential-shaped text) from text.
+func (s *secretSet) redact(text string) string {
+	return ciam.Redact(text, s.list()...)
+}
+
+// mask returns a context whose tflog output masks every known secret and
+// the values of fields named like credentials.
+func (s *secretSet) mask(ctx context.Context) context.Context {
+	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, "client_secret", "access_token", "refresh_token", "id_token", "code", "code_verifier", "authorization")
+	if secrets := s.list(); len(secrets) > 0 {
+		ctx = tflog.MaskAllFieldValuesStrings(ctx, secrets...)
+		ctx = tflog.MaskMessageStrings(ctx, secrets...)
+	}
+	return ctx
+}
+
+// sanitize returns diags with every summary and detail redacted.
+func (s *secretSet) sanitize(diags diag.Diagnostics) diag.Diagnostics {
+	if len(diags) == 0 {
+		return diags
+	}
+	secrets := s.list()
+	out := make(diag.Diagnostics, 0, len(diags))
+	for _, d := range diags {
+		summary, detail := ciam.Redact(d.Summary(), secrets...), ciam.Redact(d.Detail(), secrets...)
+		if summary == d.Summary() && detail == d.Detail() {
+			out = append(out, d)
+			continue
+		}
+		var nd diag.Diagnostic
+		if d.Severity() == diag.SeverityWarning {
+			nd = diag.NewWarningDiagnostic(summary, detail)
+		} else {
+			nd = diag.NewErrorDiagnostic(summary, detail)
+		}
+		if wp, ok := d.(diag.DiagnosticWithPath); ok {
+			nd = diag.WithPath(wp.Path(), nd)
+		}
+		out = append(out, nd)
+	}
+	return out
+}
+
+// guard is deferred at the top of every operation: it turns a panic into a
+// diagnostic (no panic reaches the user) and redacts every diagnostic.
+//
+//	defer r.data.guard(&resp.Diagnostics)
+func (d *providerData) guard(diags *diag.Diagnostics) {
+	var secrets *secretSet
+	if d != nil {
+		secrets = d.secrets
+	}
+	if secrets == nil {
+		secrets = newSecretSet()
+	}
+	if r := recover(); r != nil {
+		diags.AddError("Provider Internal Error",
+			"terraform-provider-ciam hit an unexpected condition and stopped this operation; nothing was lost. Please report this: "+
+				secrets.redact(fmt.Sprint(r)))
+	}
+	*diags = secrets.sanitize(*diags)
+}
