@@ -295,7 +295,8 @@ func (s *Server) Revocations() int {
 	return s.revocations
 }
 
-// Grants returns how many tokens were issued with the given grant type.
+// Grants returns how many tokens were issued with the given grant type (or
+// IssuedSCIM for SCIM tokens).
 func (s *Server) Grants(grant string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()

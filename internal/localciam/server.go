@@ -41,6 +41,8 @@ const (
 	GrantClientCredentials = "client_credentials"
 	GrantAuthorizationCode = "authorization_code"
 	GrantRefreshToken      = "refresh_token"
+	// IssuedSCIM counts SCIM tokens in Grants (it is not an OAuth grant).
+	IssuedSCIM = "scim"
 )
 
 // Client is an application registered in the local directory.

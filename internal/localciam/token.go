@@ -252,6 +252,7 @@ func (s *Server) handleSCIMToken(w http.ResponseWriter, r *http.Request) {
 	}
 	token := "OAUTH2" + newID()
 	s.record(token)
+	s.grantCount(IssuedSCIM)
 	writeOrdered(w, http.StatusOK,
 		"access_token", token,
 		"token_type", "Bearer",

@@ -64,7 +64,7 @@ func explainCIAMError(e *ciam.Error, r tokenRequest) (string, string) {
 			answered += " [see " + e.URI + "]"
 		}
 	}
-	answered += "."
+	answered += attemptsNote(e.Attempts) + "."
 	switch e.Code {
 	case ciam.ErrCodeInvalidClient:
 		return "CIAM Rejected The Client Credentials (invalid_client)", answered +
@@ -89,16 +89,21 @@ func explainCIAMError(e *ciam.Error, r tokenRequest) (string, string) {
 	case "":
 	default:
 		return fmt.Sprintf("CIAM Token Request Failed (%s)", e.Code), answered +
-			"\n\nThis error code is not one the CIAM documents for this request; its description above is the best guide."
+			"\n\nThis error code is not one the CIAM documents for this request; its description above is the best guide. " + statusAdvice(e.StatusCode)
 	}
 
 	// Not an OAuth error object.
 	switch {
 	case e.RedirectHost != "" || (e.StatusCode >= 300 && e.StatusCode <= 399):
+		target := "without a usable Location"
+		if e.RedirectHost != "" {
+			target = "to host " + e.RedirectHost
+		}
 		return fmt.Sprintf("CIAM Answered With A Redirect (HTTP %d)", e.StatusCode), fmt.Sprintf(
-			"The CIAM at %s answered the %s request with HTTP %d, %s. "+
-				"Token requests carry credentials and are never redirected. Set auth_domain to the host that serves the token endpoint directly.",
-			r.host, r.what, e.StatusCode, e.Reason)
+			"The CIAM at %s answered the %s request with HTTP %d, a redirect %s. The provider never follows redirects: "+
+				"token requests carry credentials (the SCIM token request even in its URL), which must not be sent elsewhere. "+
+				"Set auth_domain to the host that serves the token endpoint directly.",
+			r.host, r.what, e.StatusCode, target)
 	case e.StatusCode >= 200 && e.StatusCode <= 299:
 		return "Unusable CIAM Token Response", fmt.Sprintf(
 			"The CIAM at %s answered the %s request with HTTP %d, but %s%s. Expected a JSON object with access_token, token_type Bearer and expires_in. "+
@@ -106,8 +111,8 @@ func explainCIAMError(e *ciam.Error, r tokenRequest) (string, string) {
 			r.host, r.what, e.StatusCode, e.Reason, contentTypeAndExcerpt(e))
 	default:
 		return fmt.Sprintf("Unexpected CIAM Response (HTTP %d)", e.StatusCode), fmt.Sprintf(
-			"The CIAM at %s answered the %s request with HTTP %d and no OAuth error code: %s%s. Expected a JSON token response or an OAuth error object. %s",
-			r.host, r.what, e.StatusCode, e.Reason, contentTypeAndExcerpt(e), statusAdvice(e.StatusCode))
+			"The CIAM at %s answered the %s request with HTTP %d%s and no OAuth error code: %s%s. Expected a JSON token response or an OAuth error object. %s",
+			r.host, r.what, e.StatusCode, attemptsNote(e.Attempts), e.Reason, contentTypeAndExcerpt(e), statusAdvice(e.StatusCode))
 	}
 }
 
@@ -122,6 +127,14 @@ func contentTypeAndExcerpt(e *ciam.Error) string {
 	return b.String()
 }
 
+// attemptsNote says how many attempts a request took, when it was retried.
+func attemptsNote(n int) string {
+	if n <= 1 {
+		return ""
+	}
+	return fmt.Sprintf(" (after %d attempts; see max_retries)", n)
+}
+
 func statusAdvice(status int) string {
 	switch {
 	case status == 401 || status == 403:
@@ -131,7 +144,7 @@ func statusAdvice(status int) string {
 	case status == 429:
 		return "The CIAM is rate-limiting this client; wait and try again, or reduce the number of token requests."
 	case status >= 500:
-		return "The CIAM or a gateway in front of it failed; try again later."
+		return "The CIAM or a gateway in front of it failed; such answers are retried (max_retries), so the fault lasted: try again later."
 	default:
 		return "Check that auth_domain points at a Tencent CIAM user directory."
 	}

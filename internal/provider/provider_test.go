@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
 )
@@ -311,4 +312,15 @@ func errorMatching(parts ...string) *regexp.Regexp {
 		quoted[i] = strings.Join(words, `\s+`)
 	}
 	return regexp.MustCompile(`(?s)` + strings.Join(quoted, `.*`))
+}
+
+// terraformState is the state type TestCheckFuncs receive.
+type terraformState = terraform.State
+
+// checkCount fails when n is zero or ok is false.
+func checkCount(what string, n int32, ok bool) error {
+	if n == 0 || !ok {
+		return fmt.Errorf("%s: %d (ok=%v)", what, n, ok)
+	}
+	return nil
 }

@@ -1,0 +1,88 @@
+package provider
+
+import (
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
+)
+
+// A CIAM behind a private CA over TLS: refused without ca_cert_pem, trusted
+// with it; and client_secret_basic sends the credentials in the header.
+func TestAccProvider_caCertPEMAndClientSecretBasic(t *testing.T) {
+	unsetCIAMEnv(t)
+	local, err := localciam.New(localciam.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var basic, post atomic.Int32
+	local.SetHook(func(_ http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path == localciam.TokenPath {
+			if strings.HasPrefix(r.Header.Get("Authorization"), "Basic ") {
+				basic.Add(1)
+			} else {
+				post.Add(1)
+			}
+		}
+		return false
+	})
+	srv := httptest.NewTLSServer(local.Handler())
+	defer srv.Close()
+	caPEM := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+	creds := []string{"client_id", localciam.DemoClientID, "client_secret", localciam.DemoClientSecret}
+	block := `data "ciam_client_credentials_token" "test" {}`
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      testAccProviderConfig(srv.URL, append(creds, "max_retries", "0")...) + block,
+				ExpectError: errorMatching("Cannot Reach The CIAM", "certificate"),
+			},
+			{
+				Config:      testAccProviderConfig(srv.URL, append(creds, "ca_cert_pem", "not a certificate")...) + block,
+				ExpectError: errorMatching("Invalid CA Certificates", "no PEM-encoded certificate"),
+			},
+			{
+				Config: testAccProviderConfig(srv.URL, append(creds, "ca_cert_pem", caPEM)...) + block,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(ccAddr, "token_type", "Bearer"),
+					func(_ *terraformState) error {
+						return checkCount("client_secret_post requests", post.Load(), basic.Load() == 0)
+					},
+				),
+			},
+			{
+				Config: testAccProviderConfig(srv.URL, append(creds, "ca_cert_pem", caPEM, "token_endpoint_auth_method", "client_secret_basic")...) + block,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(ccAddr, "token_type", "Bearer"),
+					func(_ *terraformState) error { return checkCount("client_secret_basic requests", basic.Load(), true) },
+				),
+			},
+		},
+	})
+}
+
+func TestAccProvider_transportSettingsAreValidated(t *testing.T) {
+	unsetCIAMEnv(t)
+	block := `data "ciam_client_credentials_token" "test" {}`
+	cases := []struct{ attr, value, want string }{
+		{"token_endpoint_auth_method", "private_key_jwt", "client_secret_post"},
+		{"request_timeout", "soon", "positive duration"},
+		{"request_timeout", "-1s", "positive duration"},
+		{"max_retries", "11", "between 0 and 10"},
+	}
+	var steps []resource.TestStep
+	for _, c := range cases {
+		steps = append(steps, resource.TestStep{
+			Config:      testAccProviderConfig("https://sample.portal.tencentciam.com", c.attr, c.value) + block,
+			ExpectError: errorMatching(c.attr, c.want),
+		})
+	}
+	resource.UnitTest(t, resource.TestCase{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, Steps: steps})
+}
