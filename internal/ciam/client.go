@@ -83,6 +83,11 @@ type Config struct {
 	AuthMethod string
 	// Retry is the retry and timeout policy.
 	Retry RetryPolicy
+	// ReuseTokens enables the token cache: identical client-credentials and
+	// SCIM token requests are answered from it while the reuse rule allows
+	// (see MinReuseRemaining), and concurrent identical requests share one
+	// HTTP request.
+	ReuseTokens bool
 	// UserAgent is sent with every request.
 	UserAgent string
 	// OnRequest, when set, is called after every HTTP attempt.
@@ -94,12 +99,14 @@ type Config struct {
 // Client talks to one CIAM user directory. It is safe for concurrent use.
 type Client struct {
 	base       *url.URL
+	baseURL    string
 	http       *http.Client
 	authMethod string
 	retry      RetryPolicy
 	userAgent  string
 	onRequest  func(context.Context, RequestInfo)
 	now        func() time.Time
+	cache      *tokenCache // nil when reuse is off
 }
 
 // New returns a Client for cfg.
@@ -125,8 +132,14 @@ func New(cfg Config) (*Client, error) {
 	if now == nil {
 		now = time.Now
 	}
+	var cache *tokenCache
+	if cfg.ReuseTokens {
+		cache = newTokenCache(now)
+	}
 	return &Client{
+		cache:      cache,
 		base:       cfg.BaseURL,
+		baseURL:    cfg.BaseURL.String(),
 		http:       &c,
 		authMethod: cfg.AuthMethod,
 		retry:      cfg.Retry.withDefaults(),
@@ -161,13 +174,12 @@ func (c *Client) Host() string { return c.base.Host }
 // (POST /oauth2/token). Scopes are sent space-joined in the order given; nil
 // or empty sends none.
 func (c *Client) ClientCredentialsToken(ctx context.Context, creds Credentials, scopes []string) (*Token, error) {
-	form := url.Values{"grant_type": {"client_credentials"}}
-	if len(scopes) > 0 {
-		form.Set("scope", strings.Join(scopes, " "))
-	}
-	return c.token(ctx, request{
-		method: http.MethodPost, path: TokenPath, form: form, creds: creds,
-		mode: retrySafe, red: newRedactor(creds.ClientSecret),
+	return c.reuse(ctx, TokenPath, "client_credentials", creds, scopes, func() request {
+		form := url.Values{"grant_type": {"client_credentials"}}
+		if len(scopes) > 0 {
+			form.Set("scope", strings.Join(scopes, " "))
+		}
+		return request{method: http.MethodPost, path: TokenPath, form: form, creds: creds, mode: retrySafe, red: newRedactor(creds.ClientSecret)}
 	})
 }
 
@@ -175,11 +187,30 @@ func (c *Client) ClientCredentialsToken(ctx context.Context, creds Credentials, 
 // credentials in the query, as the vendor requires. The URL is never logged
 // or put into an error.
 func (c *Client) SCIMToken(ctx context.Context, creds Credentials) (*Token, error) {
-	return c.token(ctx, request{
-		method: http.MethodGet, path: SCIMTokenPath,
-		query: url.Values{"client_id": {creds.ClientID}, "client_secret": {creds.ClientSecret}},
-		mode:  retrySafe, red: newRedactor(creds.ClientSecret),
+	return c.reuse(ctx, SCIMTokenPath, "scim", creds, nil, func() request {
+		return request{
+			method: http.MethodGet, path: SCIMTokenPath, creds: creds,
+			query: url.Values{"client_id": {creds.ClientID}, "client_secret": {creds.ClientSecret}},
+			mode:  retrySafe, red: newRedactor(creds.ClientSecret),
+		}
 	})
+}
+
+// reuse answers from the token cache when reuse is on; the request is built
+// only when it has to be sent.
+func (c *Client) reuse(ctx context.Context, path, grant string, creds Credentials, scopes []string, build func() request) (*Token, error) {
+	if c.cache == nil {
+		return c.token(ctx, build())
+	}
+	key := c.cacheKey(path, grant, creds, scopes)
+	tok, err := c.cache.get(ctx, key, func(ctx context.Context) (*Token, error) { return c.token(ctx, build()) })
+	if err != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		var terr *TransportError
+		if !errors.As(err, &terr) {
+			err = &TransportError{Op: path, Host: c.base.Host, msg: "request cancelled", err: err}
+		}
+	}
+	return tok, err
 }
 
 // request is one logical request; every attempt builds a fresh

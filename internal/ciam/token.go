@@ -29,7 +29,11 @@ type Token struct {
 	// response had no scope.
 	Scope string
 	// ReceivedAt is when the response arrived; expiry counts from here.
+	// For a reused token it is moved so that ExpiresAt stays exact while
+	// ExpiresIn is the lifetime left.
 	ReceivedAt time.Time
+	// Reused reports a token answered from the client's cache.
+	Reused bool
 }
 
 // ExpiresAt returns ReceivedAt plus ExpiresIn, and false when the response

@@ -65,6 +65,7 @@ type providerModel struct {
 	MaxRetries              types.Int64  `tfsdk:"max_retries"`
 	RequestTimeout          types.String `tfsdk:"request_timeout"`
 	CACertPEM               types.String `tfsdk:"ca_cert_pem"`
+	TokenReuse              types.Bool   `tfsdk:"token_reuse"`
 }
 
 func (p *ciamProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -124,6 +125,13 @@ func (p *ciamProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 					"Retries and their waits come on top, within Terraform's own deadline; interrupting Terraform ends a pending request at once.", ciam.DefaultAttemptTimeout),
 				Optional:   true,
 				Validators: []validator.String{durationValidator{}},
+			},
+			"token_reuse": schema.BoolAttribute{
+				MarkdownDescription: fmt.Sprintf("Reuse tokens across identical token blocks (default `true`). Within one run, data sources and ephemeral resources that ask for the same token "+
+					"(same grant, credentials, auth method and scope set) share one token request, and concurrent identical requests are sent once. A token is reused only while at least "+
+					"%s and %d%% of its lifetime are left; `expires_in` of a reused token is the lifetime left. Errors are never reused, and the authorization-code grant never goes through the cache. "+
+					"Set `false` to request a new token for every block.", ciam.MinReuseRemaining, 100/ciam.ReuseFraction),
+				Optional: true,
 			},
 			"ca_cert_pem": schema.StringAttribute{
 				MarkdownDescription: "PEM-encoded CA certificates to trust in addition to the system's, for a CIAM or proxy behind a private CA, e.g. `file(\"corp-ca.pem\")`.",
@@ -252,12 +260,13 @@ func (p *ciamProvider) DataSources(context.Context) []func() datasource.DataSour
 func clientConfig(cfg *providerModel) (ciam.Config, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	out := ciam.Config{
-		AuthMethod: cfg.TokenEndpointAuthMethod.ValueString(),
-		Retry:      ciam.RetryPolicy{MaxRetries: ciam.DefaultMaxRetries},
+		AuthMethod:  cfg.TokenEndpointAuthMethod.ValueString(),
+		Retry:       ciam.RetryPolicy{MaxRetries: ciam.DefaultMaxRetries},
+		ReuseTokens: cfg.TokenReuse.IsNull() || cfg.TokenReuse.ValueBool(),
 	}
-	for _, v := range []attr.Value{cfg.TokenEndpointAuthMethod, cfg.MaxRetries, cfg.RequestTimeout, cfg.CACertPEM} {
+	for _, v := range []attr.Value{cfg.TokenEndpointAuthMethod, cfg.MaxRetries, cfg.RequestTimeout, cfg.CACertPEM, cfg.TokenReuse} {
 		if v.IsUnknown() {
-			diags.AddError("Unknown CIAM Provider Setting", "token_endpoint_auth_method, max_retries, request_timeout and ca_cert_pem must be known at plan time.")
+			diags.AddError("Unknown CIAM Provider Setting", "token_endpoint_auth_method, max_retries, request_timeout, ca_cert_pem and token_reuse must be known at plan time.")
 			return out, diags
 		}
 	}
@@ -301,6 +310,8 @@ func logRequest(ctx context.Context, info ciam.RequestInfo) {
 		fields["retry_in_ms"] = info.RetryIn.Milliseconds()
 	}
 	switch {
+	case info.Op == "":
+		return
 	case info.Err != nil:
 		fields["error"] = info.Err.Error()
 		tflog.Debug(ctx, "CIAM request failed", fields)

@@ -1,0 +1,147 @@
+package ciam
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// Reuse rule: a cached token is handed out again only while at least
+// max(MinReuseRemaining, lifetime/ReuseFraction) of its lifetime is left,
+// measured from the moment the CIAM's answer arrived. For the CIAM's 300 s
+// access tokens that is 30 s; for 7200 s SCIM tokens, 720 s.
+const (
+	MinReuseRemaining = 30 * time.Second
+	ReuseFraction     = 10
+)
+
+// tokenCache holds reusable tokens of one Client (so one configured provider
+// instance) and collapses concurrent identical requests into one.
+//
+// Only the client-credentials grant and the SCIM token go through it; the
+// single-use grants (authorization code, refresh token) never do. Errors are
+// never cached: a failed request is tried afresh by the next caller. Tokens
+// without an expires_in are not cached, since the rule above cannot be
+// applied to them.
+type tokenCache struct {
+	mu      sync.Mutex
+	entries map[string]*Token
+	flight  singleflight.Group
+	now     func() time.Time
+}
+
+func newTokenCache(now func() time.Time) *tokenCache {
+	return &tokenCache{entries: map[string]*Token{}, now: now}
+}
+
+// cacheKey identifies identical token requests: endpoint, grant, client_id,
+// a hash of the secret (never the secret), auth method and the normalised
+// (sorted, deduplicated) scope set.
+func (c *Client) cacheKey(path, grant string, creds Credentials, scopes []string) string {
+	sum := sha256.Sum256([]byte(creds.ClientSecret))
+	norm := scopes
+	if !slices.IsSorted(norm) {
+		norm = slices.Clone(scopes)
+		slices.Sort(norm)
+	}
+	var b strings.Builder
+	b.Grow(len(c.baseURL) + len(path) + len(grant) + len(creds.ClientID) + 2*len(sum) + len(c.authMethod) + 64)
+	for _, part := range []string{c.baseURL, path, grant, creds.ClientID} {
+		b.WriteString(part)
+		b.WriteByte(0)
+	}
+	var hexSum [2 * sha256.Size]byte
+	hex.Encode(hexSum[:], sum[:])
+	b.Write(hexSum[:])
+	b.WriteByte(0)
+	b.WriteString(c.authMethod)
+	for i, s := range norm {
+		if i > 0 && s == norm[i-1] {
+			continue // duplicates do not change the request
+		}
+		b.WriteByte(0)
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+// reusable returns a copy of the cached token for key whose expires_in is
+// the lifetime it has left, or nil.
+func (tc *tokenCache) reusable(key string) *Token {
+	tc.mu.Lock()
+	t, ok := tc.entries[key]
+	tc.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	expiry, _ := t.ExpiresAt()
+	remaining := expiry.Sub(tc.now())
+	lifetime := time.Duration(t.ExpiresIn) * time.Second
+	if remaining < max(MinReuseRemaining, lifetime/ReuseFraction) {
+		tc.mu.Lock()
+		if tc.entries[key] == t {
+			delete(tc.entries, key)
+		}
+		tc.mu.Unlock()
+		return nil
+	}
+	// Tell the truth about the remaining lifetime: expires_in counts down,
+	// expires_at stays the moment the CIAM set.
+	out := *t
+	out.ExpiresIn = int64(remaining / time.Second)
+	out.ReceivedAt = expiry.Add(-time.Duration(out.ExpiresIn) * time.Second)
+	out.Reused = true
+	return &out
+}
+
+func (tc *tokenCache) store(key string, t *Token) {
+	if !t.HasExpiresIn || t.ExpiresIn <= 0 {
+		return
+	}
+	tc.mu.Lock()
+	tc.entries[key] = t
+	tc.mu.Unlock()
+}
+
+// get returns a reusable token for key, or fetches one. Concurrent callers
+// with the same key share one fetch. A caller whose own context is still
+// alive when a shared fetch was cancelled by its initiator fetches again.
+func (tc *tokenCache) get(ctx context.Context, key string, fetch func(context.Context) (*Token, error)) (*Token, error) {
+	for {
+		if t := tc.reusable(key); t != nil {
+			return t, nil
+		}
+		ch := tc.flight.DoChan(key, func() (any, error) {
+			t, err := fetch(ctx)
+			if err == nil {
+				tc.store(key, t)
+			}
+			return t, err
+		})
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case res := <-ch:
+			if res.Err != nil {
+				if errors.Is(res.Err, context.Canceled) && ctx.Err() == nil && res.Shared {
+					continue // the initiator was cancelled, not us
+				}
+				return nil, res.Err
+			}
+			t, _ := res.Val.(*Token)
+			if res.Shared {
+				// Every caller gets its own copy.
+				cp := *t
+				return &cp, nil
+			}
+			return t, nil
+		}
+	}
+}
