@@ -157,7 +157,6 @@ func (r *authorizationCodeTokenResource) Create(ctx context.Context, req resourc
 		return
 	}
 	r.data.secrets.add(creds.ClientSecret, m.Code.ValueString(), m.CodeVerifier.ValueString())
-	ctx = r.data.secrets.mask(ctx)
 	tok, err := r.data.client.AuthorizationCodeToken(ctx, creds, ciam.AuthorizationCodeRequest{
 		Code: m.Code.ValueString(), RedirectURI: m.RedirectURI.ValueString(), CodeVerifier: m.CodeVerifier.ValueString(),
 	})
@@ -223,7 +222,6 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = r.data.secrets.mask(ctx)
 	tok, err := r.data.client.RefreshToken(ctx, creds, m.RefreshToken.ValueString())
 	var cerr *ciam.Error
 	switch {
@@ -278,7 +276,6 @@ func (r *authorizationCodeTokenResource) Delete(ctx context.Context, req resourc
 		resp.Diagnostics.AddWarning("CIAM Token Not Revoked", "The token could not be revoked because the client credentials are missing; it stays valid until it expires.")
 		return
 	}
-	ctx = r.data.secrets.mask(ctx)
 	if err := r.data.client.Revoke(ctx, creds, token); err != nil {
 		_, detail := explainTokenError(err, tokenRequest{what: "revocation", grant: "revocation", host: r.data.client.Host(), clientID: creds.ClientID,
 			credentialHint: "the block's client_id and client_secret, or the provider's"})

@@ -7,7 +7,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 )
 
-var _ datasource.DataSourceWithConfigure = &clientCredentialsTokenDataSource{}
+var (
+	_ datasource.DataSourceWithConfigure      = &clientCredentialsTokenDataSource{}
+	_ datasource.DataSourceWithValidateConfig = &clientCredentialsTokenDataSource{}
+)
 
 func newClientCredentialsTokenDataSource() datasource.DataSource {
 	return &clientCredentialsTokenDataSource{}
@@ -32,6 +35,10 @@ func (d *clientCredentialsTokenDataSource) Schema(_ context.Context, _ datasourc
 
 func (d *clientCredentialsTokenDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
 	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *clientCredentialsTokenDataSource) ValidateConfig(_ context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
+	resp.Diagnostics.Append(validateTokenBlockConfig(req.Config)...)
 }
 
 func (d *clientCredentialsTokenDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -7,7 +7,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
 )
 
-var _ ephemeral.EphemeralResourceWithConfigure = &clientCredentialsTokenEphemeralResource{}
+var (
+	_ ephemeral.EphemeralResourceWithConfigure      = &clientCredentialsTokenEphemeralResource{}
+	_ ephemeral.EphemeralResourceWithValidateConfig = &clientCredentialsTokenEphemeralResource{}
+)
 
 func newClientCredentialsTokenEphemeralResource() ephemeral.EphemeralResource {
 	return &clientCredentialsTokenEphemeralResource{}
@@ -34,6 +37,10 @@ func (e *clientCredentialsTokenEphemeralResource) Schema(_ context.Context, _ ep
 
 func (e *clientCredentialsTokenEphemeralResource) Configure(_ context.Context, req ephemeral.ConfigureRequest, resp *ephemeral.ConfigureResponse) {
 	e.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (e *clientCredentialsTokenEphemeralResource) ValidateConfig(_ context.Context, req ephemeral.ValidateConfigRequest, resp *ephemeral.ValidateConfigResponse) {
+	resp.Diagnostics.Append(validateTokenBlockConfig(req.Config)...)
 }
 
 func (e *clientCredentialsTokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {

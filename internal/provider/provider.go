@@ -203,9 +203,12 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	secrets := newSecretSet(values["client_secret"], values["scim_client_secret"])
 	clientCfg.BaseURL = base
 	clientCfg.UserAgent = "terraform-provider-ciam/" + p.version
-	clientCfg.OnRequest = logRequest
+	// Masks are applied where the provider logs, so a cache hit (which logs
+	// nothing) costs nothing for them.
+	clientCfg.OnRequest = func(ctx context.Context, info ciam.RequestInfo) { logRequest(secrets.mask(ctx), info) }
 	client, err := ciam.New(clientCfg)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot Create CIAM Client", "This is a provider bug, please report it: "+err.Error())
@@ -214,7 +217,7 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 
 	data := &providerData{
 		client:  client,
-		secrets: newSecretSet(values["client_secret"], values["scim_client_secret"]),
+		secrets: secrets,
 		app: credentialSource{
 			id: values["client_id"], secret: values["client_secret"],
 			idAttr: "client_id", secretAttr: "client_secret", idEnv: envClientID, secretEnv: envClientSecret,
@@ -297,7 +300,7 @@ func clientConfig(cfg *providerModel) (ciam.Config, diag.Diagnostics) {
 }
 
 // logRequest logs one finished HTTP exchange. RequestInfo holds no secret by
-// construction; the fields are masked as well (see maskSecrets).
+// construction; the caller masks every known secret as well (secretSet.mask).
 func logRequest(ctx context.Context, info ciam.RequestInfo) {
 	fields := map[string]any{
 		"op":          info.Op,

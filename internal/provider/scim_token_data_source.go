@@ -7,7 +7,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 )
 
-var _ datasource.DataSourceWithConfigure = &scimTokenDataSource{}
+var (
+	_ datasource.DataSourceWithConfigure      = &scimTokenDataSource{}
+	_ datasource.DataSourceWithValidateConfig = &scimTokenDataSource{}
+)
 
 func newSCIMTokenDataSource() datasource.DataSource {
 	return &scimTokenDataSource{}
@@ -32,6 +35,10 @@ func (d *scimTokenDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 
 func (d *scimTokenDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
 	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *scimTokenDataSource) ValidateConfig(_ context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
+	resp.Diagnostics.Append(validateTokenBlockConfig(req.Config)...)
 }
 
 func (d *scimTokenDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -7,7 +7,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
 )
 
-var _ ephemeral.EphemeralResourceWithConfigure = &scimTokenEphemeralResource{}
+var (
+	_ ephemeral.EphemeralResourceWithConfigure      = &scimTokenEphemeralResource{}
+	_ ephemeral.EphemeralResourceWithValidateConfig = &scimTokenEphemeralResource{}
+)
 
 func newSCIMTokenEphemeralResource() ephemeral.EphemeralResource {
 	return &scimTokenEphemeralResource{}
@@ -33,6 +36,10 @@ func (e *scimTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.Schem
 
 func (e *scimTokenEphemeralResource) Configure(_ context.Context, req ephemeral.ConfigureRequest, resp *ephemeral.ConfigureResponse) {
 	e.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (e *scimTokenEphemeralResource) ValidateConfig(_ context.Context, req ephemeral.ValidateConfigRequest, resp *ephemeral.ValidateConfigResponse) {
+	resp.Diagnostics.Append(validateTokenBlockConfig(req.Config)...)
 }
 
 func (e *scimTokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {

@@ -33,11 +33,7 @@ func (d *providerData) fetchClientCredentialsToken(ctx context.Context, m *clien
 	if diags.HasError() {
 		return diags
 	}
-	scopes, diags := sortedStrings(ctx, m.Scopes)
-	if diags.HasError() {
-		return diags
-	}
-	ctx = d.secrets.mask(ctx)
+	scopes := sortedStrings(m.Scopes)
 	tok, err := d.client.ClientCredentialsToken(ctx, creds, scopes)
 	if err != nil {
 		diags.Append(tokenErrorDiagnostic(err, tokenRequest{
@@ -48,9 +44,7 @@ func (d *providerData) fetchClientCredentialsToken(ctx context.Context, m *clien
 	}
 	d.secrets.add(tok.AccessToken)
 	m.tokenResultModel.set(tok)
-	granted, d2 := stringSet(ctx, tok.GrantedScopes())
-	diags.Append(d2...)
-	m.GrantedScopes = granted
+	m.GrantedScopes = stringSet(tok.GrantedScopes())
 	return diags
 }
 
@@ -74,7 +68,6 @@ func (d *providerData) fetchSCIMToken(ctx context.Context, m *scimTokenModel) di
 	if diags.HasError() {
 		return diags
 	}
-	ctx = d.secrets.mask(ctx)
 	tok, err := d.client.SCIMToken(ctx, creds)
 	if err != nil {
 		diags.Append(tokenErrorDiagnostic(err, tokenRequest{

@@ -1,21 +1,21 @@
 package provider
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"regexp"
 	"sort"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	ephschema "github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
 )
@@ -41,8 +41,6 @@ type attrSpec struct {
 	// argument attributes are Optional; the others are Computed.
 	argument  bool
 	sensitive bool
-	// requiredWith names the attribute this one must be set together with.
-	requiredWith string
 }
 
 // scopeValuePattern is RFC 6749 section 3.3's scope-token.
@@ -56,9 +54,9 @@ func credentialArgumentSpecs(forSCIM bool) []attrSpec {
 		fallback = "the provider's `scim_client_id`, then its `client_id`"
 	}
 	return []attrSpec{
-		{name: "client_id", argument: true, requiredWith: "client_secret",
+		{name: "client_id", argument: true,
 			description: "Client ID of the " + who + " to use for this token instead of " + fallback + ". Set together with `client_secret`."},
-		{name: "client_secret", argument: true, sensitive: true, requiredWith: "client_id",
+		{name: "client_secret", argument: true, sensitive: true,
 			description: "Client secret that goes with `client_id`. Set together with `client_id`."},
 	}
 }
@@ -91,10 +89,10 @@ func dataSourceAttributes(specs ...attrSpec) map[string]dsschema.Attribute {
 			out[s.name] = dsschema.Int64Attribute{MarkdownDescription: s.description, Computed: !s.argument, Optional: s.argument, Sensitive: s.sensitive}
 		case kindStringSet:
 			out[s.name] = dsschema.SetAttribute{ElementType: types.StringType, MarkdownDescription: s.description,
-				Computed: !s.argument, Optional: s.argument, Sensitive: s.sensitive, Validators: s.setValidators()}
+				Computed: !s.argument, Optional: s.argument, Sensitive: s.sensitive}
 		default:
 			out[s.name] = dsschema.StringAttribute{MarkdownDescription: s.description,
-				Computed: !s.argument, Optional: s.argument, Sensitive: s.sensitive, Validators: s.stringValidators()}
+				Computed: !s.argument, Optional: s.argument, Sensitive: s.sensitive}
 		}
 	}
 	return out
@@ -111,33 +109,69 @@ func ephemeralAttributes(specs ...attrSpec) map[string]ephschema.Attribute {
 			out[s.name] = ephschema.Int64Attribute{MarkdownDescription: s.description, Computed: !s.argument, Optional: s.argument, Sensitive: s.sensitive}
 		case kindStringSet:
 			out[s.name] = ephschema.SetAttribute{ElementType: types.StringType, MarkdownDescription: s.description,
-				Computed: !s.argument, Optional: s.argument, Sensitive: s.sensitive, Validators: s.setValidators()}
+				Computed: !s.argument, Optional: s.argument, Sensitive: s.sensitive}
 		default:
 			out[s.name] = ephschema.StringAttribute{MarkdownDescription: s.description,
-				Computed: !s.argument, Optional: s.argument, Sensitive: s.sensitive, Validators: s.stringValidators()}
+				Computed: !s.argument, Optional: s.argument, Sensitive: s.sensitive}
 		}
 	}
 	return out
 }
 
-func (s attrSpec) stringValidators() []validator.String {
-	if !s.argument {
-		return nil
+// validateTokenBlockConfig checks a token block's arguments in one pass:
+// client_id and client_secret are set together and non-empty, and every
+// scope is an RFC 6749 scope-token. It reads the raw configuration object
+// once instead of running five attribute validators with path-expression
+// lookups: with a thousand blocks that is the difference between 1.2x and
+// 1.1x of Terraform's own cost (see BENCHMARKS.md).
+func validateTokenBlockConfig(cfg tfsdk.Config) diag.Diagnostics {
+	var diags diag.Diagnostics
+	var attrs map[string]tftypes.Value
+	if err := cfg.Raw.As(&attrs); err != nil {
+		return diags // unknown or null block: nothing to check yet
 	}
-	v := []validator.String{stringvalidator.LengthAtLeast(1)}
-	if s.requiredWith != "" {
-		v = append(v, stringvalidator.AlsoRequires(path.MatchRoot(s.requiredWith)))
+	id, idSet := rawString(attrs["client_id"])
+	secret, secretSet := rawString(attrs["client_secret"])
+	for _, a := range []struct {
+		name, other      string
+		value            string
+		set, otherAbsent bool
+	}{
+		{"client_id", "client_secret", id, idSet, attrs["client_secret"].IsNull()},
+		{"client_secret", "client_id", secret, secretSet, attrs["client_id"].IsNull()},
+	} {
+		switch {
+		case !a.set:
+		case a.value == "":
+			diags.AddAttributeError(path.Root(a.name), "Invalid Attribute Value Length", a.name+" must not be empty.")
+		case a.otherAbsent:
+			diags.AddAttributeError(path.Root(a.name), "Invalid Attribute Combination",
+				fmt.Sprintf("%s and %s must be set together: a block brings its own credential pair or uses the provider's.", a.name, a.other))
+		}
 	}
-	return v
+	var scopes []tftypes.Value
+	if v, ok := attrs["scopes"]; !ok || v.As(&scopes) != nil {
+		return diags
+	}
+	for _, e := range scopes {
+		if s, ok := rawString(e); ok && !scopeValuePattern.MatchString(s) {
+			diags.AddAttributeError(path.Root("scopes"), "Invalid Attribute Value Match",
+				fmt.Sprintf("Scope %q must be a scope token: printable ASCII without spaces, quotes or backslashes.", s))
+		}
+	}
+	return diags
 }
 
-func (s attrSpec) setValidators() []validator.Set {
-	if !s.argument {
-		return nil
+// rawString returns a known, non-null string value.
+func rawString(v tftypes.Value) (string, bool) {
+	if !v.IsKnown() || v.IsNull() {
+		return "", false
 	}
-	return []validator.Set{setvalidator.ValueStringsAre(
-		stringvalidator.RegexMatches(scopeValuePattern, "must be a scope token: printable ASCII without spaces, quotes or backslashes"),
-	)}
+	var s string
+	if err := v.As(&s); err != nil {
+		return "", false
+	}
+	return s, true
 }
 
 // tokenResultModel holds the result attributes every token type has.
@@ -170,21 +204,26 @@ func (m *tokenResultModel) set(tok *ciam.Token) {
 
 // stringSet converts a Go slice to a set value (an empty, non-null set for
 // no values).
-func stringSet(ctx context.Context, values []string) (types.Set, diag.Diagnostics) {
-	if values == nil {
-		values = []string{}
+func stringSet(values []string) types.Set {
+	elems := make([]attr.Value, len(values))
+	for i, v := range values {
+		elems[i] = types.StringValue(v)
 	}
-	return types.SetValueFrom(ctx, types.StringType, values)
+	return types.SetValueMust(types.StringType, elems)
 }
 
 // sortedStrings reads a set of strings into a sorted slice, so that the same
 // set always produces the same request.
-func sortedStrings(ctx context.Context, set types.Set) ([]string, diag.Diagnostics) {
+func sortedStrings(set types.Set) []string {
 	if set.IsNull() || set.IsUnknown() {
-		return nil, nil
+		return nil
 	}
-	var out []string
-	diags := set.ElementsAs(ctx, &out, false)
+	out := make([]string, 0, len(set.Elements()))
+	for _, e := range set.Elements() {
+		if s, ok := e.(types.String); ok && !s.IsNull() && !s.IsUnknown() {
+			out = append(out, s.ValueString())
+		}
+	}
 	sort.Strings(out)
-	return out, diags
+	return out
 }
