@@ -32,7 +32,7 @@ const (
 
 var testCreds = Credentials{ClientID: "SNzNmBYGT3JKY5AR7LUGw", ClientSecret: testSecret}
 
-func newTestClient(t *testing.T, h http.HandlerFunc) (*Client, *httptest.Server) {
+func newTestClient(t *testing.T, h http.HandlerFunc) *Client {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -44,7 +44,7 @@ func newTestClient(t *testing.T, h http.HandlerFunc) (*Client, *httptest.Server)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, srv
+	return c
 }
 
 func assertNoSecret(t *testing.T, text string, secrets ...string) {
@@ -59,7 +59,7 @@ func assertNoSecret(t *testing.T, text string, secrets ...string) {
 func TestClientCredentialsToken_seedRequestAndResponse(t *testing.T) {
 	var got *http.Request
 	var form url.Values
-	c, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+	c := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
 		got = r
 		_ = r.ParseForm()
 		form = r.PostForm
@@ -100,7 +100,7 @@ func TestClientCredentialsToken_seedRequestAndResponse(t *testing.T) {
 }
 
 func TestClientCredentialsToken_noScopeSendsNone(t *testing.T) {
-	c, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+	c := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
 		if _, ok := r.PostForm["scope"]; ok {
 			t.Errorf("scope sent although none requested: %q", r.PostForm.Get("scope"))
@@ -117,7 +117,7 @@ func TestClientCredentialsToken_noScopeSendsNone(t *testing.T) {
 }
 
 func TestSCIMToken_seedRequestAndResponse(t *testing.T) {
-	c, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+	c := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet || r.URL.Path != "/scim/api/token" {
 			t.Errorf("request = %s %s", r.Method, r.URL.Path)
 		}
@@ -149,7 +149,7 @@ func TestTokenErrors_documentedCodes(t *testing.T) {
 			ErrCodeUnsupportedGrantType, "OAuth 2.0 Parameter: grant_type", "https://datatracker.ietf.org/doc/html/rfc6749#section-5.2"},
 	}
 	for _, tc := range cases {
-		c, _ := newTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
+		c := newTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 			w.WriteHeader(tc.status)
 			_, _ = io.WriteString(w, tc.body)
@@ -187,7 +187,7 @@ func TestTokenErrors_emptyAndNonJSONBodies(t *testing.T) {
 		{"json without error", 500, "application/json", `{"message":"boom"}`, "not an OAuth error object", `{"message":"boom"}`},
 	}
 	for _, tc := range cases {
-		c, _ := newTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
+		c := newTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
 			if tc.contentType != "" {
 				w.Header().Set("Content-Type", tc.contentType)
 			}
@@ -247,7 +247,7 @@ func TestTokenResponse_deliberateHandling(t *testing.T) {
 }
 
 func TestTokenResponse_unusable200IsError(t *testing.T) {
-	c, _ := newTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
+	c := newTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		_, _ = io.WriteString(w, "<html>Welcome to nginx! token=OAUTH2leaked-value</html>")
 	})
@@ -263,7 +263,7 @@ func TestRedirectsAreNeverFollowed(t *testing.T) {
 	var followed int
 	other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { followed++ }))
 	defer other.Close()
-	c, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+	c := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, other.URL+"/steal", http.StatusTemporaryRedirect)
 	})
 	_, err := c.SCIMToken(context.Background(), testCreds)
@@ -285,7 +285,7 @@ func TestRedirectsAreNeverFollowed(t *testing.T) {
 }
 
 func TestOversizedBodyIsRejected(t *testing.T) {
-	c, _ := newTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
+	c := newTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
 		chunk := strings.Repeat("x", 64<<10)
 		for i := 0; i < 160; i++ { // 10 MiB
 			if _, err := io.WriteString(w, chunk); err != nil {
@@ -327,7 +327,7 @@ func TestTransportErrorsNeverCarryTheURL(t *testing.T) {
 
 func TestCancellationEndsRequestPromptly(t *testing.T) {
 	release := make(chan struct{})
-	c, _ := newTestClient(t, func(_ http.ResponseWriter, r *http.Request) {
+	c := newTestClient(t, func(_ http.ResponseWriter, r *http.Request) {
 		select {
 		case <-release:
 		case <-r.Context().Done():

@@ -14,7 +14,7 @@ const seedCodeBody = `{"access_token" : "eyJraWQiOiJkNDli.eyJzdWIiOiJNT0NL.SnBaX
 
 func TestAuthorizationCodeToken_confidentialAndPKCE(t *testing.T) {
 	var forms []url.Values
-	c, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+	c := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
 		forms = append(forms, r.PostForm)
 		_, _ = io.WriteString(w, seedCodeBody)
@@ -41,7 +41,7 @@ func TestAuthorizationCodeToken_confidentialAndPKCE(t *testing.T) {
 
 func TestAuthorizationCodeToken_neverRetried(t *testing.T) {
 	var n atomic.Int32
-	c, _ := newTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
+	c := newTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
 		n.Add(1)
 		w.WriteHeader(http.StatusServiceUnavailable)
 	})
@@ -55,7 +55,7 @@ func TestAuthorizationCodeToken_neverRetried(t *testing.T) {
 func TestRefreshAndRevoke(t *testing.T) {
 	var forms []url.Values
 	var paths []string
-	c, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+	c := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
 		forms = append(forms, r.PostForm)
 		paths = append(paths, r.URL.Path)
@@ -87,7 +87,7 @@ func TestRefreshAndRevoke(t *testing.T) {
 }
 
 func TestRevokeError(t *testing.T) {
-	c, _ := newTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
+	c := newTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(401)
 		_, _ = io.WriteString(w, `{"error":"invalid_client"}`)
 	})

@@ -69,8 +69,8 @@ func (r *redactor) apply(s string) string {
 
 // printable keeps the printable ASCII characters of s (RFC 6749 restricts
 // error codes and descriptions to them), turns other characters into spaces,
-// collapses runs of whitespace and cuts the result to max bytes.
-func printable(s string, max int) string {
+// collapses runs of whitespace and cuts the result to limit bytes.
+func printable(s string, limit int) string {
 	var b strings.Builder
 	space := false
 	for _, c := range s {
@@ -83,8 +83,8 @@ func printable(s string, max int) string {
 		} else {
 			space = true
 		}
-		if b.Len() >= max {
-			return strings.TrimSpace(b.String()[:max]) + "..."
+		if b.Len() >= limit {
+			return strings.TrimSpace(b.String()[:limit]) + "..."
 		}
 	}
 	return b.String()

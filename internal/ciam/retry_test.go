@@ -82,12 +82,12 @@ func TestParseRetryAfter(t *testing.T) {
 
 func TestBackoffGrowsWithJitterAndCap(t *testing.T) {
 	p := RetryPolicy{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second}.withDefaults()
-	for n, max := range []time.Duration{100, 200, 400, 800, 1000, 1000} {
-		max *= time.Millisecond
+	ms := time.Millisecond
+	for n, limit := range []time.Duration{100 * ms, 200 * ms, 400 * ms, 800 * ms, 1000 * ms, 1000 * ms} {
 		for i := 0; i < 50; i++ {
 			d := p.backoff(n)
-			if d < max/2 || d > max {
-				t.Fatalf("backoff(%d) = %v, want within [%v, %v]", n, d, max/2, max)
+			if d < limit/2 || d > limit {
+				t.Fatalf("backoff(%d) = %v, want within [%v, %v]", n, d, limit/2, limit)
 			}
 		}
 	}
@@ -222,13 +222,20 @@ func TestRetry_attemptTimeout(t *testing.T) {
 func TestRetry_resetAndTruncatedBodiesAreRetried(t *testing.T) {
 	var n atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hj, ok := w.(http.Hijacker)
+		if !ok {
+			t.Error("no hijacker")
+			return
+		}
 		switch n.Add(1) {
 		case 1: // reset
-			conn, _, _ := w.(http.Hijacker).Hijack()
-			_ = conn.(*net.TCPConn).SetLinger(0)
+			conn, _, _ := hj.Hijack()
+			if tc, ok := conn.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0)
+			}
 			_ = conn.Close()
 		case 2: // truncated
-			conn, buf, _ := w.(http.Hijacker).Hijack()
+			conn, buf, _ := hj.Hijack()
 			_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{\"access_token\":")
 			_ = buf.Flush()
 			_ = conn.Close()
@@ -254,8 +261,10 @@ func TestRetry_codeExchangeOnlyWhenNeverSent(t *testing.T) {
 	var m atomic.Int32
 	reset := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		m.Add(1)
-		conn, _, _ := w.(http.Hijacker).Hijack()
-		_ = conn.Close()
+		if hj, ok := w.(http.Hijacker); ok {
+			conn, _, _ := hj.Hijack()
+			_ = conn.Close()
+		}
 	}))
 	defer reset.Close()
 	c = clientFor(t, reset.URL, Config{Retry: fastRetry(4)})

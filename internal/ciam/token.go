@@ -179,12 +179,12 @@ func parseErrorResponse(e *Error, body []byte, red *redactor) {
 // excerpt returns the start of a body as printable ASCII, with markup tags
 // removed and secrets redacted, for error messages.
 func excerpt(body []byte, red *redactor) string {
-	const max = 160
+	const limit = 160
 	if len(body) > 4096 {
 		body = body[:4096]
 	}
 	text := stripTags(string(body))
-	return printable(red.apply(text), max)
+	return printable(red.apply(text), limit)
 }
 
 // stripTags removes <...> markup so that a gateway's HTML error page reads

@@ -71,7 +71,8 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 			t.Errorf("response lacks %s", k)
 		}
 	}
-	idTok, err := jwt.ParseSigned(body["id_token"].(string), []jose.SignatureAlgorithm{jose.RS256})
+	idValue, _ := body["id_token"].(string)
+	idTok, err := jwt.ParseSigned(idValue, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,9 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	if err := idTok.Claims(&s.signer.key.PublicKey, &claims); err != nil {
 		t.Fatal(err)
 	}
-	if claims["azp"] != DemoClientID || claims["sub"] != DefaultUser || claims["exp"].(float64)-claims["iat"].(float64) != 1800 {
+	exp, _ := claims["exp"].(float64)
+	iat, _ := claims["iat"].(float64)
+	if claims["azp"] != DemoClientID || claims["sub"] != DefaultUser || exp-iat != 1800 {
 		t.Errorf("id_token claims = %v", claims)
 	}
 
@@ -94,7 +97,7 @@ func TestRefreshAndRevoke(t *testing.T) {
 	s := startTest(t, Options{})
 	code, _ := authorize(t, s, authorizeQuery())
 	_, tok := exchange(t, s, codeForm(code))
-	refresh := tok["refresh_token"].(string)
+	refresh, _ := tok["refresh_token"].(string)
 	rf := url.Values{"grant_type": {"refresh_token"}, "client_id": {DemoClientID}, "client_secret": {DemoClientSecret}, "refresh_token": {refresh}}
 	// Rotation is off by default: the refresh token comes back unchanged.
 	status, body := exchange(t, s, rf)
@@ -165,7 +168,7 @@ func TestRefreshTokenRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, tok := exchange(t, s, codeForm(code))
-	old := tok["refresh_token"].(string)
+	old, _ := tok["refresh_token"].(string)
 	rf := url.Values{"grant_type": {"refresh_token"}, "client_id": {DemoClientID}, "client_secret": {DemoClientSecret}, "refresh_token": {old}}
 	_, body := exchange(t, s, rf)
 	if body["refresh_token"] == old || !s.RefreshTokenRevoked(old) {

@@ -2,6 +2,7 @@ package localciam
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -135,7 +136,9 @@ func TestClientCredentialsTokenMatchesSeed(t *testing.T) {
 	if sc, ok := claims["scope"].([]any); !ok || len(sc) != 1 || sc[0] != "identity_proofing" {
 		t.Errorf("scope claim = %#v, want an array", claims["scope"])
 	}
-	if exp, iat := claims["exp"].(float64), claims["iat"].(float64); exp-iat != 300 {
+	exp, _ := claims["exp"].(float64)
+	iat, _ := claims["iat"].(float64)
+	if exp-iat != 300 {
 		t.Errorf("lifetime = %v, want 300", exp-iat)
 	}
 	if got := s.IssuedTokens(); len(got) != 1 || got[0] != r.AccessToken {
@@ -171,7 +174,7 @@ func TestSCIMTokenMatchesSeed(t *testing.T) {
 	var r map[string]any
 	_ = json.NewDecoder(resp.Body).Decode(&r)
 	if resp.StatusCode != 200 || r["token_type"] != "Bearer" || r["expires_in"] != float64(7200) || r["scope"] != "/scim/" ||
-		!strings.HasPrefix(r["access_token"].(string), "OAUTH2") {
+		!strings.HasPrefix(fmt.Sprint(r["access_token"]), "OAUTH2") {
 		t.Errorf("%d %v", resp.StatusCode, r)
 	}
 	bad, err := http.Get(s.URL() + SCIMTokenPath + "?client_id=" + DemoSCIMClientID + "&client_secret=wrong")
@@ -219,7 +222,8 @@ func TestFaultsAreUsedInOrder(t *testing.T) {
 		t.Error("faults left")
 	}
 	s.InjectFaults(TokenPath, Fault{Reset: true})
-	if _, err := http.PostForm(s.URL()+TokenPath, ccForm(DemoClientID, DemoClientSecret, "")); err == nil {
+	if resp, err := http.PostForm(s.URL()+TokenPath, ccForm(DemoClientID, DemoClientSecret, "")); err == nil {
+		resp.Body.Close()
 		t.Error("reset: expected a transport error")
 	}
 	if s.Requests(TokenPath) != 3 {

@@ -288,7 +288,7 @@ func (r *authorizationCodeTokenResource) Delete(ctx context.Context, req resourc
 // refresh token, id token or scope: the ones held are kept then.
 func (m *authorizationCodeTokenModel) setTokens(tok *ciam.Token) {
 	oldScope := m.Scope
-	m.tokenResultModel.set(tok)
+	m.set(tok)
 	if tok.Scope == "" && !oldScope.IsUnknown() {
 		m.Scope = oldScope
 	}

@@ -61,7 +61,7 @@ func recordAttr(name string, into *[]string) resource.TestCheckFunc {
 
 func TestAccAuthorizationCodeTokenResource_lifecycle(t *testing.T) {
 	unsetCIAMEnv(t)
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	code1, code2 := issueCode(t, srv, ""), issueCode(t, srv, "")
 	var access, refresh []string
 	resource.UnitTest(t, resource.TestCase{
@@ -152,7 +152,7 @@ func TestAccAuthorizationCodeTokenResource_lifecycle(t *testing.T) {
 
 func TestAccAuthorizationCodeTokenResource_rejectedRefreshLeavesState(t *testing.T) {
 	unsetCIAMEnv(t)
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	code1, code2 := issueCode(t, srv, ""), issueCode(t, srv, "")
 	var refresh []string
 	resource.UnitTest(t, resource.TestCase{
@@ -190,7 +190,7 @@ func TestAccAuthorizationCodeTokenResource_rejectedRefreshLeavesState(t *testing
 
 func TestAccAuthorizationCodeTokenResource_pkce(t *testing.T) {
 	unsetCIAMEnv(t)
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	const verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 	good := issueCode(t, srv, localciam.S256Challenge(verifier))
 	bad := issueCode(t, srv, localciam.S256Challenge(verifier))
@@ -233,7 +233,7 @@ resource "ciam_authorization_code_token" "test" {
 
 func TestAccAuthorizationCodeTokenResource_validation(t *testing.T) {
 	unsetCIAMEnv(t)
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{

@@ -25,7 +25,7 @@ func testAccClientCredentialsTokenConfig(srv *localciam.Server, block string) st
 
 func TestAccClientCredentialsTokenDataSource_allAttributes(t *testing.T) {
 	unsetCIAMEnv(t)
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
@@ -52,7 +52,7 @@ func TestAccClientCredentialsTokenDataSource_allAttributes(t *testing.T) {
 
 func TestAccClientCredentialsTokenDataSource_noScopes(t *testing.T) {
 	unsetCIAMEnv(t)
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
@@ -68,7 +68,7 @@ func TestAccClientCredentialsTokenDataSource_noScopes(t *testing.T) {
 
 func TestAccClientCredentialsTokenDataSource_documentedErrors(t *testing.T) {
 	unsetCIAMEnv(t)
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	srv.SetClient(localciam.Client{ID: "code-only", Secret: "code-only-secret", Grants: []string{localciam.GrantAuthorizationCode}})
 	provider := testAccProviderConfig(srv.URL(), "client_id", localciam.DemoClientID, "client_secret", "wrong-secret-value")
 	resource.UnitTest(t, resource.TestCase{
@@ -101,7 +101,7 @@ func TestAccClientCredentialsTokenDataSource_documentedErrors(t *testing.T) {
 }
 
 func TestAccClientCredentialsTokenDataSource_overridePrecedence(t *testing.T) {
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	srv.SetClient(localciam.Client{ID: "block-app", Secret: "block-app-secret", Scopes: []string{"block.scope"}})
 	unsetCIAMEnv(t)
 	// The environment holds wrong credentials; the provider block overrides
@@ -187,7 +187,7 @@ data "ciam_client_credentials_token" "test" {
 
 func TestAccClientCredentialsTokenDataSource_unexpectedResponses(t *testing.T) {
 	unsetCIAMEnv(t)
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	// Retries off: each fault is the final answer (the fault suite covers retries).
 	cfg := testAccProviderConfig(srv.URL(), "client_id", localciam.DemoClientID, "client_secret", localciam.DemoClientSecret, "max_retries", "0") +
 		`data "ciam_client_credentials_token" "test" {}`
@@ -204,7 +204,6 @@ func TestAccClientCredentialsTokenDataSource_unexpectedResponses(t *testing.T) {
 	}
 	var ts []resource.TestStep
 	for _, s := range steps {
-		s := s
 		ts = append(ts, resource.TestStep{
 			PreConfig:   func() { srv.InjectFaults(localciam.TokenPath, s.fault) },
 			Config:      cfg,

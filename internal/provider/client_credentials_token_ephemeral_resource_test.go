@@ -15,7 +15,7 @@ import (
 
 func TestAccClientCredentialsTokenEphemeralResource_allAttributes(t *testing.T) {
 	unsetCIAMEnv(t)
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	data := tfjsonpath.New("data")
 	resource.UnitTest(t, resource.TestCase{
 		TerraformVersionChecks:   ephemeralVersionChecks,
@@ -51,7 +51,7 @@ resource "echo" "test" {}
 // configuration), as the fingerprints show.
 func TestAccClientCredentialsTokenEphemeralResource_stateHoldsNoToken(t *testing.T) {
 	unsetCIAMEnv(t)
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	data := tfjsonpath.New("data")
 	resource.UnitTest(t, resource.TestCase{
 		TerraformVersionChecks:   ephemeralVersionChecks,
@@ -88,7 +88,7 @@ resource "echo" "consumer" {}
 
 func TestAccClientCredentialsTokenEphemeralResource_error(t *testing.T) {
 	unsetCIAMEnv(t)
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	resource.UnitTest(t, resource.TestCase{
 		TerraformVersionChecks:   ephemeralVersionChecks,
 		ProtoV6ProviderFactories: testAccEchoProviderFactories,

@@ -52,7 +52,7 @@ func TestFunctionDecodeJWT_known(t *testing.T) {
 // decode_jwt returns the seeds' claims for a token from the local CIAM.
 func TestFunctionDecodeJWT_tokenFromLocalCIAM(t *testing.T) {
 	unsetCIAMEnv(t)
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	resource.UnitTest(t, resource.TestCase{
 		TerraformVersionChecks:   functionVersionChecks,
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

@@ -196,7 +196,7 @@ func runFaultCase(t *testing.T, tc faultCase) {
 	t.Setenv("TF_LOG", "TRACE")
 	t.Setenv("TF_LOG_PROVIDER", "TRACE")
 
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	var otherHits atomic.Int64
 	other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { otherHits.Add(1) }))
 	defer other.Close()

@@ -28,9 +28,9 @@ var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServe
 }
 
 // startCIAM starts a local CIAM on a free loopback port for one test.
-func startCIAM(t *testing.T, opts localciam.Options) *localciam.Server {
+func startCIAM(t *testing.T) *localciam.Server {
 	t.Helper()
-	s, err := localciam.New(opts)
+	s, err := localciam.New(localciam.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestAccProvider_authDomainRules(t *testing.T) {
 
 func TestAccProvider_loopbackHTTPWorksForEveryLoopbackForm(t *testing.T) {
 	unsetCIAMEnv(t)
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	port := strings.TrimPrefix(srv.URL(), "http://127.0.0.1:")
 	var steps []resource.TestStep
 	for _, domain := range []string{"http://127.0.0.1:" + port, "http://localhost:" + port, "http://127.0.0.1:" + port + "/"} {
@@ -178,7 +178,7 @@ func TestAccProvider_loopbackHTTPWorksForEveryLoopbackForm(t *testing.T) {
 }
 
 func TestAccProvider_authDomainFromEnvironment(t *testing.T) {
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	unsetCIAMEnv(t)
 	t.Setenv(envAuthDomain, srv.URL())
 	t.Setenv(envClientID, localciam.DemoClientID)
@@ -243,7 +243,7 @@ data "ciam_client_credentials_token" "t" {}`,
 
 func TestAccProvider_missingCredentialsOnlyWhenNeeded(t *testing.T) {
 	unsetCIAMEnv(t)
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{

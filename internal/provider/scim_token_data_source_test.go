@@ -17,7 +17,7 @@ const scimAddr = "data.ciam_scim_token.test"
 
 func TestAccSCIMTokenDataSource_allAttributes(t *testing.T) {
 	unsetCIAMEnv(t)
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
@@ -39,7 +39,7 @@ func TestAccSCIMTokenDataSource_allAttributes(t *testing.T) {
 
 func TestAccSCIMTokenDataSource_credentialPrecedence(t *testing.T) {
 	unsetCIAMEnv(t)
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	// The application's credentials are also registered for data sync, so
 	// the fallback can be seen to work.
 	srv.SetSCIMClient(localciam.Client{ID: localciam.DemoClientID, Secret: localciam.DemoClientSecret})
@@ -80,7 +80,7 @@ data "ciam_scim_token" "test" {
 }
 
 func TestAccSCIMTokenDataSource_credentialsFromEnvironment(t *testing.T) {
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	unsetCIAMEnv(t)
 	t.Setenv(envSCIMClientID, localciam.DemoSCIMClientID)
 	t.Setenv(envSCIMClientSecret, "wrong-env-secret")

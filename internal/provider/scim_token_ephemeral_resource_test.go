@@ -15,7 +15,7 @@ import (
 
 func TestAccSCIMTokenEphemeralResource_allAttributes(t *testing.T) {
 	unsetCIAMEnv(t)
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	data := tfjsonpath.New("data")
 	resource.UnitTest(t, resource.TestCase{
 		TerraformVersionChecks:   ephemeralVersionChecks,

@@ -43,7 +43,7 @@ func (d *providerData) fetchClientCredentialsToken(ctx context.Context, m *clien
 		return diags
 	}
 	d.secrets.add(tok.AccessToken)
-	m.tokenResultModel.set(tok)
+	m.set(tok)
 	m.GrantedScopes = stringSet(tok.GrantedScopes())
 	return diags
 }
@@ -77,7 +77,7 @@ func (d *providerData) fetchSCIMToken(ctx context.Context, m *scimTokenModel) di
 		return diags
 	}
 	d.secrets.add(tok.AccessToken)
-	m.tokenResultModel.set(tok)
+	m.set(tok)
 	return diags
 }
 

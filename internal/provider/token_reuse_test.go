@@ -40,7 +40,7 @@ func TestAccProvider_tokenReuse(t *testing.T) {
 	unsetCIAMEnv(t)
 	requests := map[string]int64{}
 	for _, reuse := range []string{"true", "false"} {
-		srv := startCIAM(t, localciam.Options{})
+		srv := startCIAM(t)
 		same := statecheck.CompareValue(compare.ValuesSame())
 		checks := []statecheck.StateCheck{}
 		if reuse == "true" {
@@ -65,7 +65,7 @@ func TestAccProvider_tokenReuse(t *testing.T) {
 // same fetch path of the same configured provider, so within one provider
 // instance (one terraform walk) they share the token cache: one request.
 func TestTokenReuseIsSharedWithinAProviderInstance(t *testing.T) {
-	srv := startCIAM(t, localciam.Options{})
+	srv := startCIAM(t)
 	p := New("test")()
 	ctx := context.Background()
 	var schemaResp provider.SchemaResponse
@@ -78,7 +78,10 @@ func TestTokenReuseIsSharedWithinAProviderInstance(t *testing.T) {
 	if confResp.Diagnostics.HasError() {
 		t.Fatal(confResp.Diagnostics)
 	}
-	pd := confResp.DataSourceData.(*providerData)
+	pd, ok := confResp.DataSourceData.(*providerData)
+	if !ok {
+		t.Fatalf("provider data is %T", confResp.DataSourceData)
+	}
 	if confResp.EphemeralResourceData != confResp.DataSourceData {
 		t.Fatal("data sources and ephemeral resources get different provider data")
 	}
@@ -100,7 +103,10 @@ func TestTokenReuseIsSharedWithinAProviderInstance(t *testing.T) {
 // attributes set and the others null.
 func providerRaw(t *testing.T, s providerschema.Schema, values map[string]string) tftypes.Value {
 	t.Helper()
-	typ := s.Type().TerraformType(context.Background()).(tftypes.Object)
+	typ, ok := s.Type().TerraformType(context.Background()).(tftypes.Object)
+	if !ok {
+		t.Fatal("the provider schema is not an object")
+	}
 	attrs := map[string]tftypes.Value{}
 	for name, at := range typ.AttributeTypes {
 		if v, ok := values[name]; ok {

@@ -107,9 +107,9 @@ func run(countsFlag string, latency time.Duration, repeat int) error {
 		return err
 	}
 
-	scopes := make([]string, distinctScopeSets)
-	for i := range scopes {
-		scopes[i] = fmt.Sprintf("scope-%03d", i)
+	scopes := make([]string, 0, distinctScopeSets+1)
+	for i := 0; i < distinctScopeSets; i++ {
+		scopes = append(scopes, fmt.Sprintf("scope-%03d", i))
 	}
 	srv, err := localciam.New(localciam.Options{
 		Latency: latency,
@@ -286,11 +286,11 @@ func childProviders(ppid int) []int {
 		}
 		// pid (comm) state ppid ...
 		s := string(stat)
-		close := strings.LastIndexByte(s, ')')
-		if close < 0 || !strings.Contains(s[:close], "terraform-provi") {
+		end := strings.LastIndexByte(s, ')')
+		if end < 0 || !strings.Contains(s[:end], "terraform-provi") {
 			continue
 		}
-		fields := strings.Fields(s[close+1:])
+		fields := strings.Fields(s[end+1:])
 		if len(fields) > 1 && fields[1] == strconv.Itoa(ppid) {
 			out = append(out, pid)
 		}
