@@ -137,3 +137,32 @@ func CopyDir(src, dst string) error {
 	}
 	return nil
 }
+
+// Env is what every driver of the real terraform needs: the terraform
+// binary, the project's root and a scratch directory.
+type Env struct {
+	Terraform string
+	Root      string
+	Dir       string
+}
+
+// NewEnv resolves terraform and the module root and makes a scratch
+// directory named with prefix. Close removes it.
+func NewEnv(prefix string) (*Env, error) {
+	tf, err := TerraformPath()
+	if err != nil {
+		return nil, err
+	}
+	root, err := ModuleRoot()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return nil, err
+	}
+	return &Env{Terraform: tf, Root: root, Dir: dir}, nil
+}
+
+// Close removes the scratch directory.
+func (e *Env) Close() error { return os.RemoveAll(e.Dir) }

@@ -63,15 +63,7 @@ func workspace(t *testing.T, config string, env ...string) *devenv.Terraform {
 
 func startCIAM(t *testing.T) *localciam.Server {
 	t.Helper()
-	srv, err := localciam.New(localciam.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	return srv
+	return localciam.StartTest(t, localciam.Options{})
 }
 
 // assertNoLeak fails when text holds any client secret the server knows or

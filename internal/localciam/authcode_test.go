@@ -57,7 +57,7 @@ func codeForm(code string, extra ...string) url.Values {
 }
 
 func TestAuthorizationCodeFlow(t *testing.T) {
-	s := startTest(t, Options{})
+	s := StartTest(t, Options{})
 	code, loc := authorize(t, s, authorizeQuery())
 	if code == "" || loc.Query().Get("state") != "xyz" || !strings.HasPrefix(loc.String(), DemoRedirectURI) {
 		t.Fatalf("redirect = %v", loc)
@@ -94,7 +94,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 }
 
 func TestRefreshAndRevoke(t *testing.T) {
-	s := startTest(t, Options{})
+	s := StartTest(t, Options{})
 	code, _ := authorize(t, s, authorizeQuery())
 	_, tok := exchange(t, s, codeForm(code))
 	refresh, _ := tok["refresh_token"].(string)
@@ -118,7 +118,7 @@ func TestRefreshAndRevoke(t *testing.T) {
 }
 
 func TestAuthorizationCodeErrors(t *testing.T) {
-	s := startTest(t, Options{})
+	s := StartTest(t, Options{})
 	verifier := "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 	pkceCode, _ := authorize(t, s, authorizeQuery("code_challenge", S256Challenge(verifier), "code_challenge_method", "S256"))
 	pkce := func(code, v string) url.Values {
@@ -162,7 +162,7 @@ func TestAuthorizationCodeErrors(t *testing.T) {
 }
 
 func TestRefreshTokenRotation(t *testing.T) {
-	s := startTest(t, Options{RotateRefreshTokens: true})
+	s := StartTest(t, Options{RotateRefreshTokens: true})
 	code, err := s.IssueCode(AuthorizeRequest{ClientID: DemoClientID, RedirectURI: DemoRedirectURI, Scope: "openid"})
 	if err != nil {
 		t.Fatal(err)

@@ -14,19 +14,6 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-func startTest(t *testing.T, opts Options) *Server {
-	t.Helper()
-	s, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
-}
-
 func postForm(t *testing.T, s *Server, form url.Values) (int, string, http.Header) {
 	t.Helper()
 	resp, err := http.PostForm(s.URL()+TokenPath, form)
@@ -47,7 +34,7 @@ func ccForm(id, secret, scope string) url.Values {
 }
 
 func TestDocumentedErrorsAreExact(t *testing.T) {
-	s := startTest(t, Options{})
+	s := StartTest(t, Options{})
 	s.SetClient(Client{ID: "no-cc", Secret: "no-cc-secret", Grants: []string{GrantAuthorizationCode}})
 	s.SetClient(Client{ID: "off", Secret: "off-secret", Disabled: true})
 	cases := []struct {
@@ -77,7 +64,7 @@ func TestDocumentedErrorsAreExact(t *testing.T) {
 }
 
 func TestClientCredentialsTokenMatchesSeed(t *testing.T) {
-	s := startTest(t, Options{})
+	s := StartTest(t, Options{})
 	status, body, h := postForm(t, s, ccForm(DemoClientID, DemoClientSecret, "identity_proofing"))
 	if status != 200 || h.Get("Cache-Control") != "no-store" {
 		t.Fatalf("status %d, headers %v, body %s", status, h, body)
@@ -148,7 +135,7 @@ func TestClientCredentialsTokenMatchesSeed(t *testing.T) {
 
 func TestBasicClientAuthentication(t *testing.T) {
 	secret := "p@ss:word/+"
-	s := startTest(t, Options{})
+	s := StartTest(t, Options{})
 	s.SetClient(Client{ID: "app:1", Secret: secret})
 	req, _ := http.NewRequest(http.MethodPost, s.URL()+TokenPath, strings.NewReader("grant_type=client_credentials"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -165,7 +152,7 @@ func TestBasicClientAuthentication(t *testing.T) {
 }
 
 func TestSCIMTokenMatchesSeed(t *testing.T) {
-	s := startTest(t, Options{})
+	s := StartTest(t, Options{})
 	resp, err := http.Get(s.URL() + SCIMTokenPath + "?" + url.Values{"client_id": {DemoSCIMClientID}, "client_secret": {DemoSCIMClientSecret}}.Encode())
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +178,7 @@ func TestSCIMTokenMatchesSeed(t *testing.T) {
 }
 
 func TestDiscovery(t *testing.T) {
-	s := startTest(t, Options{})
+	s := StartTest(t, Options{})
 	resp, err := http.Get(s.URL() + DiscoveryPath)
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +192,7 @@ func TestDiscovery(t *testing.T) {
 }
 
 func TestFaultsAreUsedInOrder(t *testing.T) {
-	s := startTest(t, Options{})
+	s := StartTest(t, Options{})
 	s.InjectFaults(TokenPath,
 		Fault{Status: 503, Body: "busy", Header: http.Header{"Retry-After": {"1"}}},
 		Fault{Delay: 20 * time.Millisecond, Pass: true},

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -190,12 +191,10 @@ func codeExchangeDiagnostic(err error, req tokenRequest, pkce bool) diag.Diagnos
 
 func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	defer r.data.guard(&resp.Diagnostics)
-	var m authorizationCodeTokenModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
+	m, ok := r.loadState(ctx, req.State, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	m.registerSecrets(r.data.secrets)
 	expiresAt, err := time.Parse(time.RFC3339, m.ExpiresAt.ValueString())
 	if err != nil {
 		return // the CIAM gave no lifetime: nothing to renew against
@@ -217,7 +216,7 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 		}
 		return
 	}
-	creds, _, diags := r.credentials(&m)
+	creds, _, diags := r.credentials(m)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -228,7 +227,7 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 	case err == nil:
 		m.setTokens(tok)
 		m.registerSecrets(r.data.secrets)
-		resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+		resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
 	case errors.As(err, &cerr) && cerr.Code == ciam.ErrCodeInvalidGrant:
 		resp.Diagnostics.AddWarning("CIAM Refresh Token Rejected",
 			fmt.Sprintf("The access token of this ciam_authorization_code_token had %s left (less than min_remaining = %s), and the CIAM rejected the refresh token "+
@@ -258,12 +257,10 @@ func (r *authorizationCodeTokenResource) Update(ctx context.Context, req resourc
 
 func (r *authorizationCodeTokenResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	defer r.data.guard(&resp.Diagnostics)
-	var m authorizationCodeTokenModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
+	m, ok := r.loadState(ctx, req.State, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	m.registerSecrets(r.data.secrets)
 	token := m.RefreshToken.ValueString()
 	if token == "" {
 		token = m.AccessToken.ValueString()
@@ -271,7 +268,7 @@ func (r *authorizationCodeTokenResource) Delete(ctx context.Context, req resourc
 	if token == "" {
 		return
 	}
-	creds, _, diags := r.credentials(&m)
+	creds, _, diags := r.credentials(m)
 	if diags.HasError() {
 		resp.Diagnostics.AddWarning("CIAM Token Not Revoked", "The token could not be revoked because the client credentials are missing; it stays valid until it expires.")
 		return
@@ -307,6 +304,18 @@ func keepOrSet(held types.String, v string) types.String {
 	default:
 		return held
 	}
+}
+
+// loadState reads the resource's state and registers its secrets with the
+// redaction layer.
+func (r *authorizationCodeTokenResource) loadState(ctx context.Context, state tfsdk.State, diags *diag.Diagnostics) (*authorizationCodeTokenModel, bool) {
+	var m authorizationCodeTokenModel
+	diags.Append(state.Get(ctx, &m)...)
+	if diags.HasError() {
+		return nil, false
+	}
+	m.registerSecrets(r.data.secrets)
+	return &m, true
 }
 
 // registerSecrets adds the resource's secrets to the redaction layer.

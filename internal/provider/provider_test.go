@@ -30,15 +30,7 @@ var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServe
 // startCIAM starts a local CIAM on a free loopback port for one test.
 func startCIAM(t *testing.T) *localciam.Server {
 	t.Helper()
-	s, err := localciam.New(localciam.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return localciam.StartTest(t, localciam.Options{})
 }
 
 // testAccProviderConfig is a provider block with auth_domain and the given

@@ -77,19 +77,12 @@ func run(countsFlag string, latency time.Duration, repeat int) error {
 		}
 		ns = append(ns, n)
 	}
-	tfBin, err := devenv.TerraformPath()
+	env, err := devenv.NewEnv("ciam-bench-")
 	if err != nil {
 		return err
 	}
-	root, err := devenv.ModuleRoot()
-	if err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp("", "ciam-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
+	defer env.Close()
+	tfBin, root, tmp := env.Terraform, env.Root, env.Dir
 
 	// Both providers, built here; dev_overrides maps each address to its dir.
 	ciamDir, floorDir := filepath.Join(tmp, "ciam"), filepath.Join(tmp, "floor")

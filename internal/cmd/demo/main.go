@@ -32,19 +32,12 @@ func run() error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 
-	tfBin, err := devenv.TerraformPath()
+	env, err := devenv.NewEnv("ciam-demo-")
 	if err != nil {
 		return err
 	}
-	root, err := devenv.ModuleRoot()
-	if err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp("", "ciam-demo-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
+	defer env.Close()
+	tfBin, root, tmp := env.Terraform, env.Root, env.Dir
 
 	step("building the provider")
 	binDir := filepath.Join(tmp, "bin")
