@@ -48,15 +48,23 @@ func FuzzParseErrorResponse(f *testing.F) {
 		`{"error":"unsupported_grant_type","error_description":"OAuth 2.0 Parameter: grant_type","error_uri":"https://datatracker.ietf.org/doc/html/rfc6749#section-5.2"}`,
 		`<html><body>502 Bad Gateway client_secret=` + fuzzSecret + `</body></html>`,
 		`{"error":"x\u0000\u001b[31m` + fuzzSecret + `"}`, ``, `   `, `{"error":12}`, `{"message":"no"}`,
+		`{"error":"` + strings.Repeat("e", 50) + fuzzSecret + `"}`,
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		e := &Error{Op: "POST /oauth2/token", StatusCode: 400}
 		parseErrorResponse(e, body, newRedactor(fuzzSecret))
+		secretInBody := strings.Contains(string(body), fuzzSecret)
+		prefixElsewhere := strings.Contains(strings.ReplaceAll(string(body), fuzzSecret, ""), fuzzSecret[:12])
 		for name, v := range map[string]string{"code": e.Code, "description": e.Description, "uri": e.URI, "excerpt": e.Excerpt, "reason": e.Reason, "error": e.Error()} {
 			if strings.Contains(v, fuzzSecret) {
 				t.Fatalf("%s %q holds the secret", name, v)
+			}
+			// Not even a cut-off part of a secret that was in the body.
+			prefix := fuzzSecret[:12]
+			if secretInBody && !prefixElsewhere && strings.Contains(v, prefix) {
+				t.Fatalf("%s %q holds a prefix of the secret", name, v)
 			}
 			for _, c := range v {
 				if c < 0x20 || c > 0x7e {

@@ -167,9 +167,10 @@ func parseErrorResponse(e *Error, body []byte, red *redactor) {
 		return
 	}
 	if err := json.Unmarshal(body, &r); err == nil && r.Error != "" {
-		e.Code = red.apply(printable(r.Error, 64))
-		e.Description = red.apply(printable(r.ErrorDescription, 256))
-		e.URI = red.apply(printable(r.ErrorURI, 256))
+		// Redact first: truncating first could leave a secret's prefix.
+		e.Code = printable(red.apply(r.Error), 64)
+		e.Description = printable(red.apply(r.ErrorDescription), 256)
+		e.URI = printable(red.apply(r.ErrorURI), 256)
 		return
 	}
 	e.Reason = "response body is not an OAuth error object"
