@@ -61,33 +61,15 @@ func TestProviderSchemaDescribesEveryAttribute(t *testing.T) {
 	if presp.Schema.GetMarkdownDescription() == "" && presp.Schema.GetDescription() == "" {
 		t.Error("provider schema has no description")
 	}
-	for name, a := range presp.Schema.Attributes {
-		if a.GetMarkdownDescription() == "" {
-			t.Errorf("provider attribute %s has no description", name)
-		}
-	}
+	checkDescribed(t, "provider", presp.Schema.GetMarkdownDescription(), presp.Schema.Attributes)
 	for _, f := range p.DataSources(ctx) {
 		ds := f()
 		var meta datasource.MetadataResponse
 		ds.Metadata(ctx, datasource.MetadataRequest{ProviderTypeName: "ciam"}, &meta)
 		var sresp datasource.SchemaResponse
 		ds.Schema(ctx, datasource.SchemaRequest{}, &sresp)
-		if sresp.Diagnostics.HasError() {
-			t.Fatalf("%s: %v", meta.TypeName, sresp.Diagnostics)
-		}
-		if sresp.Schema.GetMarkdownDescription() == "" {
-			t.Errorf("%s has no description", meta.TypeName)
-		}
-		for name, a := range sresp.Schema.Attributes {
-			if a.GetMarkdownDescription() == "" {
-				t.Errorf("%s.%s has no description", meta.TypeName, name)
-			}
-		}
-		for _, secret := range []string{"access_token", "client_secret"} {
-			if a, ok := sresp.Schema.Attributes[secret]; !ok || !a.IsSensitive() {
-				t.Errorf("%s.%s must exist and be sensitive", meta.TypeName, secret)
-			}
-		}
+		checkDescribed(t, "data source "+meta.TypeName, sresp.Schema.GetMarkdownDescription(), sresp.Schema.Attributes,
+			"access_token", "client_secret")
 	}
 	pe, ok := p.(provider.ProviderWithEphemeralResources)
 	if !ok {
@@ -99,14 +81,8 @@ func TestProviderSchemaDescribesEveryAttribute(t *testing.T) {
 		er.Metadata(ctx, ephemeral.MetadataRequest{ProviderTypeName: "ciam"}, &meta)
 		var sresp ephemeral.SchemaResponse
 		er.Schema(ctx, ephemeral.SchemaRequest{}, &sresp)
-		if sresp.Schema.GetMarkdownDescription() == "" {
-			t.Errorf("ephemeral %s has no description", meta.TypeName)
-		}
-		for name, a := range sresp.Schema.Attributes {
-			if a.GetMarkdownDescription() == "" {
-				t.Errorf("ephemeral %s.%s has no description", meta.TypeName, name)
-			}
-		}
+		checkDescribed(t, "ephemeral resource "+meta.TypeName, sresp.Schema.GetMarkdownDescription(), sresp.Schema.Attributes,
+			"access_token", "client_secret")
 	}
 	for _, f := range p.Resources(ctx) {
 		r := f()
@@ -114,18 +90,32 @@ func TestProviderSchemaDescribesEveryAttribute(t *testing.T) {
 		r.Metadata(ctx, fwresource.MetadataRequest{ProviderTypeName: "ciam"}, &meta)
 		var sresp fwresource.SchemaResponse
 		r.Schema(ctx, fwresource.SchemaRequest{}, &sresp)
-		if sresp.Schema.GetMarkdownDescription() == "" {
-			t.Errorf("resource %s has no description", meta.TypeName)
+		checkDescribed(t, "resource "+meta.TypeName, sresp.Schema.GetMarkdownDescription(), sresp.Schema.Attributes,
+			"access_token", "refresh_token", "id_token", "code", "code_verifier", "client_secret")
+	}
+}
+
+// describedAttribute is what every schema package's attributes have.
+type describedAttribute interface {
+	GetMarkdownDescription() string
+	IsSensitive() bool
+}
+
+// checkDescribed fails for a type or attribute without a description (the
+// registry page would show nothing) and for a secret that is not sensitive.
+func checkDescribed[A describedAttribute](t *testing.T, what, description string, attrs map[string]A, secrets ...string) {
+	t.Helper()
+	if description == "" {
+		t.Errorf("%s has no description", what)
+	}
+	for name, a := range attrs {
+		if a.GetMarkdownDescription() == "" {
+			t.Errorf("%s: attribute %s has no description", what, name)
 		}
-		for name, a := range sresp.Schema.Attributes {
-			if a.GetMarkdownDescription() == "" {
-				t.Errorf("resource %s.%s has no description", meta.TypeName, name)
-			}
-		}
-		for _, secret := range []string{"access_token", "refresh_token", "id_token", "code", "code_verifier", "client_secret"} {
-			if a, ok := sresp.Schema.Attributes[secret]; !ok || !a.IsSensitive() {
-				t.Errorf("resource %s.%s must exist and be sensitive", meta.TypeName, secret)
-			}
+	}
+	for _, name := range secrets {
+		if a, ok := attrs[name]; !ok || !a.IsSensitive() {
+			t.Errorf("%s: attribute %s must exist and be sensitive", what, name)
 		}
 	}
 }
