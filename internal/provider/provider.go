@@ -76,7 +76,7 @@ func (p *ciamProvider) Metadata(_ context.Context, _ provider.MetadataRequest, r
 func (p *ciamProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	nonEmpty := []validator.String{stringvalidator.LengthAtLeast(1)}
 	resp.Schema = schema.Schema{
-		Description: "Obtains Tencent CIAM access tokens (OAuth 2.0 client credentials and the SCIM data-sync token) for use in other providers' configuration.",
+		MarkdownDescription: "Obtains Tencent CIAM access tokens (OAuth 2.0 client credentials and the SCIM data-sync token) for use in other providers' configuration.",
 		Attributes: map[string]schema.Attribute{
 			"auth_domain": schema.StringAttribute{
 				MarkdownDescription: "The CIAM user directory's domain: a bare host such as `sample.portal.tencentciam.com` (https is implied) or a base URL with scheme and optional port, such as `https://login.example.com:8443`. " +
