@@ -253,10 +253,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errInvalidRequest)
 		return
 	}
-	s.mu.Lock()
-	registry := s.clients
-	s.mu.Unlock()
-	c, oerr := s.authenticate(r, registry, false)
+	c, oerr := s.authenticate(r, false)
 	if oerr != nil {
 		writeError(w, *oerr)
 		return

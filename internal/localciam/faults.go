@@ -1,6 +1,7 @@
 package localciam
 
 import (
+	"bufio"
 	"bytes"
 	"net"
 	"net/http"
@@ -120,23 +121,9 @@ func orDefaultString(v, d string) string {
 	return v
 }
 
-func resetConnection(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	if tc, ok := conn.(*net.TCPConn); ok {
-		_ = tc.SetLinger(0) // RST instead of FIN
-	}
-	_ = conn.Close()
-}
-
-func truncate(w http.ResponseWriter, f Fault) {
-	body := orDefaultString(f.Body, `{"access_token" : "eyJ`)
+// hijack takes the connection over from net/http; failing that, the
+// handler aborts, which also breaks the connection.
+func hijack(w http.ResponseWriter) (net.Conn, *bufio.ReadWriter) {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		panic(http.ErrAbortHandler)
@@ -145,6 +132,20 @@ func truncate(w http.ResponseWriter, f Fault) {
 	if err != nil {
 		panic(http.ErrAbortHandler)
 	}
+	return conn, buf
+}
+
+func resetConnection(w http.ResponseWriter) {
+	conn, _ := hijack(w)
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0) // RST instead of FIN
+	}
+	_ = conn.Close()
+}
+
+func truncate(w http.ResponseWriter, f Fault) {
+	body := orDefaultString(f.Body, `{"access_token" : "eyJ`)
+	conn, buf := hijack(w)
 	defer conn.Close()
 	_, _ = buf.WriteString("HTTP/1.1 " + strconv.Itoa(orDefault(f.Status, 200)) + " OK\r\n" +
 		"Content-Type: application/json;charset=UTF-8\r\n" +

@@ -109,7 +109,7 @@ func secretsEqual(a, b string) bool {
 // invalid_request (documented); an unknown client, a wrong or missing secret
 // or a disabled client is 401 invalid_client (documented). A public PKCE
 // exchange (public true) identifies the client by client_id alone.
-func (s *Server) authenticate(r *http.Request, registry map[string]Client, public bool) (Client, *oauthError) {
+func (s *Server) authenticate(r *http.Request, public bool) (Client, *oauthError) {
 	id, secret, _, ok := clientAuth(r)
 	if !ok {
 		return Client{}, &errInvalidClient
@@ -118,7 +118,7 @@ func (s *Server) authenticate(r *http.Request, registry map[string]Client, publi
 		return Client{}, &errInvalidRequest
 	}
 	s.mu.Lock()
-	c, found := registry[id]
+	c, found := s.clients[id]
 	s.mu.Unlock()
 	if !found || c.Disabled || (!public && !secretsEqual(c.Secret, secret)) {
 		return Client{}, &errInvalidClient
@@ -148,10 +148,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Client authentication comes first, as in the vendor's server.
-	s.mu.Lock()
-	registry := s.clients
-	s.mu.Unlock()
-	client, oerr := s.authenticate(r, registry, public)
+	client, oerr := s.authenticate(r, public)
 	if oerr != nil {
 		writeError(w, *oerr)
 		return
