@@ -207,7 +207,7 @@ func (c *Client) reuse(ctx context.Context, path, grant string, creds Credential
 	if err != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		var terr *TransportError
 		if !errors.As(err, &terr) {
-			err = &TransportError{Op: path, Host: c.base.Host, msg: "request cancelled", err: err}
+			err = &TransportError{Op: build().op(), Host: c.base.Host, msg: "request cancelled", err: err}
 		}
 	}
 	return tok, err
@@ -285,9 +285,6 @@ func (c *Client) token(ctx context.Context, r request) (*Token, error) {
 		}
 		return nil, e
 	}
-	// Tokens received are secrets too: keep them out of anything this
-	// request still prints.
-	r.red.add(tok.AccessToken)
 	return tok, nil
 }
 

@@ -267,11 +267,17 @@ func clientConfig(cfg *providerModel) (ciam.Config, diag.Diagnostics) {
 		Retry:       ciam.RetryPolicy{MaxRetries: ciam.DefaultMaxRetries},
 		ReuseTokens: cfg.TokenReuse.IsNull() || cfg.TokenReuse.ValueBool(),
 	}
-	for _, v := range []attr.Value{cfg.TokenEndpointAuthMethod, cfg.MaxRetries, cfg.RequestTimeout, cfg.CACertPEM, cfg.TokenReuse} {
+	for name, v := range map[string]attr.Value{
+		"token_endpoint_auth_method": cfg.TokenEndpointAuthMethod, "max_retries": cfg.MaxRetries,
+		"request_timeout": cfg.RequestTimeout, "ca_cert_pem": cfg.CACertPEM, "token_reuse": cfg.TokenReuse,
+	} {
 		if v.IsUnknown() {
-			diags.AddError("Unknown CIAM Provider Setting", "token_endpoint_auth_method, max_retries, request_timeout, ca_cert_pem and token_reuse must be known at plan time.")
-			return out, diags
+			diags.AddAttributeError(path.Root(name), "Unknown CIAM Provider Setting",
+				"The provider cannot be configured because "+name+" is not known until apply. Set it to a value known at plan time.")
 		}
+	}
+	if diags.HasError() {
+		return out, diags
 	}
 	if !cfg.MaxRetries.IsNull() {
 		out.Retry.MaxRetries = int(cfg.MaxRetries.ValueInt64())

@@ -5,6 +5,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
 )
 
 // The fetch paths below are shared by the data source and the ephemeral
@@ -29,22 +31,15 @@ const clientCredentialsTokenDescription = "Obtains an access token with the OAut
 // fetchClientCredentialsToken resolves the credentials, requests a token and
 // fills the result attributes of m.
 func (d *providerData) fetchClientCredentialsToken(ctx context.Context, m *clientCredentialsTokenModel) diag.Diagnostics {
-	creds, hint, diags := d.credentials(m.credentialsModel, false)
-	if diags.HasError() {
-		return diags
-	}
 	scopes := sortedStrings(m.Scopes)
-	tok, err := d.client.ClientCredentialsToken(ctx, creds, scopes)
-	if err != nil {
-		diags.Append(tokenErrorDiagnostic(err, tokenRequest{
-			what: "client-credentials token", grant: "client_credentials", host: d.client.Host(),
-			clientID: creds.ClientID, scopes: scopes, credentialHint: hint,
-		}))
-		return diags
+	req := tokenRequest{what: "client-credentials token", grant: "client_credentials", scopes: scopes}
+	tok, diags := d.fetch(m.credentialsModel, false, req, func(creds ciam.Credentials) (*ciam.Token, error) {
+		return d.client.ClientCredentialsToken(ctx, creds, scopes)
+	})
+	if tok != nil {
+		m.set(tok)
+		m.GrantedScopes = stringSet(tok.GrantedScopes())
 	}
-	d.secrets.add(tok.AccessToken)
-	m.set(tok)
-	m.GrantedScopes = stringSet(tok.GrantedScopes())
 	return diags
 }
 
@@ -64,21 +59,32 @@ const scimTokenDescription = "Obtains a data-sync (SCIM) access token (`GET /sci
 // fetchSCIMToken resolves the data-sync credentials, requests a token and
 // fills the result attributes of m.
 func (d *providerData) fetchSCIMToken(ctx context.Context, m *scimTokenModel) diag.Diagnostics {
-	creds, hint, diags := d.credentials(m.credentialsModel, true)
-	if diags.HasError() {
-		return diags
+	req := tokenRequest{what: "SCIM token", grant: "data-sync"}
+	tok, diags := d.fetch(m.credentialsModel, true, req, func(creds ciam.Credentials) (*ciam.Token, error) {
+		return d.client.SCIMToken(ctx, creds)
+	})
+	if tok != nil {
+		m.set(tok)
 	}
-	tok, err := d.client.SCIMToken(ctx, creds)
+	return diags
+}
+
+// fetch is the part every token fetch shares: resolve the credentials, send
+// the request, explain a failure, and register the token with the redaction
+// layer. It returns nil and error diagnostics on failure.
+func (d *providerData) fetch(block credentialsModel, forSCIM bool, req tokenRequest, send func(ciam.Credentials) (*ciam.Token, error)) (*ciam.Token, diag.Diagnostics) {
+	creds, hint, diags := d.credentials(block, forSCIM)
+	if diags.HasError() {
+		return nil, diags
+	}
+	tok, err := send(creds)
 	if err != nil {
-		diags.Append(tokenErrorDiagnostic(err, tokenRequest{
-			what: "SCIM token", grant: "data-sync", host: d.client.Host(),
-			clientID: creds.ClientID, credentialHint: hint,
-		}))
-		return diags
+		req.host, req.clientID, req.credentialHint = d.client.Host(), creds.ClientID, hint
+		diags.Append(tokenErrorDiagnostic(err, req))
+		return nil, diags
 	}
 	d.secrets.add(tok.AccessToken)
-	m.set(tok)
-	return diags
+	return tok, diags
 }
 
 // providerDataFrom is the Configure step every Terraform type shares.
