@@ -92,6 +92,12 @@ type Config struct {
 	UserAgent string
 	// OnRequest, when set, is called after every HTTP attempt.
 	OnRequest func(context.Context, RequestInfo)
+	// Redact, when set, is applied to every text the client puts into an
+	// error, after the client's own redaction of the request's secrets and
+	// before anything is cut to length. The provider passes the redaction of
+	// every secret it knows, so that a body echoing another secret (the
+	// data-sync secret in a client-credentials error, say) loses it whole.
+	Redact func(string) string
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
@@ -105,6 +111,7 @@ type Client struct {
 	retry      RetryPolicy
 	userAgent  string
 	onRequest  func(context.Context, RequestInfo)
+	redact     func(string) string
 	now        func() time.Time
 	cache      *tokenCache // nil when reuse is off
 }
@@ -145,6 +152,7 @@ func New(cfg Config) (*Client, error) {
 		retry:      cfg.Retry.withDefaults(),
 		userAgent:  cfg.UserAgent,
 		onRequest:  cfg.OnRequest,
+		redact:     cfg.Redact,
 		now:        now,
 	}, nil
 }
@@ -179,7 +187,7 @@ func (c *Client) ClientCredentialsToken(ctx context.Context, creds Credentials, 
 		if len(scopes) > 0 {
 			form.Set("scope", strings.Join(scopes, " "))
 		}
-		return request{method: http.MethodPost, path: TokenPath, form: form, creds: creds, mode: retrySafe, red: newRedactor(creds.ClientSecret)}
+		return request{method: http.MethodPost, path: TokenPath, form: form, creds: creds, mode: retrySafe}
 	})
 }
 
@@ -191,7 +199,7 @@ func (c *Client) SCIMToken(ctx context.Context, creds Credentials) (*Token, erro
 		return request{
 			method: http.MethodGet, path: SCIMTokenPath, creds: creds,
 			query: url.Values{"client_id": {creds.ClientID}, "client_secret": {creds.ClientSecret}},
-			mode:  retrySafe, red: newRedactor(creds.ClientSecret),
+			mode:  retrySafe,
 		}
 	})
 }
@@ -223,10 +231,26 @@ type request struct {
 	form  url.Values
 	creds Credentials
 	mode  retryMode
-	red   *redactor
+	// secrets are the request's secrets besides the client secret (codes,
+	// verifiers, refresh tokens), for redaction.
+	secrets []string
 }
 
 func (r request) op() string { return r.method + " " + r.path }
+
+// redactor returns the redaction of r's errors: its secrets in every form
+// they can take on the wire (the Basic header value included), then the
+// caller's own redaction.
+func (c *Client) redactor(r request) func(string) string {
+	red := NewRedactor(append([]string{r.creds.ClientSecret, BasicAuthValue(r.creds.ClientID, r.creds.ClientSecret)}, r.secrets...)...)
+	return func(s string) string {
+		s = red.Redact(s)
+		if c.redact != nil {
+			s = c.redact(s)
+		}
+		return s
+	}
+}
 
 // build makes the HTTP request for one attempt.
 func (c *Client) build(ctx context.Context, r request) (*http.Request, error) {
@@ -275,13 +299,13 @@ func (c *Client) token(ctx context.Context, r request) (*Token, error) {
 		return nil, err
 	}
 	if res.status < 200 || res.status > 299 {
-		return nil, res.statusError(r)
+		return nil, c.statusError(r, res)
 	}
 	tok, reason := parseTokenResponse(res.data, res.received)
 	if reason != "" {
 		e := &Error{Op: r.op(), StatusCode: res.status, Reason: reason, ContentType: res.contentType, Attempts: res.attempts}
 		if strings.HasPrefix(reason, "response body is not") {
-			e.Excerpt = excerpt(res.data, r.red)
+			e.Excerpt = excerpt(res.data, c.redactor(r))
 		}
 		return nil, e
 	}
@@ -299,9 +323,9 @@ type result struct {
 }
 
 // statusError describes a non-2xx answer.
-func (res *result) statusError(r request) *Error {
+func (c *Client) statusError(r request, res *result) *Error {
 	e := &Error{Op: r.op(), StatusCode: res.status, ContentType: res.contentType, Attempts: res.attempts}
-	parseErrorResponse(e, res.data, r.red)
+	parseErrorResponse(e, res.data, c.redactor(r))
 	return e
 }
 
@@ -410,7 +434,7 @@ func (c *Client) transportError(ctx context.Context, r request, err error) *Tran
 		msg = fmt.Sprintf("no answer within %s (request_timeout)", c.retry.AttemptTimeout)
 	}
 	// The cause may itself quote the URL (some proxy errors do): redact.
-	return &TransportError{Op: r.op(), Host: c.base.Host, msg: printable(r.red.apply(msg), 300), err: cause}
+	return &TransportError{Op: r.op(), Host: c.base.Host, msg: printable(c.redactor(r)(msg), 300), err: cause}
 }
 
 func isTimeout(err error) bool {

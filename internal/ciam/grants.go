@@ -27,12 +27,12 @@ func (c *Client) AuthorizationCodeToken(ctx context.Context, creds Credentials, 
 		"code":         {r.Code},
 		"redirect_uri": {r.RedirectURI},
 	}
-	red := newRedactor(creds.ClientSecret, r.Code, r.CodeVerifier)
 	if r.CodeVerifier != "" {
 		form.Set("code_verifier", r.CodeVerifier)
 		creds.ClientSecret = "" // PKCE: the client_id alone, in the body
 	}
-	return c.token(ctx, request{method: http.MethodPost, path: TokenPath, form: form, creds: creds, mode: retryUnsent, red: red})
+	return c.token(ctx, request{method: http.MethodPost, path: TokenPath, form: form, creds: creds, mode: retryUnsent,
+		secrets: []string{r.Code, r.CodeVerifier}})
 }
 
 // RefreshToken runs the refresh-token grant. The client secret is sent when
@@ -40,7 +40,7 @@ func (c *Client) AuthorizationCodeToken(ctx context.Context, creds Credentials, 
 func (c *Client) RefreshToken(ctx context.Context, creds Credentials, refreshToken string) (*Token, error) {
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}
 	return c.token(ctx, request{method: http.MethodPost, path: TokenPath, form: form, creds: creds,
-		mode: retrySafe, red: newRedactor(creds.ClientSecret, refreshToken)})
+		mode: retrySafe, secrets: []string{refreshToken}})
 }
 
 // Revoke revokes a token (POST /oauth2/revoke). The CIAM answers 200 with an
@@ -48,13 +48,13 @@ func (c *Client) RefreshToken(ctx context.Context, creds Credentials, refreshTok
 // revokes the access tokens issued with it.
 func (c *Client) Revoke(ctx context.Context, creds Credentials, token string) error {
 	r := request{method: http.MethodPost, path: RevokePath, form: url.Values{"token": {token}}, creds: creds,
-		mode: retrySafe, red: newRedactor(creds.ClientSecret, token)}
+		mode: retrySafe, secrets: []string{token}}
 	res, err := c.send(ctx, r)
 	if err != nil {
 		return err
 	}
 	if res.status < 200 || res.status > 299 {
-		return res.statusError(r)
+		return c.statusError(r, res)
 	}
 	return nil
 }

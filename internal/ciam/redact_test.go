@@ -1,13 +1,22 @@
 package ciam
 
 import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/leaktest"
 )
 
 func TestRedactorRemovesSecretsAndCredentialShapes(t *testing.T) {
 	secret := "dk464qqp5cmo+/=&x"
-	r := newRedactor(secret, "", "abc")
+	r := NewRedactor(secret, "", "abc")
 	cases := []string{
 		"GET /scim/api/token?client_id=id&client_secret=" + secret,
 		"client_secret=" + strings.ReplaceAll(strings.ReplaceAll(secret, "+", "%2B"), "/", "%2F"),
@@ -18,7 +27,7 @@ func TestRedactorRemovesSecretsAndCredentialShapes(t *testing.T) {
 		"echo: " + secret,
 	}
 	for _, in := range cases {
-		out := r.apply(in)
+		out := r.Redact(in)
 		for _, leak := range []string{secret, "dk464qqp5cmo", "OAUTH2c615b14e", "Ugvo1lO7Se8vvIPrIOwn", "eyJraWQiOiJmOTY5NGQ5My", "D8khbU3BkWTHD6sRTY9M"} {
 			if strings.Contains(out, leak) {
 				t.Errorf("apply(%q) = %q still contains %q", in, out, leak)
@@ -28,7 +37,7 @@ func TestRedactorRemovesSecretsAndCredentialShapes(t *testing.T) {
 			t.Errorf("apply(%q) = %q has no redaction marker", in, out)
 		}
 	}
-	if got := r.apply("abc is too short to redact"); got != "abc is too short to redact" {
+	if got := r.Redact("abc is too short to redact"); got != "abc is too short to redact" {
 		t.Errorf("short secrets must not be redacted everywhere: %q", got)
 	}
 }
@@ -50,4 +59,90 @@ func TestPrintable(t *testing.T) {
 			t.Errorf("printable(%q, %d) = %q, want %q", c.in, c.max, got, c.want)
 		}
 	}
+}
+
+var leakCreds = Credentials{ClientID: leaktest.ClientID, ClientSecret: leaktest.Secret}
+
+// A server that echoes the request's secret in any encoding, in an error body
+// of any kind, never gets a fragment of it into the client's error.
+func TestErrorsHoldNoFragmentOfAnEchoedSecret(t *testing.T) {
+	for name, enc := range leaktest.Encodings(leaktest.ClientID, leaktest.Secret) {
+		bodies := map[string]string{
+			"html":          "<html><body><h1>502 Bad Gateway</h1><p>echo: " + enc + "</p></body></html>",
+			"json-error":    `{"error":"bad_thing","error_description":"echo: ` + enc + ` end","error_uri":"https://x/?s=` + enc + `"}`,
+			"json-no-error": `{"message":"echo: ` + enc + `"}`,
+			"plain":         "echo: " + enc,
+		}
+		for kind, body := range bodies {
+			for _, method := range []string{AuthMethodClientSecretPost, AuthMethodClientSecretBasic} {
+				c := newLeakClient(t, method, 502, body)
+				_, err := c.ClientCredentialsToken(context.Background(), leakCreds, nil)
+				if err == nil {
+					t.Fatalf("%s/%s: no error", name, kind)
+				}
+				leaktest.AssertNone(t, name+"/"+kind+"/"+method, err.Error(), leaktest.Secret)
+			}
+		}
+	}
+}
+
+// The excerpt of a body is cut at 4096 bytes; a secret that crosses the cut
+// must not leave its first characters behind, at any offset.
+func TestExcerptRedactsBeforeItCuts(t *testing.T) {
+	for _, enc := range []string{leaktest.Secret, url.QueryEscape(leaktest.Secret)} {
+		for k := 1; k < len(enc); k++ {
+			// Markup is stripped from the excerpt, so the secret is what
+			// the excerpt shows first.
+			prefix := "echo: "
+			pad := strings.Repeat("<br>", (4096-len(prefix)-k)/4)
+			body := pad + strings.Repeat(" ", 4096-len(prefix)-k-len(pad)) + prefix + enc + " trailing text"
+			c := newLeakClient(t, AuthMethodClientSecretPost, 500, body)
+			_, err := c.ClientCredentialsToken(context.Background(), leakCreds, nil)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			leaktest.AssertNone(t, fmt.Sprintf("cut after %d bytes", k), err.Error(), leaktest.Secret)
+			if k >= 5 && strings.Contains(err.Error(), enc[:5]) {
+				t.Errorf("cut after %d bytes: the error holds the secret's first 5 characters: %q", k, err)
+			}
+		}
+	}
+}
+
+func TestRedactCatchesFragmentsAndEncodings(t *testing.T) {
+	// Fragments of at least 8 characters, wherever another layer cut them.
+	for _, frag := range []string{leaktest.Secret[:12], leaktest.Secret[5:17], leaktest.Secret[len(leaktest.Secret)-9:]} {
+		leaktest.AssertNone(t, "fragment", Redact("text "+frag+" more", leaktest.Secret), leaktest.Secret)
+	}
+	// Every encoding, and a mix of two in one string.
+	for name, enc := range leaktest.Encodings(leaktest.ClientID, leaktest.Secret) {
+		leaktest.AssertNone(t, name, Redact("a "+enc+" b", leaktest.Secret, base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(leaktest.ClientID)+":"+url.QueryEscape(leaktest.Secret)))), leaktest.Secret)
+	}
+	mixed := strings.NewReplacer("/", `\/`, "&", `\u0026`, "+", "%2b").Replace(leaktest.Secret)
+	if out := Redact("x "+mixed+" y", leaktest.Secret); !strings.Contains(out, Redacted) || strings.Contains(out, "wX9") {
+		t.Errorf("a mixed encoding survived: %q", out)
+	}
+	// What is not secret stays readable.
+	if out := Redact("client_id \"app-1\" at host.example (HTTP 401) [see https://x/?client_secret=abc]. Next", leaktest.Secret); out != `client_id "app-1" at host.example (HTTP 401) [see https://x/?client_secret=[REDACTED]]. Next` {
+		t.Errorf("Redact changed more than the secret: %q", out)
+	}
+}
+
+func newLeakClient(t *testing.T, method string, status int, body string) *Client {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	base, err := ParseAuthDomain(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{BaseURL: base, AuthMethod: method, Retry: RetryPolicy{MaxRetries: 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

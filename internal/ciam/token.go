@@ -160,7 +160,7 @@ type errorResponse struct {
 
 // parseErrorResponse fills e from a non-2xx body: the OAuth members when the
 // body is an OAuth error object, otherwise a reason and a sanitized excerpt.
-func parseErrorResponse(e *Error, body []byte, red *redactor) {
+func parseErrorResponse(e *Error, body []byte, redact func(string) string) {
 	var r errorResponse
 	if len(bytes.TrimSpace(body)) == 0 {
 		e.Reason = "empty response body"
@@ -168,24 +168,22 @@ func parseErrorResponse(e *Error, body []byte, red *redactor) {
 	}
 	if err := json.Unmarshal(body, &r); err == nil && r.Error != "" {
 		// Redact first: truncating first could leave a secret's prefix.
-		e.Code = printable(red.apply(r.Error), 64)
-		e.Description = printable(red.apply(r.ErrorDescription), 256)
-		e.URI = printable(red.apply(r.ErrorURI), 256)
+		e.Code = printable(redact(r.Error), 64)
+		e.Description = printable(redact(r.ErrorDescription), 256)
+		e.URI = printable(redact(r.ErrorURI), 256)
 		return
 	}
 	e.Reason = "response body is not an OAuth error object"
-	e.Excerpt = excerpt(body, red)
+	e.Excerpt = excerpt(body, redact)
 }
 
 // excerpt returns the start of a body as printable ASCII, with markup tags
-// removed and secrets redacted, for error messages.
-func excerpt(body []byte, red *redactor) string {
+// removed and secrets redacted, for error messages. The whole body (at most
+// MaxBodyBytes) is redacted before anything is cut: a secret that crossed
+// the cut would otherwise leave its first characters behind.
+func excerpt(body []byte, redact func(string) string) string {
 	const limit = 160
-	if len(body) > 4096 {
-		body = body[:4096]
-	}
-	text := stripTags(string(body))
-	return printable(red.apply(text), limit)
+	return printable(redact(stripTags(string(body))), limit)
 }
 
 // stripTags removes <...> markup so that a gateway's HTML error page reads

@@ -26,7 +26,7 @@ func TestProviderBinaryDoesNotLinkLocalCIAM(t *testing.T) {
 		t.Fatalf("go list returned only %d packages; the check would prove nothing", len(deps))
 	}
 	for _, pkg := range deps {
-		for _, banned := range []string{"/internal/localciam", "/internal/devenv", "/internal/e2e", "/internal/cmd/", "terraform-plugin-testing", "terraform-plugin-sdk"} {
+		for _, banned := range []string{"/internal/localciam", "/internal/devenv", "/internal/e2e", "/internal/leaktest", "/internal/cmd/", "terraform-plugin-testing", "terraform-plugin-sdk"} {
 			if strings.Contains(pkg, banned) {
 				t.Errorf("the provider binary links %s", pkg)
 			}

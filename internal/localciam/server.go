@@ -97,9 +97,9 @@ type Options struct {
 // `make demo`. They only ever exist on a loopback server.
 const (
 	DemoClientID         = "demo-app"
-	DemoClientSecret     = "demo-app-secret-0d5c"
+	DemoClientSecret     = "Xk7/q&R+z%2=Lm9v"
 	DemoSCIMClientID     = "demo-sync"
-	DemoSCIMClientSecret = "demo-sync-secret-7f21"
+	DemoSCIMClientSecret = "s9T/w&K+e%5=Jp3d"
 	DemoRedirectURI      = "https://app.example.com/callback"
 )
 

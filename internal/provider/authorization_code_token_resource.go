@@ -157,7 +157,8 @@ func (r *authorizationCodeTokenResource) Create(ctx context.Context, req resourc
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	r.data.secrets.add(creds.ClientSecret, m.Code.ValueString(), m.CodeVerifier.ValueString())
+	r.data.secrets.addCredentials(creds.ClientID, creds.ClientSecret)
+	r.data.secrets.add(m.Code.ValueString(), m.CodeVerifier.ValueString())
 	tok, err := r.data.client.AuthorizationCodeToken(ctx, creds, ciam.AuthorizationCodeRequest{
 		Code: m.Code.ValueString(), RedirectURI: m.RedirectURI.ValueString(), CodeVerifier: m.CodeVerifier.ValueString(),
 	})

@@ -209,7 +209,7 @@ resource "ciam_authorization_code_token" "test" {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config:      cfg(bad, "wrong-verifier-wrong-verifier-wrong-verifier-x"),
+				Config:      cfg(bad, "Wq3Xz9LmN0pR5tV7yB2cD4fG6hJ8kA1sE3uI5oP7aZx"),
 				ExpectError: errorMatching("(invalid_client)", "In PKCE mode the CIAM also answers invalid_client", "code_verifier matches the code_challenge"),
 			},
 			{

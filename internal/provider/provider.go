@@ -203,8 +203,11 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	secrets := newSecretSet(values["client_secret"], values["scim_client_secret"])
+	secrets := newSecretSet()
+	secrets.addCredentials(values["client_id"], values["client_secret"])
+	secrets.addCredentials(values["scim_client_id"], values["scim_client_secret"])
 	clientCfg.BaseURL = base
+	clientCfg.Redact = secrets.redact
 	clientCfg.UserAgent = "terraform-provider-ciam/" + p.version
 	// Masks are applied where the provider logs, so a cache hit (which logs
 	// nothing) costs nothing for them.

@@ -48,7 +48,7 @@ type credentialsModel struct {
 func (d *providerData) credentials(block credentialsModel, forSCIM bool) (ciam.Credentials, string, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	if !block.ClientID.IsNull() && !block.ClientSecret.IsNull() {
-		d.secrets.add(block.ClientSecret.ValueString())
+		d.secrets.addCredentials(block.ClientID.ValueString(), block.ClientSecret.ValueString())
 		return ciam.Credentials{ClientID: block.ClientID.ValueString(), ClientSecret: block.ClientSecret.ValueString()},
 			"this block's client_id and client_secret", nil
 	}

@@ -26,6 +26,8 @@ import (
 type secretSet struct {
 	mu     sync.RWMutex
 	values map[string]struct{}
+	// red redacts values; rebuilt on first use after a new value is added.
+	red *ciam.Redactor
 }
 
 func newSecretSet(secrets ...string) *secretSet {
@@ -39,15 +41,28 @@ func (s *secretSet) add(secrets ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, v := range secrets {
-		if v != "" {
+		if _, ok := s.values[v]; !ok && v != "" {
 			s.values[v] = struct{}{}
+			s.red = nil
 		}
+	}
+}
+
+// addCredentials registers a client secret together with the HTTP Basic
+// header value that carries it.
+func (s *secretSet) addCredentials(clientID, secret string) {
+	if secret != "" {
+		s.add(secret, ciam.BasicAuthValue(clientID, secret))
 	}
 }
 
 func (s *secretSet) list() []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	return s.listLocked()
+}
+
+func (s *secretSet) listLocked() []string {
 	out := make([]string, 0, len(s.values))
 	for v := range s.values {
 		out = append(out, v)
@@ -55,9 +70,26 @@ func (s *secretSet) list() []string {
 	return out
 }
 
-// redact removes every known secret (and credential-shaped text) from text.
+// redactor returns the redactor of the current values.
+func (s *secretSet) redactor() *ciam.Redactor {
+	s.mu.RLock()
+	red := s.red
+	s.mu.RUnlock()
+	if red != nil {
+		return red
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.red == nil {
+		s.red = ciam.NewRedactor(s.listLocked()...)
+	}
+	return s.red
+}
+
+// redact removes every known secret, in any encoding and any fragment of 8
+// characters or more, and credential-shaped text from text.
 func (s *secretSet) redact(text string) string {
-	return ciam.Redact(text, s.list()...)
+	return s.redactor().Redact(text)
 }
 
 // mask returns a context whose tflog output masks every known secret and
@@ -76,10 +108,10 @@ func (s *secretSet) sanitize(diags diag.Diagnostics) diag.Diagnostics {
 	if len(diags) == 0 {
 		return diags
 	}
-	secrets := s.list()
+	red := s.redactor()
 	out := make(diag.Diagnostics, 0, len(diags))
 	for _, d := range diags {
-		summary, detail := ciam.Redact(d.Summary(), secrets...), ciam.Redact(d.Detail(), secrets...)
+		summary, detail := red.Redact(d.Summary()), red.Redact(d.Detail())
 		if summary == d.Summary() && detail == d.Detail() {
 			out = append(out, d)
 			continue

@@ -6,6 +6,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/leaktest"
 )
 
 func TestSecretSetSanitizesDiagnostics(t *testing.T) {
@@ -57,5 +59,24 @@ func TestGuardTurnsPanicsIntoRedactedDiagnostics(t *testing.T) {
 	}()
 	if !diags.HasError() {
 		t.Error("panic not recovered")
+	}
+}
+
+// The redaction layer catches a secret that another layer cut (any fragment
+// of 8 characters or more) and every form a server may echo it in.
+func TestSecretSetRedactsFragmentsAndEveryEncoding(t *testing.T) {
+	s := newSecretSet()
+	s.addCredentials(leaktest.ClientID, leaktest.Secret)
+	var texts []string
+	for _, frag := range []string{leaktest.Secret[:12], leaktest.Secret[3:14], leaktest.Secret[len(leaktest.Secret)-8:]} {
+		texts = append(texts, "body starts: \"echo: "+frag+"\"")
+	}
+	for _, enc := range leaktest.Encodings(leaktest.ClientID, leaktest.Secret) {
+		texts = append(texts, "echo: "+enc+"; "+enc[:len(enc)/2])
+	}
+	for _, text := range texts {
+		out := s.sanitize(diag.Diagnostics{diag.NewWarningDiagnostic("Summary "+text, "Detail "+text)})
+		leaktest.AssertNone(t, "summary", out[0].Summary(), leaktest.Secret)
+		leaktest.AssertNone(t, "detail", out[0].Detail(), leaktest.Secret)
 	}
 }

@@ -34,8 +34,8 @@ func main() {
 	}
 	fmt.Printf("local CIAM listening on %s\n\n", srv.URL())
 	fmt.Printf("  export CIAM_AUTH_DOMAIN=%s\n", srv.URL())
-	fmt.Printf("  export CIAM_CLIENT_ID=%s CIAM_CLIENT_SECRET=%s\n", localciam.DemoClientID, localciam.DemoClientSecret)
-	fmt.Printf("  export CIAM_SCIM_CLIENT_ID=%s CIAM_SCIM_CLIENT_SECRET=%s\n\n", localciam.DemoSCIMClientID, localciam.DemoSCIMClientSecret)
+	fmt.Printf("  export CIAM_CLIENT_ID=%s CIAM_CLIENT_SECRET='%s'\n", localciam.DemoClientID, localciam.DemoClientSecret)
+	fmt.Printf("  export CIAM_SCIM_CLIENT_ID=%s CIAM_SCIM_CLIENT_SECRET='%s'\n\n", localciam.DemoSCIMClientID, localciam.DemoSCIMClientSecret)
 	fmt.Println("These demo credentials exist only on this loopback server. Ctrl-C stops it.")
 
 	stop := make(chan os.Signal, 1)

@@ -1,0 +1,96 @@
+// Package leaktest is the tests' oracle for secrets in output: the forms in
+// which a server may echo a secret, and a check that no 8-character window of
+// any of them appears in a text. It is written independently of the
+// redaction it checks (internal/ciam/redact.go), and only tests import it:
+// the provider binary never links it (make check-deps).
+package leaktest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// ClientID and Secret are test credentials holding every character that an
+// encoding changes: / & + % = and a space.
+const (
+	ClientID = "app/7+&id"
+	Secret   = "Zq8/k&v+T%3=wX9 pL2@rN5~yB"
+)
+
+var percentHex = regexp.MustCompile(`%[0-9A-F]{2}`)
+
+// Encodings lists the forms in which a server may echo a secret: raw,
+// percent-encoded (query and path style, upper- and lower-case hex, + for a
+// space), JSON-escaped as Go and PHP do it and with every special character
+// as \u00XX, and the base64 value of the HTTP Basic header that carries it.
+func Encodings(id, secret string) map[string]string {
+	lower := func(s string) string {
+		return percentHex.ReplaceAllStringFunc(s, strings.ToLower)
+	}
+	goJSON, _ := json.Marshal(secret)
+	var php, full, fullUpper strings.Builder
+	for _, c := range secret {
+		switch {
+		case c == '/':
+			php.WriteString(`\/`)
+		case c < 0x20 || c > 0x7e:
+			fmt.Fprintf(&php, `\u%04x`, c)
+		default:
+			php.WriteRune(c)
+		}
+		if c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+			full.WriteRune(c)
+			fullUpper.WriteRune(c)
+		} else {
+			fmt.Fprintf(&full, `\u%04x`, c)
+			fmt.Fprintf(&fullUpper, `\u%04X`, c)
+		}
+	}
+	return map[string]string{
+		"raw":         secret,
+		"query":       url.QueryEscape(secret),
+		"query-lower": lower(url.QueryEscape(secret)),
+		"path":        url.PathEscape(secret),
+		"path-lower":  lower(url.PathEscape(secret)),
+		"json-go":     strings.Trim(string(goJSON), `"`),
+		"json-php":    php.String(),
+		"json-full":   full.String(),
+		"json-FULL":   fullUpper.String(),
+		"basic":       base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id) + ":" + url.QueryEscape(secret))),
+	}
+}
+
+// Window returns the first 8-character window of any encoding of any of the
+// secrets that text contains, described for a failure message (never the
+// whole secret).
+func Window(text string, secrets ...string) (string, bool) {
+	for _, s := range secrets {
+		if len(s) < 8 {
+			if strings.Contains(text, s) {
+				return "whole short secret", true
+			}
+			continue
+		}
+		for name, enc := range Encodings(ClientID, s) {
+			for i := 0; i+8 <= len(enc); i++ {
+				if w := enc[i : i+8]; strings.Contains(text, w) {
+					return fmt.Sprintf("%s window %q", name, w), true
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// AssertNone fails t when text holds a window of any of the secrets.
+func AssertNone(t testing.TB, what, text string, secrets ...string) {
+	t.Helper()
+	if w, ok := Window(text, secrets...); ok {
+		t.Errorf("%s leaks the %s", what, w)
+	}
+}
