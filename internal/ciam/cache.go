@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -15,12 +14,46 @@ import (
 
 // Reuse rule: a cached token is handed out again only while at least
 // max(MinReuseRemaining, lifetime/ReuseFraction) of its lifetime is left,
-// measured from the moment the CIAM's answer arrived. For the CIAM's 300 s
-// access tokens that is 30 s; for 7200 s SCIM tokens, 720 s.
+// measured from the moment the CIAM's answer arrived (PoolStored). For the
+// CIAM's 300 s access tokens that is 30 s; for 7200 s SCIM tokens, 720 s.
+// PoolEphemeral tokens are reused only while at least half their lifetime
+// is left.
 const (
 	MinReuseRemaining = 30 * time.Second
 	ReuseFraction     = 10
 )
+
+// Pool separates tokens that must never be handed to each other's callers.
+// Tokens are reused within a pool only.
+type Pool uint8
+
+const (
+	// PoolStored is for callers that store the token (Terraform data
+	// sources write it to state and plans): the default.
+	PoolStored Pool = iota
+	// PoolEphemeral is for callers that must never hold a token that is
+	// stored anywhere, and that can never renew it (Terraform ephemeral
+	// resources). A token is reused here only while at least half of its
+	// lifetime is left, so that a consumer always gets a useful one.
+	PoolEphemeral
+)
+
+// minRemaining is the lifetime a token of the pool must have left to be
+// reused.
+func (p Pool) minRemaining(lifetime time.Duration) time.Duration {
+	if p == PoolEphemeral {
+		return max(MinReuseRemaining, lifetime/2)
+	}
+	return max(MinReuseRemaining, lifetime/ReuseFraction)
+}
+
+// WithPool returns a view of c whose cached tokens come from, and go to, the
+// given pool. It shares c's connections, cache and settings.
+func (c *Client) WithPool(p Pool) *Client {
+	cp := *c
+	cp.pool = p
+	return &cp
+}
 
 // tokenCache holds reusable tokens of one Client (so one configured provider
 // instance) and collapses concurrent identical requests into one.
@@ -41,9 +74,9 @@ func newTokenCache(now func() time.Time) *tokenCache {
 	return &tokenCache{entries: map[string]*Token{}, now: now}
 }
 
-// cacheKey identifies identical token requests: endpoint, grant, client_id,
-// a hash of the secret (never the secret), auth method and the normalised
-// (sorted, deduplicated) scope set.
+// cacheKey identifies identical token requests: pool, endpoint, grant,
+// client_id, a hash of the secret (never the secret), auth method and the
+// normalised (sorted, deduplicated) scope set.
 func (c *Client) cacheKey(path, grant string, creds Credentials, scopes []string) string {
 	sum := sha256.Sum256([]byte(creds.ClientSecret))
 	norm := scopes
@@ -53,6 +86,7 @@ func (c *Client) cacheKey(path, grant string, creds Credentials, scopes []string
 	}
 	var b strings.Builder
 	b.Grow(len(c.baseURL) + len(path) + len(grant) + len(creds.ClientID) + 2*len(sum) + len(c.authMethod) + 64)
+	b.WriteByte('0' + byte(c.pool))
 	for _, part := range []string{c.baseURL, path, grant, creds.ClientID} {
 		b.WriteString(part)
 		b.WriteByte(0)
@@ -74,7 +108,7 @@ func (c *Client) cacheKey(path, grant string, creds Credentials, scopes []string
 
 // reusable returns a copy of the cached token for key whose expires_in is
 // the lifetime it has left, or nil.
-func (tc *tokenCache) reusable(key string) *Token {
+func (tc *tokenCache) reusable(key string, pool Pool) *Token {
 	tc.mu.Lock()
 	t, ok := tc.entries[key]
 	tc.mu.Unlock()
@@ -84,7 +118,7 @@ func (tc *tokenCache) reusable(key string) *Token {
 	expiry, _ := t.ExpiresAt()
 	remaining := expiry.Sub(tc.now())
 	lifetime := time.Duration(t.ExpiresIn) * time.Second
-	if remaining < max(MinReuseRemaining, lifetime/ReuseFraction) {
+	if remaining < pool.minRemaining(lifetime) {
 		tc.mu.Lock()
 		if tc.entries[key] == t {
 			delete(tc.entries, key)
@@ -101,21 +135,32 @@ func (tc *tokenCache) reusable(key string) *Token {
 	return &out
 }
 
+// store keeps its own copy of t.
 func (tc *tokenCache) store(key string, t *Token) {
 	if !t.HasExpiresIn || t.ExpiresIn <= 0 {
 		return
 	}
+	cp := *t
 	tc.mu.Lock()
-	tc.entries[key] = t
+	tc.entries[key] = &cp
 	tc.mu.Unlock()
+}
+
+// fetched is the value a shared fetch hands to every caller that joined it.
+type fetched struct {
+	tok *Token
+	// initiatorGone says the fetch failed because the context of the caller
+	// that started it ended (cancelled or past its deadline).
+	initiatorGone bool
 }
 
 // get returns a reusable token for key, or fetches one. Concurrent callers
 // with the same key share one fetch. A caller whose own context is still
-// alive when a shared fetch was cancelled by its initiator fetches again.
-func (tc *tokenCache) get(ctx context.Context, key string, fetch func(context.Context) (*Token, error)) (*Token, error) {
+// alive when a shared fetch failed because its initiator's context ended
+// fetches again. Every caller gets its own copy of the token.
+func (tc *tokenCache) get(ctx context.Context, key string, pool Pool, fetch func(context.Context) (*Token, error)) (*Token, error) {
 	for {
-		if t := tc.reusable(key); t != nil {
+		if t := tc.reusable(key, pool); t != nil {
 			return t, nil
 		}
 		ch := tc.flight.DoChan(key, func() (any, error) {
@@ -123,25 +168,21 @@ func (tc *tokenCache) get(ctx context.Context, key string, fetch func(context.Co
 			if err == nil {
 				tc.store(key, t)
 			}
-			return t, err
+			return fetched{tok: t, initiatorGone: err != nil && ctx.Err() != nil}, err
 		})
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case res := <-ch:
+			f, _ := res.Val.(fetched)
 			if res.Err != nil {
-				if errors.Is(res.Err, context.Canceled) && ctx.Err() == nil && res.Shared {
-					continue // the initiator was cancelled, not us
+				if f.initiatorGone && ctx.Err() == nil {
+					continue // the initiator's context ended, not ours
 				}
 				return nil, res.Err
 			}
-			t, _ := res.Val.(*Token)
-			if res.Shared {
-				// Every caller gets its own copy.
-				cp := *t
-				return &cp, nil
-			}
-			return t, nil
+			cp := *f.tok
+			return &cp, nil
 		}
 	}
 }

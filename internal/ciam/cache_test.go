@@ -225,3 +225,92 @@ func TestCache_cancelledInitiatorDoesNotFailOthers(t *testing.T) {
 		t.Errorf("requests = %d", n.Load())
 	}
 }
+
+// What a caller does with the token it got never changes what the next
+// caller gets: the cache hands out copies only, the first caller's included.
+func TestCache_everyCallerGetsItsOwnCopy(t *testing.T) {
+	srv, n := countingServer(t, 299, 0)
+	c := clientFor(t, srv.URL, Config{ReuseTokens: true})
+	ctx := context.Background()
+	first, err := c.ClientCredentialsToken(ctx, testCreds, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.AccessToken, first.Scope, first.ExpiresIn = "mutated", "mutated", 1
+	second, err := c.ClientCredentialsToken(ctx, testCreds, nil)
+	if err != nil || n.Load() != 1 {
+		t.Fatalf("err = %v after %d requests", err, n.Load())
+	}
+	if second.AccessToken != "tok-1" || second.ExpiresIn < 290 {
+		t.Errorf("the second caller got the first caller's changes: %q, expires_in %d", second.AccessToken, second.ExpiresIn)
+	}
+}
+
+// A caller that joined a shared fetch whose initiator ran out of time gets
+// its own answer while its own context is alive.
+func TestCache_joinerOutlivesTheInitiatorsDeadline(t *testing.T) {
+	srv, n := countingServer(t, 299, 300*time.Millisecond)
+	c := clientFor(t, srv.URL, Config{ReuseTokens: true})
+	initiator, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	errs := make(chan error, 1)
+	go func() {
+		_, err := c.ClientCredentialsToken(initiator, testCreds, nil)
+		errs <- err
+	}()
+	time.Sleep(30 * time.Millisecond)
+	tok, err := c.ClientCredentialsToken(context.Background(), testCreds, nil)
+	if err != nil || tok == nil {
+		t.Fatalf("the joiner got %v; its own context was alive", err)
+	}
+	if err := <-errs; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("initiator: err = %v", err)
+	}
+	if n.Load() != 2 {
+		t.Errorf("requests = %d, want 2 (the initiator's and the joiner's own)", n.Load())
+	}
+}
+
+// A joiner whose own deadline passes says so; it was not cancelled.
+func TestCache_joinersOwnDeadlineIsATimeout(t *testing.T) {
+	srv, _ := countingServer(t, 299, 300*time.Millisecond)
+	c := clientFor(t, srv.URL, Config{ReuseTokens: true})
+	go func() { _, _ = c.ClientCredentialsToken(context.Background(), testCreds, nil) }()
+	time.Sleep(30 * time.Millisecond)
+	joiner, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := c.ClientCredentialsToken(joiner, testCreds, nil)
+	if !errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "cancel") || !strings.Contains(err.Error(), "timed out") {
+		t.Errorf("err = %v; want a timeout that does not say cancelled", err)
+	}
+}
+
+// Tokens for callers that store them and tokens for callers that must not
+// are never handed to each other; within a pool they are shared.
+func TestCache_poolsAreSeparate(t *testing.T) {
+	srv, n := countingServer(t, 300, 0)
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	c := clientFor(t, srv.URL, Config{ReuseTokens: true, Now: clock.now})
+	eph := c.WithPool(PoolEphemeral)
+	ctx := context.Background()
+	stored1, _ := c.ClientCredentialsToken(ctx, testCreds, nil)
+	eph1, _ := eph.ClientCredentialsToken(ctx, testCreds, nil)
+	stored2, _ := c.ClientCredentialsToken(ctx, testCreds, nil)
+	eph2, _ := eph.ClientCredentialsToken(ctx, testCreds, nil)
+	if n.Load() != 2 || stored1.AccessToken == eph1.AccessToken || stored2.AccessToken != stored1.AccessToken || eph2.AccessToken != eph1.AccessToken {
+		t.Fatalf("%d requests; stored %s, %s; ephemeral %s, %s", n.Load(), stored1.AccessToken, stored2.AccessToken, eph1.AccessToken, eph2.AccessToken)
+	}
+	// An ephemeral consumer cannot renew: it is reused only while at least
+	// half of its lifetime is left.
+	clock.advance(149 * time.Second)
+	if tok, _ := eph.ClientCredentialsToken(ctx, testCreds, nil); tok.AccessToken != eph1.AccessToken || tok.ExpiresIn != 151 {
+		t.Errorf("with 151 s of 300 left the ephemeral token was not reused: %+v", tok)
+	}
+	clock.advance(2 * time.Second)
+	if tok, _ := eph.ClientCredentialsToken(ctx, testCreds, nil); tok.AccessToken == eph1.AccessToken || tok.ExpiresIn != 300 {
+		t.Errorf("with 149 s of 300 left the ephemeral token was reused: %+v", tok)
+	}
+	if tok, _ := c.ClientCredentialsToken(ctx, testCreds, nil); tok.AccessToken != stored1.AccessToken {
+		t.Errorf("the stored pool's rule changed: %+v", tok)
+	}
+}

@@ -114,6 +114,7 @@ type Client struct {
 	redact     func(string) string
 	now        func() time.Time
 	cache      *tokenCache // nil when reuse is off
+	pool       Pool        // see WithPool
 }
 
 // New returns a Client for cfg.
@@ -211,12 +212,11 @@ func (c *Client) reuse(ctx context.Context, path, grant string, creds Credential
 		return c.token(ctx, build())
 	}
 	key := c.cacheKey(path, grant, creds, scopes)
-	tok, err := c.cache.get(ctx, key, func(ctx context.Context) (*Token, error) { return c.token(ctx, build()) })
-	if err != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
-		var terr *TransportError
-		if !errors.As(err, &terr) {
-			err = &TransportError{Op: build().op(), Host: c.base.Host, msg: "request cancelled", err: err}
-		}
+	tok, err := c.cache.get(ctx, key, c.pool, func(ctx context.Context) (*Token, error) { return c.token(ctx, build()) })
+	var terr *TransportError
+	if err != nil && ctx.Err() != nil && !errors.As(err, &terr) {
+		// This caller's own context ended while it waited for a shared fetch.
+		err = &TransportError{Op: build().op(), Host: c.base.Host, msg: contextEndedMessage(ctx.Err()), err: err}
 	}
 	return tok, err
 }
@@ -358,7 +358,7 @@ func (c *Client) send(ctx context.Context, r request) (*result, error) {
 			return res, err
 		}
 		if !sleep(ctx, wait) {
-			return res, &TransportError{Op: r.op(), Host: c.base.Host, msg: "request cancelled", err: ctx.Err(), Attempts: attempt}
+			return res, &TransportError{Op: r.op(), Host: c.base.Host, msg: contextEndedMessage(ctx.Err()), err: ctx.Err(), Attempts: attempt}
 		}
 	}
 }
@@ -426,15 +426,23 @@ func (c *Client) transportError(ctx context.Context, r request, err error) *Tran
 	}
 	msg := cause.Error()
 	switch {
-	case errors.Is(cause, context.Canceled) || ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled):
+	case ctx.Err() != nil:
+		msg = contextEndedMessage(ctx.Err())
+	case errors.Is(cause, context.Canceled):
 		msg = "request cancelled"
-	case ctx.Err() != nil && errors.Is(cause, context.DeadlineExceeded):
-		msg = "request timed out (the operation's deadline passed)"
 	case errors.Is(cause, context.DeadlineExceeded) || isTimeout(cause):
 		msg = fmt.Sprintf("no answer within %s (request_timeout)", c.retry.AttemptTimeout)
 	}
 	// The cause may itself quote the URL (some proxy errors do): redact.
 	return &TransportError{Op: r.op(), Host: c.base.Host, msg: printable(c.redactor(r)(msg), 300), err: cause}
+}
+
+// contextEndedMessage says why an operation's context ended.
+func contextEndedMessage(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "request timed out (the operation's deadline passed)"
+	}
+	return "request cancelled"
 }
 
 func isTimeout(err error) bool {

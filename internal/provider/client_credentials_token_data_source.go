@@ -5,6 +5,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
 )
 
 var (
@@ -48,7 +50,7 @@ func (d *clientCredentialsTokenDataSource) Read(ctx context.Context, req datasou
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(d.data.fetchClientCredentialsToken(ctx, &m)...)
+	resp.Diagnostics.Append(d.data.fetchClientCredentialsToken(ctx, ciam.PoolStored, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}

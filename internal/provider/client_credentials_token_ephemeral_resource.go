@@ -5,6 +5,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
 )
 
 var (
@@ -50,7 +52,7 @@ func (e *clientCredentialsTokenEphemeralResource) Open(ctx context.Context, req 
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(e.data.fetchClientCredentialsToken(ctx, &m)...)
+	resp.Diagnostics.Append(e.data.fetchClientCredentialsToken(ctx, ciam.PoolEphemeral, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}

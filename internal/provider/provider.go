@@ -127,9 +127,11 @@ func (p *ciamProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 				Validators: []validator.String{durationValidator{}},
 			},
 			"token_reuse": schema.BoolAttribute{
-				MarkdownDescription: fmt.Sprintf("Reuse tokens across identical token blocks (default `true`). Within one run, data sources and ephemeral resources that ask for the same token "+
-					"(same grant, credentials, auth method and scope set) share one token request, and concurrent identical requests are sent once. A token is reused only while at least "+
-					"%s and %d%% of its lifetime are left; `expires_in` of a reused token is the lifetime left. Errors are never reused, and the authorization-code grant never goes through the cache. "+
+				MarkdownDescription: fmt.Sprintf("Reuse tokens across identical token blocks (default `true`). Within one run, blocks that ask for the same token "+
+					"(same grant, credentials, auth method and scope set) share one token request, and concurrent identical requests are sent once. "+
+					"Data sources and ephemeral resources have separate pools and never share a token: a data source's token is stored in state and in saved plans, an ephemeral one must be in neither. "+
+					"Data sources reuse a token while at least %s and %d%% of its lifetime are left; ephemeral resources, whose consumers cannot renew what they get, only while at least half of it is left. "+
+					"`expires_in` of a reused token is the lifetime left. Errors are never reused, and the authorization-code grant never goes through the cache. "+
 					"Set `false` to request a new token for every block.", ciam.MinReuseRemaining, 100/ciam.ReuseFraction),
 				Optional: true,
 			},
@@ -220,6 +222,7 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 
 	data := &providerData{
 		client:  client,
+		clients: [2]*ciam.Client{ciam.PoolStored: client, ciam.PoolEphemeral: client.WithPool(ciam.PoolEphemeral)},
 		secrets: secrets,
 		app: credentialSource{
 			id: values["client_id"], secret: values["client_secret"],

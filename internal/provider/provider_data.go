@@ -12,7 +12,11 @@ import (
 // providerData is what Configure hands to every data source, ephemeral
 // resource and resource.
 type providerData struct {
-	client  *ciam.Client
+	client *ciam.Client
+	// clients are views of client per token reuse pool: data sources use
+	// ciam.PoolStored, ephemeral resources ciam.PoolEphemeral, so that an
+	// ephemeral resource never gets a token that a data source stored.
+	clients [2]*ciam.Client
 	secrets *secretSet
 	// app are the application credentials (client_id/client_secret).
 	app credentialSource

@@ -5,6 +5,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
 )
 
 var (
@@ -48,7 +50,7 @@ func (d *scimTokenDataSource) Read(ctx context.Context, req datasource.ReadReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(d.data.fetchSCIMToken(ctx, &m)...)
+	resp.Diagnostics.Append(d.data.fetchSCIMToken(ctx, ciam.PoolStored, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}

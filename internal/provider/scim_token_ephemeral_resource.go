@@ -5,6 +5,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
 )
 
 var (
@@ -49,7 +51,7 @@ func (e *scimTokenEphemeralResource) Open(ctx context.Context, req ephemeral.Ope
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(e.data.fetchSCIMToken(ctx, &m)...)
+	resp.Diagnostics.Append(e.data.fetchSCIMToken(ctx, ciam.PoolEphemeral, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}

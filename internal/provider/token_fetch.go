@@ -28,13 +28,14 @@ func clientCredentialsTokenSpecs() []attrSpec {
 const clientCredentialsTokenDescription = "Obtains an access token with the OAuth 2.0 client-credentials grant " +
 	"(`POST /oauth2/token`) for a CIAM application."
 
-// fetchClientCredentialsToken resolves the credentials, requests a token and
-// fills the result attributes of m.
-func (d *providerData) fetchClientCredentialsToken(ctx context.Context, m *clientCredentialsTokenModel) diag.Diagnostics {
+// fetchClientCredentialsToken resolves the credentials, requests a token
+// from the reuse pool of the calling type and fills the result attributes of
+// m.
+func (d *providerData) fetchClientCredentialsToken(ctx context.Context, pool ciam.Pool, m *clientCredentialsTokenModel) diag.Diagnostics {
 	scopes := sortedStrings(m.Scopes)
 	req := tokenRequest{what: "client-credentials token", grant: "client_credentials", scopes: scopes}
 	tok, diags := d.fetch(m.credentialsModel, false, req, func(creds ciam.Credentials) (*ciam.Token, error) {
-		return d.client.ClientCredentialsToken(ctx, creds, scopes)
+		return d.clients[pool].ClientCredentialsToken(ctx, creds, scopes)
 	})
 	if tok != nil {
 		m.set(tok)
@@ -56,12 +57,12 @@ func scimTokenSpecs() []attrSpec {
 const scimTokenDescription = "Obtains a data-sync (SCIM) access token (`GET /scim/api/token`) for the CIAM's SCIM user and user-group APIs. " +
 	"The CIAM requires the credentials in the URL query; the provider never logs or prints that URL."
 
-// fetchSCIMToken resolves the data-sync credentials, requests a token and
-// fills the result attributes of m.
-func (d *providerData) fetchSCIMToken(ctx context.Context, m *scimTokenModel) diag.Diagnostics {
+// fetchSCIMToken resolves the data-sync credentials, requests a token from
+// the reuse pool of the calling type and fills the result attributes of m.
+func (d *providerData) fetchSCIMToken(ctx context.Context, pool ciam.Pool, m *scimTokenModel) diag.Diagnostics {
 	req := tokenRequest{what: "SCIM token", grant: "data-sync"}
 	tok, diags := d.fetch(m.credentialsModel, true, req, func(creds ciam.Credentials) (*ciam.Token, error) {
-		return d.client.SCIMToken(ctx, creds)
+		return d.clients[pool].SCIMToken(ctx, creds)
 	})
 	if tok != nil {
 		m.set(tok)

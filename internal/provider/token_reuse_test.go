@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -14,9 +15,11 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
 	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
 )
 
@@ -61,10 +64,10 @@ func TestAccProvider_tokenReuse(t *testing.T) {
 	}
 }
 
-// The data source and the ephemeral resource of a token read through the
-// same fetch path of the same configured provider, so within one provider
-// instance (one terraform walk) they share the token cache: one request.
-func TestTokenReuseIsSharedWithinAProviderInstance(t *testing.T) {
+// Within one provider instance (one terraform walk) data sources share
+// tokens with data sources and ephemeral resources with ephemeral resources,
+// never across: a data source's token is stored in state and plans.
+func TestTokenReusePoolsWithinAProviderInstance(t *testing.T) {
 	srv := startCIAM(t)
 	p := New("test")()
 	ctx := context.Background()
@@ -82,20 +85,20 @@ func TestTokenReuseIsSharedWithinAProviderInstance(t *testing.T) {
 	if !ok {
 		t.Fatalf("provider data is %T", confResp.DataSourceData)
 	}
-	if confResp.EphemeralResourceData != confResp.DataSourceData {
-		t.Fatal("data sources and ephemeral resources get different provider data")
-	}
 	scopes, _ := types.SetValueFrom(ctx, types.StringType, []string{"openid"})
-	var fromDataSource, fromEphemeral clientCredentialsTokenModel
-	fromDataSource.Scopes, fromEphemeral.Scopes = scopes, scopes
-	if d := pd.fetchClientCredentialsToken(ctx, &fromDataSource); d.HasError() {
-		t.Fatal(d)
+	ids := map[string]types.String{}
+	for _, read := range []struct {
+		name string
+		pool ciam.Pool
+	}{{"data1", ciam.PoolStored}, {"eph1", ciam.PoolEphemeral}, {"data2", ciam.PoolStored}, {"eph2", ciam.PoolEphemeral}} {
+		m := clientCredentialsTokenModel{Scopes: scopes}
+		if d := pd.fetchClientCredentialsToken(ctx, read.pool, &m); d.HasError() {
+			t.Fatal(d)
+		}
+		ids[read.name] = m.ID
 	}
-	if d := pd.fetchClientCredentialsToken(ctx, &fromEphemeral); d.HasError() {
-		t.Fatal(d)
-	}
-	if fromDataSource.ID != fromEphemeral.ID || srv.Requests(localciam.TokenPath) != 1 {
-		t.Errorf("ids %s / %s after %d requests; want one shared token", fromDataSource.ID, fromEphemeral.ID, srv.Requests(localciam.TokenPath))
+	if ids["data1"] != ids["data2"] || ids["eph1"] != ids["eph2"] || ids["data1"] == ids["eph1"] || srv.Requests(localciam.TokenPath) != 2 {
+		t.Errorf("ids %v after %d requests; want one token per pool", ids, srv.Requests(localciam.TokenPath))
 	}
 }
 
@@ -116,4 +119,105 @@ func providerRaw(t *testing.T, s providerschema.Schema, values map[string]string
 		}
 	}
 	return tftypes.NewValue(typ, attrs)
+}
+
+// A data source and an ephemeral resource with identical scopes never share
+// a token: the data source's token is stored in state and in the saved plan,
+// the ephemeral one must be in neither. Two ephemeral blocks (and two data
+// sources) do share one.
+func TestAccProvider_tokenReuseKeepsEphemeralTokensOutOfState(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t)
+	data := tfjsonpath.New("data")
+	var plan []byte
+	resource.UnitTest(t, resource.TestCase{
+		TerraformVersionChecks:   ephemeralVersionChecks,
+		ProtoV6ProviderFactories: testAccEchoProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: testAccProviderConfig(srv.URL(), "client_id", localciam.DemoClientID, "client_secret", localciam.DemoClientSecret) + `
+data "ciam_client_credentials_token" "stored" {
+  scopes = ["identity_proofing"]
+}
+data "ciam_client_credentials_token" "stored_too" {
+  scopes = ["identity_proofing"]
+}
+ephemeral "ciam_client_credentials_token" "eph" {
+  scopes = ["identity_proofing"]
+}
+ephemeral "ciam_client_credentials_token" "eph_too" {
+  scopes = ["identity_proofing"]
+}
+provider "echo" {
+  data = {
+    eph     = ephemeral.ciam_client_credentials_token.eph.id
+    eph_too = ephemeral.ciam_client_credentials_token.eph_too.id
+  }
+}
+resource "echo" "ids" {}
+
+# Evaluated in every walk, plan included, with the values of that walk.
+resource "terraform_data" "not_shared" {
+  lifecycle {
+    precondition {
+      condition     = ephemeral.ciam_client_credentials_token.eph.id != data.ciam_client_credentials_token.stored.id
+      error_message = "The ephemeral block got the data source's token."
+    }
+  }
+}
+`,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{savePlan{&plan}}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.CompareValuePairs("data.ciam_client_credentials_token.stored", tfjsonpath.New("id"),
+					"data.ciam_client_credentials_token.stored_too", tfjsonpath.New("id"), compare.ValuesSame()),
+				statecheck.CompareValuePairs("echo.ids", data.AtMapKey("eph"), "echo.ids", data.AtMapKey("eph_too"), compare.ValuesSame()),
+				statecheck.CompareValuePairs("echo.ids", data.AtMapKey("eph"),
+					"data.ciam_client_credentials_token.stored", tfjsonpath.New("id"), compare.ValuesDiffer()),
+				ephemeralTokenNotStored{srv, data.AtMapKey("eph"), &plan},
+			},
+		}},
+	})
+}
+
+// savePlan keeps the saved plan, as terraform show -json gives it.
+type savePlan struct{ into *[]byte }
+
+func (c savePlan) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	*c.into, resp.Error = json.Marshal(req.Plan)
+}
+
+// ephemeralTokenNotStored finds the token whose fingerprint an echo resource
+// holds at path (the token of an ephemeral block) and fails if the state or
+// the saved plan holds that token.
+type ephemeralTokenNotStored struct {
+	srv  *localciam.Server
+	path tfjsonpath.Path
+	plan *[]byte
+}
+
+func (c ephemeralTokenNotStored) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	state, err := json.Marshal(req.State)
+	if err != nil || len(*c.plan) == 0 {
+		resp.Error = fmt.Errorf("no state or plan to check (%v)", err)
+		return
+	}
+	var id any
+	for _, r := range req.State.Values.RootModule.Resources {
+		if r.Address == "echo.ids" {
+			id, err = tfjsonpath.Traverse(r.AttributeValues, c.path)
+		}
+	}
+	if err != nil || id == nil {
+		resp.Error = fmt.Errorf("the echo resource holds no fingerprint at %s: %v", c.path, err)
+		return
+	}
+	for _, tok := range c.srv.IssuedTokens() {
+		if fingerprint(tok) != id {
+			continue
+		}
+		if strings.Contains(string(state), tok) || strings.Contains(string(*c.plan), tok) {
+			resp.Error = fmt.Errorf("the ephemeral token %s is in the state or the saved plan", id)
+		}
+		return
+	}
+	resp.Error = fmt.Errorf("%v is not the fingerprint of an issued token", id)
 }
