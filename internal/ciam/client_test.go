@@ -3,6 +3,7 @@ package ciam
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/leaktest"
 )
 
 // Bodies exactly as in the vendor's pages (seeds 000 and 001).
@@ -347,18 +350,35 @@ func TestCancellationEndsRequestPromptly(t *testing.T) {
 	assertNoSecret(t, err.Error())
 }
 
+// Every attempt is reported, and nothing in a report carries a secret: not
+// the SCIM URL (whose query holds the secret), not a body that echoes it, not
+// a transport error that would quote the URL.
 func TestOnRequestReportsWithoutSecrets(t *testing.T) {
 	var infos []RequestInfo
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.WriteHeader(401)
-		_, _ = io.WriteString(w, `{"error":"invalid_client"}`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = io.WriteString(w, "<html><body>upstream failed for "+r.URL.String()+"</body></html>")
 	}))
 	defer srv.Close()
 	base, _ := ParseAuthDomain(srv.URL)
-	c, _ := New(Config{BaseURL: base, OnRequest: func(_ context.Context, i RequestInfo) { infos = append(infos, i) }})
-	_, _ = c.SCIMToken(context.Background(), testCreds)
-	if len(infos) != 1 || infos[0].Op != "GET /scim/api/token" || infos[0].StatusCode != 401 {
+	report := func(_ context.Context, i RequestInfo) { infos = append(infos, i) }
+	c, _ := New(Config{BaseURL: base, OnRequest: report, Retry: fastRetry(1)})
+	creds := Credentials{ClientID: leaktest.ClientID, ClientSecret: leaktest.Secret}
+	_, _ = c.SCIMToken(context.Background(), creds)
+	// A server that is down: the transport error is reported too.
+	down, _ := ParseAuthDomain("http://127.0.0.1:1")
+	d, _ := New(Config{BaseURL: down, OnRequest: report, Retry: fastRetry(0)})
+	_, _ = d.SCIMToken(context.Background(), creds)
+	if len(infos) != 3 || infos[0].Op != "GET /scim/api/token" || infos[0].StatusCode != 502 || infos[1].Attempt != 2 || infos[2].Err == nil {
 		t.Fatalf("infos = %+v", infos)
+	}
+	for i, info := range infos {
+		text := fmt.Sprintf("%+v %#v", info, info)
+		if info.Err != nil {
+			text += " " + info.Err.Error()
+		}
+		leaktest.AssertNone(t, fmt.Sprintf("report %d", i), text, leaktest.Secret)
 	}
 }
 

@@ -61,7 +61,7 @@ func TestProviderSchemaDescribesEveryAttribute(t *testing.T) {
 	if presp.Schema.GetMarkdownDescription() == "" && presp.Schema.GetDescription() == "" {
 		t.Error("provider schema has no description")
 	}
-	checkDescribed(t, "provider", presp.Schema.GetMarkdownDescription(), presp.Schema.Attributes)
+	checkDescribed(t, "provider", presp.Schema.GetMarkdownDescription(), presp.Schema.Attributes, "client_secret", "scim_client_secret")
 	for _, f := range p.DataSources(ctx) {
 		ds := f()
 		var meta datasource.MetadataResponse
