@@ -230,6 +230,15 @@ func TestTokenResponse_deliberateHandling(t *testing.T) {
 		{"expires_in negative", `{"access_token":"a.b.c","token_type":"Bearer","expires_in":-1}`, "negative expires_in", nil},
 		{"expires_in fractional", `{"access_token":"a.b.c","token_type":"Bearer","expires_in":1.5}`, "not a whole number", nil},
 		{"expires_in words", `{"access_token":"a.b.c","token_type":"Bearer","expires_in":"soon"}`, "not a number", nil},
+		{"expires_in beyond a Duration", `{"access_token":"a.b.c","token_type":"Bearer","expires_in":1e10}`, "expires_in 1e10 (10000000000 seconds) is more than 10 years", nil},
+		{"expires_in just over 10 years", `{"access_token":"a.b.c","token_type":"Bearer","expires_in":"315360001"}`, "expires_in 315360001 (315360001 seconds) is more than 10 years", nil},
+		{"expires_in 10 years", `{"access_token":"a.b.c","token_type":"Bearer","expires_in":315360000}`, "", func(t *Token) bool {
+			at, _ := t.ExpiresAt()
+			return t.ExpiresIn == 315360000 && at.After(time.Now().AddDate(9, 11, 0))
+		}},
+		{"scope repeats a value", `{"access_token":"a.b.c","token_type":"Bearer","scope":"openid openid users.read openid"}`, "", func(t *Token) bool {
+			return t.Scope == "openid openid users.read openid" && strings.Join(t.GrantedScopes(), ",") == "openid,users.read"
+		}},
 		{"scope array", `{"access_token":"a.b.c","token_type":"Bearer","scope":["openid","users.read"]}`, "", func(t *Token) bool { return t.Scope == "openid users.read" }},
 		{"scope object", `{"access_token":"a.b.c","token_type":"Bearer","scope":{"a":1}}`, "neither a string nor an array", nil},
 		{"not json", `access_token=a.b.c&token_type=Bearer`, "not a JSON token response", nil},

@@ -14,7 +14,8 @@ import (
 // subject), never for deciding whether to trust it.
 //
 // JSON numbers are returned as json.Number so that large integers stay exact.
-// Errors never quote the token.
+// Errors never quote the token, and do not end in a period (Terraform adds
+// one after a function argument's error).
 //
 // A library such as go-jose is not used here on purpose: it parses only the
 // header members it knows and insists on an algorithm allow-list, while this
@@ -27,10 +28,12 @@ func DecodeJWT(token string) (header, claims map[string]any, err error) {
 	parts := strings.Split(token, ".")
 	switch len(parts) {
 	case 3:
+	case 1:
+		return nil, nil, errors.New("the token is not a JWT: it has no dots. It looks like an opaque token; SCIM tokens (ciam_scim_token) are opaque and cannot be decoded")
 	case 5:
 		return nil, nil, errors.New("the token is an encrypted JWT (JWE, five parts); only signed JWTs (three parts) can be decoded")
 	default:
-		return nil, nil, fmt.Errorf("the token has %d dot-separated parts; a signed JWT has three (header.claims.signature)", len(parts))
+		return nil, nil, fmt.Errorf("the token is not a JWT: it has %d dot-separated parts, a signed JWT has three (header.claims.signature)", len(parts))
 	}
 	if header, err = decodeSegment(parts[0], "header"); err != nil {
 		return nil, nil, err

@@ -29,7 +29,8 @@ func TestDecodeJWT_malformed(t *testing.T) {
 	parts := strings.Split(seedJWT, ".")
 	cases := map[string]string{
 		"":                                  "empty",
-		"abc":                               "1 dot-separated parts",
+		"abc":                               "not a JWT: it has no dots",
+		"a.b":                               "not a JWT: it has 2 dot-separated parts",
 		"a.b.c.d.e":                         "encrypted JWT",
 		"!!!." + parts[1] + "." + parts[2]:  "header segment is not base64url",
 		parts[0] + ".bm90IGpzb24." + "sig":  "claims segment is not JSON",

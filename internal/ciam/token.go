@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,9 +46,17 @@ func (t *Token) ExpiresAt() (time.Time, bool) {
 	return t.ReceivedAt.Add(time.Duration(t.ExpiresIn) * time.Second), true
 }
 
-// GrantedScopes splits Scope into its space-separated values.
+// GrantedScopes splits Scope into its space-separated values, each once, in
+// the order given (a scope that repeats a value grants it once).
 func (t *Token) GrantedScopes() []string {
-	return strings.Fields(t.Scope)
+	fields := strings.Fields(t.Scope)
+	out := fields[:0]
+	for _, f := range fields {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func (t Token) String() string {
@@ -129,11 +138,25 @@ func parseExpiresIn(raw json.RawMessage) (int64, bool, string) {
 	if f < 0 {
 		return 0, false, fmt.Sprintf("response has a negative expires_in (%s)", printable(s, 32))
 	}
-	if f != math.Trunc(f) || f > math.MaxInt32*100 {
-		return 0, false, fmt.Sprintf("response has expires_in %s, which is not a whole number of seconds in range", printable(s, 32))
+	if f != math.Trunc(f) {
+		return 0, false, fmt.Sprintf("response has expires_in %s, which is not a whole number of seconds", printable(s, 32))
+	}
+	if f > MaxExpiresIn {
+		secs := strconv.FormatFloat(f, 'f', 0, 64)
+		if f >= 1e15 {
+			secs = strconv.FormatFloat(f, 'g', 4, 64)
+		}
+		return 0, false, fmt.Sprintf("response has expires_in %s (%s seconds) is more than 10 years; no token server means a lifetime that long, "+
+			"so the token is rejected rather than trusted and never renewed", printable(s, 32), secs)
 	}
 	return int64(f), true, ""
 }
+
+// MaxExpiresIn is the longest lifetime (10 years, in seconds) the client
+// accepts. Longer ones are rejected: they are not what a token server means,
+// and beyond about 292 years they overflow a time.Duration, which made a
+// token "expire" in the past so that it was renewed on every read.
+const MaxExpiresIn = 10 * 365 * 24 * 60 * 60
 
 func parseScope(raw json.RawMessage) (string, string) {
 	s := strings.TrimSpace(string(raw))

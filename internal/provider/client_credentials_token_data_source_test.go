@@ -66,6 +66,27 @@ func TestAccClientCredentialsTokenDataSource_noScopes(t *testing.T) {
 	})
 }
 
+// A directory that repeats a value in scope grants it once; the set of
+// granted scopes holds it once.
+func TestAccClientCredentialsTokenDataSource_repeatedScope(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t)
+	body := `{"access_token":"eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2ln","token_type":"Bearer","expires_in":299,"scope":"openid openid users.read openid"}`
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			PreConfig: func() { srv.InjectFaults(localciam.TokenPath, repeat(4, localciam.Fault{Status: 200, Body: body})...) },
+			Config:    testAccClientCredentialsTokenConfig(srv, `scopes = ["openid", "users.read"]`),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(ccAddr, tfjsonpath.New("scope"), knownvalue.StringExact("openid openid users.read openid")),
+				statecheck.ExpectKnownValue(ccAddr, tfjsonpath.New("granted_scopes"), knownvalue.SetExact([]knownvalue.Check{
+					knownvalue.StringExact("openid"), knownvalue.StringExact("users.read"),
+				})),
+			},
+		}},
+	})
+}
+
 func TestAccClientCredentialsTokenDataSource_documentedErrors(t *testing.T) {
 	unsetCIAMEnv(t)
 	srv := startCIAM(t)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/function"
@@ -58,20 +59,45 @@ func (f *decodeJWTFunction) Run(ctx context.Context, req function.RunRequest, re
 	}
 	header, claims, err := ciam.DecodeJWT(token)
 	if err != nil {
-		resp.Error = function.NewArgumentFuncError(0, "Invalid JWT: "+err.Error()+".")
+		resp.Error = invalidJWT(err)
 		return
 	}
-	result, err := jsonValue(map[string]any{"header": header, "claims": claims})
+	result, err := jwtValue(header, claims)
 	if err != nil {
-		resp.Error = function.NewArgumentFuncError(0, "Invalid JWT: "+err.Error()+".")
+		resp.Error = invalidJWT(err)
 		return
 	}
 	resp.Error = resp.Result.Set(ctx, types.DynamicValue(result))
 }
 
+// invalidJWT is the error of the token argument. Terraform shows it as
+// 'Invalid value for "token" parameter: <text>.', so the text has no final
+// period of its own.
+func invalidJWT(err error) *function.FuncError {
+	return function.NewArgumentFuncError(0, "Invalid JWT: "+strings.TrimSuffix(err.Error(), "."))
+}
+
+// jwtValue is the {header, claims} object both JWT functions return.
+func jwtValue(header, claims map[string]any) (attr.Value, error) {
+	h, err := jsonValue(header, "header member ", "")
+	if err != nil {
+		return nil, err
+	}
+	c, err := jsonValue(claims, "claim ", "")
+	if err != nil {
+		return nil, err
+	}
+	return types.ObjectValueMust(
+		map[string]attr.Type{"header": h.Type(context.Background()), "claims": c.Type(context.Background())},
+		map[string]attr.Value{"header": h, "claims": c},
+	), nil
+}
+
 // jsonValue converts a decoded JSON value (numbers as json.Number) into a
-// Terraform value of the matching type.
-func jsonValue(v any) (attr.Value, error) {
+// Terraform value of the matching type. what and at name the value in
+// errors: what is "claim " or "header member ", at its path within the
+// object ("" for the object itself, "exp", "x.y[0]").
+func jsonValue(v any, what, at string) (attr.Value, error) {
 	switch x := v.(type) {
 	case nil:
 		return types.StringNull(), nil
@@ -80,13 +106,9 @@ func jsonValue(v any) (attr.Value, error) {
 	case bool:
 		return types.BoolValue(x), nil
 	case json.Number:
-		f, _, err := big.ParseFloat(x.String(), 10, 512, big.ToNearestEven)
-		if err != nil {
-			return nil, fmt.Errorf("the number %q cannot be represented", x.String())
-		}
-		return types.NumberValue(f), nil
+		return jsonNumber(x.String(), what, at)
 	case []any:
-		return jsonArray(x)
+		return jsonArray(x, what, at)
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
@@ -96,7 +118,11 @@ func jsonValue(v any) (attr.Value, error) {
 		attrTypes := make(map[string]attr.Type, len(x))
 		attrs := make(map[string]attr.Value, len(x))
 		for _, k := range keys {
-			ev, err := jsonValue(x[k])
+			p := k
+			if at != "" {
+				p = at + "." + k
+			}
+			ev, err := jsonValue(x[k], what, p)
 			if err != nil {
 				return nil, err
 			}
@@ -112,9 +138,28 @@ func jsonValue(v any) (attr.Value, error) {
 	}
 }
 
+// jsonNumber converts a JSON number literal. A number that a Terraform
+// number cannot hold is an error naming it: an overflow would become an
+// infinity that Terraform cannot serialize (failing far away, when the plan is
+// written), an underflow a silent 0.
+func jsonNumber(lit, what, at string) (attr.Value, error) {
+	f, _, err := big.ParseFloat(lit, 10, 512, big.ToNearestEven)
+	shown := lit
+	if len(shown) > 40 {
+		shown = shown[:40] + "..."
+	}
+	switch {
+	case err != nil || f.IsInf():
+		return nil, fmt.Errorf("%s%q is a number too large to represent (%s)", what, at, shown)
+	case f.Sign() == 0 && strings.ContainsAny(strings.FieldsFunc(lit, func(r rune) bool { return r == 'e' || r == 'E' })[0], "123456789"):
+		return nil, fmt.Errorf("%s%q is a number too small to represent (%s); it is not 0", what, at, shown)
+	}
+	return types.NumberValue(f), nil
+}
+
 // jsonArray makes a list when every element has the same type (and an empty
 // list of strings for []), a tuple otherwise.
-func jsonArray(items []any) (attr.Value, error) {
+func jsonArray(items []any, what, at string) (attr.Value, error) {
 	if len(items) == 0 {
 		return types.ListValueMust(types.StringType, []attr.Value{}), nil
 	}
@@ -122,7 +167,7 @@ func jsonArray(items []any) (attr.Value, error) {
 	elemTypes := make([]attr.Type, len(items))
 	same := true
 	for i, it := range items {
-		ev, err := jsonValue(it)
+		ev, err := jsonValue(it, what, fmt.Sprintf("%s[%d]", at, i))
 		if err != nil {
 			return nil, err
 		}

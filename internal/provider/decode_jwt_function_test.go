@@ -1,7 +1,9 @@
 package provider
 
 import (
+	"encoding/base64"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -130,17 +132,31 @@ output "sub" {
 }
 
 func TestFunctionDecodeJWT_malformed(t *testing.T) {
+	b64 := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	header := b64(`{"alg":"RS256"}`)
 	cases := map[string]string{
-		"not-a-jwt":        "1 dot-separated parts",
+		"OAUTH2c615b14e-26e9-497a-b5e8-7dd2d649d870": "is not a JWT: it has no dots. It looks like an opaque token; SCIM tokens (ciam_scim_token) are opaque and cannot be decoded.",
+		"a.b":              "is not a JWT: it has 2 dot-separated parts, a signed JWT has three (header.claims.signature).",
 		"a.b.c.d.e":        "encrypted JWT (JWE",
-		"e30.bm90IGpzb24.": "claims segment is not JSON",
-		"!!.e30.sig":       "header segment is not base64url",
+		"e30.bm90IGpzb24.": "claims segment is not JSON.",
+		"!!.e30.sig":       "header segment is not base64url.",
+		// Numbers that a Terraform number cannot hold are errors that name
+		// the claim, not an infinity that fails far away, nor a silent 0.
+		header + "." + b64(`{"exp":1e1000000000}`) + ".sig":                `claim "exp" is a number too large to represent (1e1000000000).`,
+		header + "." + b64(`{"x":{"y":[-1e1000000000]}}`) + ".sig":         `claim "x.y[0]" is a number too large to represent`,
+		header + "." + b64(`{"nbf":1e-1000000000}`) + ".sig":               `claim "nbf" is a number too small to represent (1e-1000000000); it is not 0.`,
+		b64(`{"alg":"RS256","n":1e999999999999}`) + "." + b64(`{}`) + ".s": `header member "n" is a number too large to represent`,
 	}
 	var steps []resource.TestStep
 	for in, want := range cases {
+		pattern := errorMatching("Invalid JWT", want)
+		if strings.HasSuffix(want, ".") {
+			// Terraform adds the final period: the message must not.
+			pattern = regexp.MustCompile(pattern.String() + `(?:[^.]|$)`)
+		}
 		steps = append(steps, resource.TestStep{
 			Config:      `output "jwt" { value = provider::ciam::decode_jwt("` + in + `") }`,
-			ExpectError: errorMatching("Invalid JWT", want),
+			ExpectError: pattern,
 		})
 	}
 	resource.UnitTest(t, resource.TestCase{
