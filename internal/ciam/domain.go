@@ -5,9 +5,14 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 )
+
+// malformedScheme matches a scheme followed by anything but "//" and a port
+// number: "https:/host", "https:host", "http:".
+var malformedScheme = regexp.MustCompile(`(?i)^[a-z][a-z0-9+.-]*:(?:/|$|[^0-9])`)
 
 // ParseAuthDomain turns the user's auth_domain setting into the base URL that
 // every endpoint is resolved against.
@@ -33,6 +38,11 @@ func ParseAuthDomain(raw string) (*url.URL, error) {
 		return nil, errors.New("must not contain whitespace")
 	}
 	if !strings.Contains(s, "://") {
+		// "https:/host", "https:host" and "//host" are URLs with a typo,
+		// not hosts with a path or port.
+		if strings.HasPrefix(s, "/") || malformedScheme.MatchString(s) {
+			return nil, errors.New("is not a well-formed URL; write https://host or https://host:port, or just the host")
+		}
 		s = "https://" + s
 	}
 	u, err := url.Parse(s)

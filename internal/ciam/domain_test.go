@@ -34,6 +34,10 @@ func TestParseAuthDomain(t *testing.T) {
 	bad := []struct{ in, wantErr string }{
 		{"", "must not be empty"},
 		{"   ", "must not be empty"},
+		{"https:/sample.portal.tencentciam.com", "is not a well-formed URL"},
+		{"https:sample.portal.tencentciam.com", "is not a well-formed URL"},
+		{"//sample.portal.tencentciam.com", "is not a well-formed URL"},
+		{"/sample.portal.tencentciam.com", "is not a well-formed URL"},
 		{"http://sample.portal.tencentciam.com", "http is allowed only for loopback"},
 		{"http://10.0.0.1:8080", "http is allowed only for loopback"},
 		{"http://localhost.example.com", "http is allowed only for loopback"},

@@ -1,6 +1,8 @@
 package ciam
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"strings"
@@ -97,3 +99,16 @@ func (e *TransportError) Error() string {
 // Unwrap returns the underlying cause (never a *url.Error), so that callers
 // can test for context.Canceled, context.DeadlineExceeded or net errors.
 func (e *TransportError) Unwrap() error { return e.err }
+
+// CertificateError reports whether the server's TLS certificate could not be
+// verified: an unknown authority, a name mismatch, an expired or otherwise
+// invalid certificate. Such a failure is never retried.
+func (e *TransportError) CertificateError() bool {
+	var (
+		verify    *tls.CertificateVerificationError
+		authority x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+	)
+	return errors.As(e.err, &verify) || errors.As(e.err, &authority) || errors.As(e.err, &hostname) || errors.As(e.err, &invalid)
+}

@@ -90,7 +90,7 @@ func FuzzParseAuthDomain(f *testing.F) {
 	for _, seed := range []string{
 		"sample.portal.tencentciam.com", "https://sample.portal.tencentciam.com:8443/", "http://127.0.0.1:8080",
 		"http://[::1]:1", "http://localhost", "http://example.com", "https://h/p", "https://h?q=1", "https://h#f",
-		"https://u:p@h", "https://h:0", "ftp://h", "", "://", "[::1", "h:99999", "HTTP://LOCALHOST:9",
+		"https://u:p@h", "https://h:0", "ftp://h", "", "://", "[::1", "h:99999", "HTTP://LOCALHOST:9", "https:/h", "https:h", "//h",
 	} {
 		f.Add(seed)
 	}

@@ -128,8 +128,8 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 func retryable(mode retryMode, status int, err error) bool {
 	if err != nil {
 		var terr *TransportError
-		if !errors.As(err, &terr) {
-			return false // redirects, oversized bodies: final
+		if !errors.As(err, &terr) || terr.CertificateError() {
+			return false // redirects, oversized bodies, untrusted certificates: final
 		}
 		if mode == retryUnsent {
 			return neverSent(err)

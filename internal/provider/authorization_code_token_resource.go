@@ -23,7 +23,10 @@ import (
 	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
 )
 
-var _ resource.ResourceWithConfigure = &authorizationCodeTokenResource{}
+var (
+	_ resource.ResourceWithConfigure      = &authorizationCodeTokenResource{}
+	_ resource.ResourceWithValidateConfig = &authorizationCodeTokenResource{}
+)
 
 // defaultMinRemaining is how much lifetime an access token must have left
 // when the resource is read; below it, the token is renewed. The CIAM's access
@@ -122,6 +125,22 @@ func (r *authorizationCodeTokenResource) Schema(_ context.Context, _ resource.Sc
 
 func (r *authorizationCodeTokenResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ValidateConfig catches, at validate time, a block client_id without the
+// block's client_secret in a flow that needs one: the provider's secret
+// belongs to the provider's client_id and is never sent with another.
+func (r *authorizationCodeTokenResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m authorizationCodeTokenModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !m.ClientID.IsNull() && !m.ClientID.IsUnknown() && m.ClientSecret.IsNull() && m.CodeVerifier.IsNull() {
+		resp.Diagnostics.AddAttributeError(path.Root("client_id"), "Missing Client Secret For This Block's client_id",
+			"this block's client_id needs this block's client_secret: the provider's client_secret belongs to the provider's client_id and is never sent with another. "+
+				"Set client_secret on this block, remove client_id to use the provider's pair, or, for a public client, use PKCE (code_verifier).")
+	}
 }
 
 // credentials resolves the client for the code flow: the block's client_id

@@ -239,7 +239,7 @@ func TestAccAuthorizationCodeTokenResource_validation(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:      testAccAuthorizationCodeTokenConfig(srv, "c", "soon"),
-				ExpectError: errorMatching("Invalid Duration", "positive duration"),
+				ExpectError: errorMatching("Invalid Duration", `min_remaining must be a duration such as 10s, 2m or 1h30m; got "soon"`),
 			},
 			{
 				Config: testAccProviderConfig(srv.URL(), "client_id", localciam.DemoClientID) + `
@@ -248,6 +248,19 @@ resource "ciam_authorization_code_token" "test" {
   redirect_uri = "https://app.example.com/callback"
 }`,
 				ExpectError: errorMatching("Missing CIAM Client Secret", "code_verifier"),
+			},
+			{
+				// A block client_id without the block's secret fails at
+				// plan time, and does not point at the provider's secret,
+				// which belongs to another client.
+				Config: testAccProviderConfig(srv.URL(), "client_id", localciam.DemoClientID, "client_secret", localciam.DemoClientSecret) + `
+resource "ciam_authorization_code_token" "test" {
+  code         = "c"
+  redirect_uri = "https://app.example.com/callback"
+  client_id    = "other-app"
+}`,
+				PlanOnly:    true,
+				ExpectError: errorMatching("Missing Client Secret", "this block's client_id needs this block's client_secret", "the provider's client_secret belongs to the provider's client_id", "code_verifier"),
 			},
 		},
 	})

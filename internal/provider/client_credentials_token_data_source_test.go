@@ -1,18 +1,22 @@
 package provider
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
 	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
 )
 
@@ -97,7 +101,7 @@ func TestAccClientCredentialsTokenDataSource_documentedErrors(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:      provider + `data "ciam_client_credentials_token" "test" {}`,
-				ExpectError: errorMatching("CIAM Rejected The Client Credentials (invalid_client)", `client_id "demo-app" with HTTP 401 invalid_client`, "does not exist, is disabled, or the client secret is wrong", "came from the provider's client_id and client_secret"),
+				ExpectError: errorMatching("CIAM Rejected The Client Credentials (invalid_client)", `client_id "demo-app" with HTTP 401 invalid_client`, "does not exist, is disabled, or the client secret is wrong", "client_id and client_secret came from the provider block"),
 			},
 			{
 				Config:      testAccClientCredentialsTokenConfig(srv, `scopes = ["identity_proofing", "admin"]`),
@@ -117,8 +121,30 @@ func TestAccClientCredentialsTokenDataSource_documentedErrors(t *testing.T) {
 				Config:      testAccClientCredentialsTokenConfig(srv, `client_id = "only-id"`),
 				ExpectError: errorMatching("Invalid Attribute Combination", "client_secret"),
 			},
+			{
+				Config:      testAccClientCredentialsTokenConfig(srv, `scopes = [null, "openid"]`),
+				ExpectError: errorMatching("Invalid Attribute Value", "scopes must not contain null"),
+			},
 		},
 	})
+}
+
+// Every value a diagnostic echoes is bounded: a 100 KB client_id does not
+// make a 100 KB line.
+func TestEchoedValuesAreBounded(t *testing.T) {
+	srv := startCIAM(t)
+	pd := configuredProviderData(t, map[string]string{"auth_domain": srv.URL()})
+	long := strings.Repeat("a", 100_000)
+	m := clientCredentialsTokenModel{credentialsModel: credentialsModel{ClientID: types.StringValue(long), ClientSecret: types.StringValue("x-secret")}}
+	diags := pd.fetchClientCredentialsToken(context.Background(), ciam.PoolStored, &m)
+	if !diags.HasError() {
+		t.Fatal("no error")
+	}
+	for _, d := range diags {
+		if n := len(d.Summary() + d.Detail()); n > 2000 || !strings.Contains(d.Detail(), "100000 characters") {
+			t.Errorf("a diagnostic of %d characters: %.300s", n, d.Detail())
+		}
+	}
 }
 
 func TestAccClientCredentialsTokenDataSource_overridePrecedence(t *testing.T) {
@@ -134,7 +160,13 @@ func TestAccClientCredentialsTokenDataSource_overridePrecedence(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:      testAccProviderConfig(srv.URL()) + `data "ciam_client_credentials_token" "test" {}`,
-				ExpectError: errorMatching("invalid_client", "came from the provider's client_id and client_secret (or the CIAM_CLIENT_ID"),
+				ExpectError: errorMatching("invalid_client", "client_id came from the CIAM_CLIENT_ID environment variable and client_secret from the CIAM_CLIENT_SECRET environment variable"),
+			},
+			{
+				// Half in the block, half from the environment: each half says
+				// where it came from.
+				Config:      testAccProviderConfig(srv.URL(), "client_id", localciam.DemoClientID) + `data "ciam_client_credentials_token" "test" {}`,
+				ExpectError: errorMatching("invalid_client", "client_id came from the provider block and client_secret from the CIAM_CLIENT_SECRET environment variable"),
 			},
 			{
 				Config: testAccProviderConfig(srv.URL(), "client_secret", localciam.DemoClientSecret) +
@@ -159,7 +191,7 @@ data "ciam_client_credentials_token" "test" {
   client_id     = "block-app"
   client_secret = "wrong-block-secret"
 }`,
-				ExpectError: errorMatching(`client_id "block-app" with HTTP 401 invalid_client`, "came from this block's client_id and client_secret"),
+				ExpectError: errorMatching(`client_id "block-app" with HTTP 401 invalid_client`, "client_id and client_secret came from this block"),
 			},
 		},
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
@@ -21,8 +22,8 @@ type tokenRequest struct {
 	host     string
 	clientID string
 	scopes   []string
-	// credentialHint says where the credentials came from and how to change
-	// them.
+	// credentialHint says where the credentials came from (see
+	// credentialSource.origin).
 	credentialHint string
 }
 
@@ -45,6 +46,13 @@ func explainTokenError(err error, r tokenRequest) (string, string) {
 		if errors.Is(err, context.Canceled) {
 			return "CIAM Request Cancelled", fmt.Sprintf("The %s request to %s was cancelled before it finished (%s).", r.what, r.host, terr.Error())
 		}
+		if terr.CertificateError() {
+			return "CIAM Certificate Not Trusted", fmt.Sprintf(
+				"The %s request failed: the provider could not verify the TLS certificate of %s (or of a proxy in between): %s.\n\n"+
+					"If the user directory, or a proxy that inspects TLS, uses a certificate from a private CA, set ca_cert_pem to that CA's certificate, "+
+					"e.g. ca_cert_pem = file(\"corp-ca.pem\"). If the certificate names another host, check auth_domain. Such a failure is not retried.",
+				r.what, r.host, terr.Error())
+		}
 		return "Cannot Reach The CIAM", fmt.Sprintf(
 			"The %s request got no answer: %s.\n\nCheck that auth_domain (%s) is right and reachable from here, and any proxy (HTTPS_PROXY, NO_PROXY) and firewall in between.",
 			r.what, terr.Error(), r.host)
@@ -54,7 +62,7 @@ func explainTokenError(err error, r tokenRequest) (string, string) {
 }
 
 func explainCIAMError(e *ciam.Error, r tokenRequest) (string, string) {
-	answered := fmt.Sprintf("The CIAM at %s answered the %s request for client_id %q with HTTP %d", r.host, r.what, r.clientID, e.StatusCode)
+	answered := fmt.Sprintf("The CIAM at %s answered the %s request for client_id %s with HTTP %d", r.host, r.what, quoted(r.clientID), e.StatusCode)
 	if e.Code != "" {
 		answered += " " + e.Code
 		if e.Description != "" {
@@ -69,7 +77,7 @@ func explainCIAMError(e *ciam.Error, r tokenRequest) (string, string) {
 	case ciam.ErrCodeInvalidClient:
 		return "CIAM Rejected The Client Credentials (invalid_client)", answered +
 			"\n\nThe application does not exist, is disabled, or the client secret is wrong. " +
-			"Check the credentials, which came from " + r.credentialHint + ", against the CIAM console, and that the application is enabled."
+			"Check the credentials against the CIAM console, and that the application is enabled: " + r.credentialHint + "."
 	case ciam.ErrCodeUnauthorizedClient:
 		return "CIAM Application Not Allowed This Grant (unauthorized_client)", answered +
 			fmt.Sprintf("\n\nThe application may not use the %s grant. Enable that grant for the application in the CIAM console, or use an application that has it.", r.grant)
@@ -79,7 +87,7 @@ func explainCIAMError(e *ciam.Error, r tokenRequest) (string, string) {
 				"Remove it from scopes, or grant it to the application in the CIAM console.", quoteList(r.scopes))
 	case ciam.ErrCodeInvalidRequest:
 		return "Invalid CIAM Token Request (invalid_request)", answered +
-			"\n\nThe CIAM found a required parameter missing or malformed, typically an empty client_id. Check the credentials, which came from " + r.credentialHint + "."
+			"\n\nThe CIAM found a required parameter missing or malformed, typically an empty or overlong client_id. Check the credentials: " + r.credentialHint + "."
 	case ciam.ErrCodeUnsupportedGrantType:
 		return "CIAM Does Not Support This Grant (unsupported_grant_type)", answered +
 			fmt.Sprintf("\n\nThe CIAM does not support the %s grant at this endpoint. Check that auth_domain points at a Tencent CIAM user directory.", r.grant)
@@ -154,9 +162,29 @@ func quoteList(values []string) string {
 	if len(values) == 0 {
 		return "(none)"
 	}
-	q := make([]string, len(values))
-	for i, v := range values {
-		q[i] = fmt.Sprintf("%q", v)
+	const maxShown = 10
+	q := make([]string, 0, min(len(values), maxShown))
+	for _, v := range values[:min(len(values), maxShown)] {
+		q = append(q, quoted(v))
+	}
+	if len(values) > maxShown {
+		q = append(q, fmt.Sprintf("... (%d in all)", len(values)))
 	}
 	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// maxQuoted bounds every value a diagnostic echoes.
+const maxQuoted = 64
+
+// quoted quotes a value for a diagnostic, cut to maxQuoted bytes: a 100 KB
+// client_id must not make a 100 KB line.
+func quoted(v string) string {
+	if len(v) <= maxQuoted {
+		return fmt.Sprintf("%q", v)
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%q... (%d characters)", v[:cut], len(v))
 }

@@ -166,6 +166,7 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 
 	// Unknown values cannot be resolved at configure time.
 	values := map[string]string{}
+	fromEnv := map[string]bool{}
 	for _, s := range settings {
 		v := s.get(&cfg)
 		if v.IsUnknown() {
@@ -176,6 +177,7 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		}
 		// Config overrides the environment.
 		values[s.attr] = os.Getenv(s.env)
+		fromEnv[s.attr] = v.IsNull() && values[s.attr] != ""
 		if !v.IsNull() {
 			values[s.attr] = v.ValueString()
 		}
@@ -227,10 +229,12 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		app: credentialSource{
 			id: values["client_id"], secret: values["client_secret"],
 			idAttr: "client_id", secretAttr: "client_secret", idEnv: envClientID, secretEnv: envClientSecret,
+			idFromEnv: fromEnv["client_id"], secretFromEnv: fromEnv["client_secret"],
 		},
 		scim: credentialSource{
 			id: values["scim_client_id"], secret: values["scim_client_secret"],
 			idAttr: "scim_client_id", secretAttr: "scim_client_secret", idEnv: envSCIMClientID, secretEnv: envSCIMClientSecret,
+			idFromEnv: fromEnv["scim_client_id"], secretFromEnv: fromEnv["scim_client_secret"],
 		},
 	}
 	resp.DataSourceData = data
@@ -289,9 +293,9 @@ func clientConfig(cfg *providerModel) (ciam.Config, diag.Diagnostics) {
 		out.Retry.MaxRetries = int(cfg.MaxRetries.ValueInt64())
 	}
 	if !cfg.RequestTimeout.IsNull() {
-		d, err := time.ParseDuration(cfg.RequestTimeout.ValueString())
-		if err != nil || d <= 0 {
-			diags.AddAttributeError(path.Root("request_timeout"), "Invalid Duration", "request_timeout must be a positive duration such as 10s.")
+		d, err := parsePositiveDuration("request_timeout", cfg.RequestTimeout.ValueString())
+		if err != nil {
+			diags.AddAttributeError(path.Root("request_timeout"), "Invalid Duration", err.Error())
 			return out, diags
 		}
 		out.Retry.AttemptTimeout = d

@@ -25,10 +25,14 @@ type providerData struct {
 }
 
 // credentialSource is a pair of provider-level credentials together with the
-// names that would supply them, for error messages.
+// names that would supply them and where each half came from, for error
+// messages.
 type credentialSource struct {
 	id, secret                           string
 	idAttr, secretAttr, idEnv, secretEnv string
+	// idFromEnv and secretFromEnv say that the provider block left the
+	// attribute unset and the value came from the environment variable.
+	idFromEnv, secretFromEnv bool
 }
 
 func (c credentialSource) isSet() bool { return c.id != "" || c.secret != "" }
@@ -37,24 +41,51 @@ func (c credentialSource) names() string {
 	return fmt.Sprintf("the provider's %s and %s (or the %s and %s environment variables)", c.idAttr, c.secretAttr, c.idEnv, c.secretEnv)
 }
 
+// origin says where each half of the pair came from: "client_id and
+// client_secret came from the provider block", or, when the halves differ,
+// "client_id came from the provider block and client_secret from the
+// CIAM_CLIENT_SECRET environment variable".
+func (c credentialSource) origin() string {
+	from := func(fromEnv bool, env string) string {
+		if fromEnv {
+			return "the " + env + " environment variable"
+		}
+		return "the provider block"
+	}
+	if !c.idFromEnv && !c.secretFromEnv {
+		return c.idAttr + " and " + c.secretAttr + " came from the provider block"
+	}
+	return c.idAttr + " came from " + from(c.idFromEnv, c.idEnv) + " and " + c.secretAttr + " from " + from(c.secretFromEnv, c.secretEnv)
+}
+
+// blockOrigin is the origin of a token block's own credentials.
+const blockOrigin = "client_id and client_secret came from this block"
+
 // credentialsModel is the pair of optional per-block credential overrides.
 type credentialsModel struct {
 	ClientID     types.String `tfsdk:"client_id"`
 	ClientSecret types.String `tfsdk:"client_secret"`
 }
 
+// fallbackNote ends the origin of credentials that ciam_scim_token took from
+// the application because no data-sync pair is set.
+const fallbackNote = ". No scim_client_id and scim_client_secret are set, so the provider fell back to the application's credentials, " +
+	"which work only if the CIAM registered them for data sync: set scim_client_id and scim_client_secret (or CIAM_SCIM_CLIENT_ID and " +
+	"CIAM_SCIM_CLIENT_SECRET) to the credentials of the data-sync configuration, from the console's data-sync page"
+
 // credentials resolves the credentials for one token block: the block's own
 // pair first (the schema requires both or neither), then the provider's
 // data-sync pair when forSCIM, then the provider's application pair. Missing
 // credentials are an error only here, when a block needs them.
 //
-// The returned hint says where the credentials came from, for error messages.
+// The returned origin says where the credentials came from, for error
+// messages (see credentialSource.origin).
 func (d *providerData) credentials(block credentialsModel, forSCIM bool) (ciam.Credentials, string, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	if !block.ClientID.IsNull() && !block.ClientSecret.IsNull() {
 		d.secrets.addCredentials(block.ClientID.ValueString(), block.ClientSecret.ValueString())
 		return ciam.Credentials{ClientID: block.ClientID.ValueString(), ClientSecret: block.ClientSecret.ValueString()},
-			"this block's client_id and client_secret", nil
+			blockOrigin, nil
 	}
 	sources := []credentialSource{d.app}
 	if forSCIM {
@@ -63,7 +94,11 @@ func (d *providerData) credentials(block credentialsModel, forSCIM bool) (ciam.C
 	for _, src := range sources {
 		switch {
 		case src.id != "" && src.secret != "":
-			return ciam.Credentials{ClientID: src.id, ClientSecret: src.secret}, src.names(), nil
+			origin := src.origin()
+			if forSCIM && src.idAttr == d.app.idAttr {
+				origin += fallbackNote
+			}
+			return ciam.Credentials{ClientID: src.id, ClientSecret: src.secret}, origin, nil
 		case src.isSet():
 			missing, missingEnv := src.secretAttr, src.secretEnv
 			if src.id == "" {

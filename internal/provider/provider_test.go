@@ -132,6 +132,9 @@ func TestAccProvider_authDomainRules(t *testing.T) {
 		{"https://sample.portal.tencentciam.com?x=1", `must not contain a query`},
 		{"https://sample.portal.tencentciam.com#top", `must not contain a fragment`},
 		{"ftp://sample.portal.tencentciam.com", `has scheme "ftp"`},
+		{"https:/sample.portal.tencentciam.com", `is not a well-formed URL`},
+		{"//sample.portal.tencentciam.com", `is not a well-formed URL`},
+		{"https:sample.portal.tencentciam.com", `is not a well-formed URL`},
 	}
 	var steps []resource.TestStep
 	for _, c := range cases {

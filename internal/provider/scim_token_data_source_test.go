@@ -57,7 +57,7 @@ func TestAccSCIMTokenDataSource_credentialPrecedence(t *testing.T) {
 				// application's would work.
 				Config: testAccProviderConfig(srv.URL(), append(app, "scim_client_id", localciam.DemoSCIMClientID, "scim_client_secret", "wrong-scim-secret")...) +
 					`data "ciam_scim_token" "test" {}`,
-				ExpectError: errorMatching(`SCIM token request for client_id "demo-sync" with HTTP 401 invalid_client`, "came from the provider's scim_client_id and scim_client_secret"),
+				ExpectError: errorMatching(`SCIM token request for client_id "demo-sync" with HTTP 401 invalid_client`, "scim_client_id and scim_client_secret came from the provider block"),
 			},
 			{
 				// The block's own credentials override all provider ones.
@@ -74,6 +74,15 @@ data "ciam_scim_token" "test" {
 			{
 				Config:      testAccProviderConfig(srv.URL(), "scim_client_id", localciam.DemoSCIMClientID) + `data "ciam_scim_token" "test" {}`,
 				ExpectError: errorMatching("Incomplete CIAM Credentials", "scim_client_secret is missing", "CIAM_SCIM_CLIENT_SECRET"),
+			},
+			{
+				// The fallback to application credentials that are not a
+				// data-sync configuration says that it fell back.
+				PreConfig: func() {
+					srv.SetSCIMClient(localciam.Client{ID: localciam.DemoClientID, Secret: "another-sync-secret", Disabled: true})
+				},
+				Config:      testAccProviderConfig(srv.URL(), app...) + `data "ciam_scim_token" "test" {}`,
+				ExpectError: errorMatching("invalid_client", "No scim_client_id and scim_client_secret are set, so the provider fell back to the application's credentials", "set scim_client_id and scim_client_secret"),
 			},
 		},
 	})

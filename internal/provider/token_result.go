@@ -154,9 +154,14 @@ func validateTokenBlockConfig(cfg tfsdk.Config) diag.Diagnostics {
 		return diags
 	}
 	for _, e := range scopes {
+		if e.IsNull() {
+			diags.AddAttributeError(path.Root("scopes"), "Invalid Attribute Value",
+				"scopes must not contain null: remove the null element, or give the scope's name.")
+			continue
+		}
 		if s, ok := rawString(e); ok && !scopeValuePattern.MatchString(s) {
 			diags.AddAttributeError(path.Root("scopes"), "Invalid Attribute Value Match",
-				fmt.Sprintf("Scope %q must be a scope token: printable ASCII without spaces, quotes or backslashes.", s))
+				fmt.Sprintf("Scope %s must be a scope token: printable ASCII without spaces, quotes or backslashes.", quoted(s)))
 		}
 	}
 	return diags

@@ -69,22 +69,10 @@ func TestAccProvider_tokenReuse(t *testing.T) {
 // never across: a data source's token is stored in state and plans.
 func TestTokenReusePoolsWithinAProviderInstance(t *testing.T) {
 	srv := startCIAM(t)
-	p := New("test")()
 	ctx := context.Background()
-	var schemaResp provider.SchemaResponse
-	p.Schema(ctx, provider.SchemaRequest{}, &schemaResp)
-	cfg := tfsdk.Config{Schema: schemaResp.Schema, Raw: providerRaw(t, schemaResp.Schema, map[string]string{
+	pd := configuredProviderData(t, map[string]string{
 		"auth_domain": srv.URL(), "client_id": localciam.DemoClientID, "client_secret": localciam.DemoClientSecret,
-	})}
-	var confResp provider.ConfigureResponse
-	p.Configure(ctx, provider.ConfigureRequest{Config: cfg}, &confResp)
-	if confResp.Diagnostics.HasError() {
-		t.Fatal(confResp.Diagnostics)
-	}
-	pd, ok := confResp.DataSourceData.(*providerData)
-	if !ok {
-		t.Fatalf("provider data is %T", confResp.DataSourceData)
-	}
+	})
 	scopes, _ := types.SetValueFrom(ctx, types.StringType, []string{"openid"})
 	ids := map[string]types.String{}
 	for _, read := range []struct {
@@ -100,6 +88,28 @@ func TestTokenReusePoolsWithinAProviderInstance(t *testing.T) {
 	if ids["data1"] != ids["data2"] || ids["eph1"] != ids["eph2"] || ids["data1"] == ids["eph1"] || srv.Requests(localciam.TokenPath) != 2 {
 		t.Errorf("ids %v after %d requests; want one token per pool", ids, srv.Requests(localciam.TokenPath))
 	}
+}
+
+// configuredProviderData configures the provider in process with the given
+// string attributes and returns what its types receive.
+func configuredProviderData(t *testing.T, values map[string]string) *providerData {
+	t.Helper()
+	unsetCIAMEnv(t)
+	p := New("test")()
+	ctx := context.Background()
+	var schemaResp provider.SchemaResponse
+	p.Schema(ctx, provider.SchemaRequest{}, &schemaResp)
+	cfg := tfsdk.Config{Schema: schemaResp.Schema, Raw: providerRaw(t, schemaResp.Schema, values)}
+	var confResp provider.ConfigureResponse
+	p.Configure(ctx, provider.ConfigureRequest{Config: cfg}, &confResp)
+	if confResp.Diagnostics.HasError() {
+		t.Fatal(confResp.Diagnostics)
+	}
+	pd, ok := confResp.DataSourceData.(*providerData)
+	if !ok {
+		t.Fatalf("provider data is %T", confResp.DataSourceData)
+	}
+	return pd
 }
 
 // providerRaw builds a provider configuration value with the given string

@@ -42,7 +42,7 @@ func TestAccProvider_caCertPEMAndClientSecretBasic(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:      testAccProviderConfig(srv.URL, append(creds, "max_retries", "0")...) + block,
-				ExpectError: errorMatching("Cannot Reach The CIAM", "certificate"),
+				ExpectError: errorMatching("CIAM Certificate Not Trusted", "could not verify the TLS certificate", "unknown authority", "ca_cert_pem"),
 			},
 			{
 				Config:      testAccProviderConfig(srv.URL, append(creds, "ca_cert_pem", "not a certificate")...) + block,
@@ -73,8 +73,9 @@ func TestAccProvider_transportSettingsAreValidated(t *testing.T) {
 	block := `data "ciam_client_credentials_token" "test" {}`
 	cases := []struct{ attr, value, want string }{
 		{"token_endpoint_auth_method", "private_key_jwt", "client_secret_post"},
-		{"request_timeout", "soon", "positive duration"},
-		{"request_timeout", "-1s", "positive duration"},
+		{"request_timeout", "soon", `request_timeout must be a duration such as 10s, 2m or 1h30m; got "soon"`},
+		{"request_timeout", "-1s", `request_timeout must be positive; got "-1s"`},
+		{"request_timeout", "0s", `request_timeout must be positive; got "0s"`},
 		{"max_retries", "11", "between 0 and 10"},
 	}
 	var steps []resource.TestStep

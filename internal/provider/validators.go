@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -48,9 +49,20 @@ func (durationValidator) ValidateString(_ context.Context, req validator.StringR
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	d, err := time.ParseDuration(req.ConfigValue.ValueString())
-	if err != nil || d <= 0 {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Duration",
-			"Expected a positive duration such as 90s, 5m or 1h30m, got "+quoteList([]string{req.ConfigValue.ValueString()})+".")
+	if _, err := parsePositiveDuration(req.Path.String(), req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Duration", err.Error())
 	}
+}
+
+// parsePositiveDuration parses a Go duration and says what is wrong with a
+// value that is not one, or not positive, naming the attribute.
+func parsePositiveDuration(name, v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%s must be a duration such as 10s, 2m or 1h30m; got %s", name, quoted(v))
+	case d <= 0:
+		return 0, fmt.Errorf("%s must be positive; got %s", name, quoted(v))
+	}
+	return d, nil
 }
