@@ -66,21 +66,30 @@ func Encodings(id, secret string) map[string]string {
 }
 
 // Window returns the first 8-character window of any encoding of any of the
-// secrets that text contains, described for a failure message (never the
-// whole secret).
+// secrets (of ClientID) that text contains, described for a failure message
+// (never the whole secret).
 func Window(text string, secrets ...string) (string, bool) {
 	for _, s := range secrets {
-		if len(s) < 8 {
-			if strings.Contains(text, s) {
-				return "whole short secret", true
-			}
-			continue
+		if w, ok := WindowOf(text, ClientID, s); ok {
+			return w, true
 		}
-		for name, enc := range Encodings(ClientID, s) {
-			for i := 0; i+8 <= len(enc); i++ {
-				if w := enc[i : i+8]; strings.Contains(text, w) {
-					return fmt.Sprintf("%s window %q", name, w), true
-				}
+	}
+	return "", false
+}
+
+// WindowOf is Window for one secret of the given client ID (which the Basic
+// header encoding includes).
+func WindowOf(text, clientID, s string) (string, bool) {
+	if len(s) < 8 {
+		if strings.Contains(text, s) {
+			return "whole short secret", true
+		}
+		return "", false
+	}
+	for name, enc := range Encodings(clientID, s) {
+		for i := 0; i+8 <= len(enc); i++ {
+			if w := enc[i : i+8]; strings.Contains(text, w) {
+				return fmt.Sprintf("%s window %q", name, w), true
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
+	"github.com/ciam-oss/terraform-provider-ciam/internal/leaktest"
 	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
 )
 
@@ -163,6 +165,39 @@ func faultCases() []faultCase {
 			wantRequests: 1,
 		},
 		{
+			name: "a page echoing the secret across the 4 KiB cut, JSON-escaped and percent-encoded leaks no fragment",
+			faults: func(string) []localciam.Fault {
+				return []localciam.Fault{{Status: 502, ContentType: "text/html", Body: echoPage(localciam.DemoClientID, localciam.DemoClientSecret)}}
+			},
+			provider:     []string{"max_retries", "0"},
+			wantErr:      errorMatching("Unexpected CIAM Response (HTTP 502)", "[REDACTED]"),
+			wantRequests: 1,
+		},
+		{
+			name: "OAuth error members echoing the secret in every encoding leak no fragment",
+			faults: func(string) []localciam.Fault {
+				enc := leaktest.Encodings(localciam.DemoClientID, localciam.DemoClientSecret)
+				body, _ := json.Marshal(map[string]string{
+					"error":             "invalid_request",
+					"error_description": "bad client_secret " + enc["json-go"] + " / " + enc["query-lower"] + " / " + enc["basic"],
+					"error_uri":         "https://x.example/?s=" + enc["path"] + "&t=" + enc["json-php"],
+				})
+				return []localciam.Fault{{Status: 400, Body: string(body)}}
+			},
+			wantErr:      errorMatching("(invalid_request)", "[REDACTED]"),
+			wantRequests: 1,
+		},
+		{
+			name: "SCIM: a page echoing the secret-bearing URL leaks no fragment",
+			scim: true,
+			faults: func(string) []localciam.Fault {
+				return []localciam.Fault{{Status: 500, ContentType: "text/html", Body: echoPage(localciam.DemoSCIMClientID, localciam.DemoSCIMClientSecret)}}
+			},
+			provider:     []string{"max_retries", "0"},
+			wantErr:      errorMatching("Unexpected CIAM Response (HTTP 500)", "[REDACTED]"),
+			wantRequests: 1,
+		},
+		{
 			name:   "SCIM: 503 then 200 recovers",
 			scim:   true,
 			faults: func(string) []localciam.Fault { return []localciam.Fault{{Status: 503}} },
@@ -177,6 +212,15 @@ func faultCases() []faultCase {
 			wantRequests: 1,
 		},
 	}
+}
+
+// echoPage is a gateway's error page that echoes a secret the way careless
+// servers do: raw across the 4 KiB point where excerpts used to be cut,
+// JSON-escaped, percent-encoded in lower case, and as the Basic header value.
+func echoPage(clientID, secret string) string {
+	enc := leaktest.Encodings(clientID, secret)
+	head := "<html><body>" + strings.Repeat("<br>", 1018) + "echo: " // 4090 bytes: the secret's 7th byte is the 4097th
+	return head + secret + "<p>" + enc["json-go"] + " " + enc["json-full"] + " " + enc["query-lower"] + " " + enc["basic"] + "</p></body></html>"
 }
 
 // TestAccFaults runs every fault through the real terraform binary and checks
@@ -276,6 +320,12 @@ func runFaultCase(t *testing.T, tc faultCase) {
 	for i, s := range append(srv.Secrets(), "wrong-secret-5e1b") {
 		if strings.Contains(string(logText), s) {
 			t.Errorf("the trace log (diagnostics included) holds secret #%d", i)
+		}
+	}
+	// Not even a fragment, in any encoding.
+	for _, pair := range [][2]string{{localciam.DemoClientID, localciam.DemoClientSecret}, {localciam.DemoSCIMClientID, localciam.DemoSCIMClientSecret}} {
+		if w, ok := leaktest.WindowOf(string(logText), pair[0], pair[1]); ok {
+			t.Errorf("the trace log (diagnostics included) holds the %s of the secret of %s", w, pair[0])
 		}
 	}
 	for i, tok := range append(srv.IssuedTokens(), "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2ln") {
