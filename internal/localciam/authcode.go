@@ -40,7 +40,21 @@ type refreshGrant struct {
 	scopes   []string
 	user     string
 	revoked  bool
+	// rotated says the token was exchanged for a new one (rotation); using
+	// it again is reuse.
+	rotated bool
+	// pkce says the grant was issued through a PKCE exchange without a
+	// secret: a public client's.
+	pkce bool
+	// family is shared by every refresh token of one grant.
+	family *grantFamily
 }
+
+// grantFamily is one authorization grant: the refresh tokens that rotation
+// issued from one code.
+type grantFamily struct{ revoked bool }
+
+func (g *refreshGrant) valid() bool { return !g.revoked && !g.rotated && !g.family.revoked }
 
 // AuthorizeRequest is what a browser would send to /oauth2/authorize.
 type AuthorizeRequest struct {
@@ -183,15 +197,17 @@ func (s *Server) authorizationCode(w http.ResponseWriter, r *http.Request, c Cli
 	s.grantCount(GrantAuthorizationCode)
 	refresh := randomToken(96)
 	s.mu.Lock()
-	s.refresh[refresh] = &refreshGrant{clientID: c.ID, scopes: code.scopes, user: code.user}
+	s.refresh[refresh] = &refreshGrant{clientID: c.ID, scopes: code.scopes, user: code.user, pkce: pkce, family: &grantFamily{}}
 	s.mu.Unlock()
 	s.writeUserTokens(w, r, c, code.user, code.scopes, refresh)
 }
 
 // refreshToken serves grant_type=refresh_token. An unknown, revoked or
 // foreign refresh token is 400 invalid_grant. The refresh token is returned
-// unchanged (the vendor's sample does so) unless Options.RotateRefreshTokens.
-func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request, c Client) {
+// unchanged (the vendor's sample does so) unless Options.RotateRefreshTokens;
+// then a rotated-away token that comes back revokes the whole grant. A public
+// client (public, no secret) may refresh only a grant issued through PKCE.
+func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request, c Client, public bool) {
 	if !c.allows(GrantRefreshToken) {
 		writeError(w, errUnauthorizedClient)
 		return
@@ -199,16 +215,27 @@ func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request, c Client) 
 	value := r.PostForm.Get("refresh_token")
 	s.mu.Lock()
 	g, ok := s.refresh[value]
-	valid := ok && !g.revoked && g.clientID == c.ID
+	var oerr *oauthError
+	switch {
+	case !ok || g.clientID != c.ID:
+		oerr = &errInvalidGrant
+	case public && !g.pkce:
+		oerr = &errInvalidClient // a confidential grant needs its secret
+	case g.rotated:
+		g.family.revoked = true // reuse detected: the grant is compromised
+		oerr = &errInvalidGrant
+	case !g.valid():
+		oerr = &errInvalidGrant
+	}
 	next := value
-	if valid && s.opts.RotateRefreshTokens {
-		g.revoked = true
+	if oerr == nil && s.opts.RotateRefreshTokens {
+		g.rotated = true
 		next = randomToken(96)
-		s.refresh[next] = &refreshGrant{clientID: g.clientID, scopes: g.scopes, user: g.user}
+		s.refresh[next] = &refreshGrant{clientID: g.clientID, scopes: g.scopes, user: g.user, pkce: g.pkce, family: g.family}
 	}
 	s.mu.Unlock()
-	if !valid {
-		writeError(w, errInvalidGrant)
+	if oerr != nil {
+		writeError(w, *oerr)
 		return
 	}
 	s.grantCount(GrantRefreshToken)
@@ -253,27 +280,64 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errInvalidRequest)
 		return
 	}
-	c, oerr := s.authenticate(r, false)
+	public := s.publicRequest(r)
+	c, oerr := s.authenticate(r, public)
 	if oerr != nil {
 		writeError(w, *oerr)
 		return
 	}
 	s.mu.Lock()
-	if g, ok := s.refresh[r.PostForm.Get("token")]; ok && g.clientID == c.ID {
+	g, ok := s.refresh[r.PostForm.Get("token")]
+	if ok && public && !g.pkce {
+		s.mu.Unlock()
+		writeError(w, errInvalidClient) // a confidential grant needs its secret
+		return
+	}
+	if ok && g.clientID == c.ID && g.valid() {
 		g.revoked = true
+		g.family.revoked = true
 		s.revocations++
 	}
 	s.mu.Unlock()
 	w.WriteHeader(http.StatusOK)
 }
 
-// RefreshTokenRevoked reports whether a refresh token has been revoked (false
-// for unknown tokens).
+// publicRequest reports a refresh or revocation by a public client, where
+// Options.PublicClientRefresh allows them: client_id in the body and no
+// secret anywhere.
+func (s *Server) publicRequest(r *http.Request) bool {
+	if !s.opts.PublicClientRefresh || r.Header.Get("Authorization") != "" {
+		return false
+	}
+	_, hasSecret := r.PostForm["client_secret"]
+	return !hasSecret
+}
+
+// RefreshTokenRevoked reports whether a refresh token can no longer be used:
+// revoked, rotated away, or part of a revoked grant (false for unknown
+// tokens).
 func (s *Server) RefreshTokenRevoked(token string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g, ok := s.refresh[token]
-	return ok && g.revoked
+	return ok && !g.valid()
+}
+
+// RefreshTokenWorks reports whether a refresh token would be accepted now.
+func (s *Server) RefreshTokenWorks(token string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.refresh[token]
+	return ok && g.valid()
+}
+
+// GrantRevoked reports whether the grant a refresh token belongs to was
+// revoked as a whole (by revocation or by detected reuse).
+func (s *Server) GrantRevoked(token string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.refresh[token]
+	return ok && g.family.revoked
 }
 
 // RevokeRefreshToken revokes a refresh token, as an administrator would.

@@ -178,3 +178,84 @@ func TestRefreshTokenRotation(t *testing.T) {
 		t.Errorf("grant counters: %d %d", s.Grants(GrantAuthorizationCode), s.Grants(GrantRefreshToken))
 	}
 }
+
+// A rotating directory that detects reuse: a refresh token that was already
+// rotated away revokes every refresh token of its grant, as ORY Hydra does.
+func TestRefreshTokenReuseRevokesTheGrant(t *testing.T) {
+	s := StartTest(t, Options{RotateRefreshTokens: true})
+	code, err := s.IssueCode(AuthorizeRequest{ClientID: DemoClientID, RedirectURI: DemoRedirectURI, Scope: "openid"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tok := exchange(t, s, codeForm(code))
+	first, _ := tok["refresh_token"].(string)
+	refresh := func(rt string) (int, map[string]any) {
+		return exchange(t, s, url.Values{"grant_type": {"refresh_token"}, "client_id": {DemoClientID}, "client_secret": {DemoClientSecret}, "refresh_token": {rt}})
+	}
+	_, body := refresh(first)
+	second, _ := body["refresh_token"].(string)
+	if second == "" || second == first {
+		t.Fatalf("no rotation: %v", body)
+	}
+	// The spent one comes back: invalid_grant, and the live one dies too.
+	if status, body := refresh(first); status != 400 || body["error"] != "invalid_grant" {
+		t.Fatalf("reuse: %d %v", status, body)
+	}
+	if !s.RefreshTokenRevoked(second) || !s.GrantRevoked(second) {
+		t.Error("reuse did not revoke the grant")
+	}
+	if status, _ := refresh(second); status != 400 {
+		t.Errorf("the grant's live refresh token still works after reuse: %d", status)
+	}
+	if s.Attempts(GrantRefreshToken) != 3 || s.Grants(GrantRefreshToken) != 1 {
+		t.Errorf("attempts %d, grants %d", s.Attempts(GrantRefreshToken), s.Grants(GrantRefreshToken))
+	}
+}
+
+// Public clients (a grant issued through PKCE, no secret): refresh and
+// revoke with client_id alone where the directory allows it, invalid_client
+// where it does not.
+func TestPublicClientRefreshAndRevoke(t *testing.T) {
+	const verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+	for _, allow := range []bool{true, false} {
+		s := StartTest(t, Options{PublicClientRefresh: allow})
+		code, _ := authorize(t, s, authorizeQuery("code_challenge", S256Challenge(verifier), "code_challenge_method", "S256"))
+		_, tok := exchange(t, s, url.Values{"grant_type": {"authorization_code"}, "client_id": {DemoClientID}, "code": {code}, "redirect_uri": {DemoRedirectURI}, "code_verifier": {verifier}})
+		rt, _ := tok["refresh_token"].(string)
+		status, body := exchange(t, s, url.Values{"grant_type": {"refresh_token"}, "client_id": {DemoClientID}, "refresh_token": {rt}})
+		if allow && (status != 200 || body["access_token"] == nil) || !allow && (status != 401 || body["error"] != "invalid_client") {
+			t.Errorf("allow=%v: public refresh: %d %v", allow, status, body)
+		}
+		resp, err := http.PostForm(s.URL()+RevokePath, url.Values{"client_id": {DemoClientID}, "token": {rt}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if allow != (resp.StatusCode == 200 && s.RefreshTokenRevoked(rt)) {
+			t.Errorf("allow=%v: public revoke: %d", allow, resp.StatusCode)
+		}
+	}
+	// A grant issued to a confidential exchange never refreshes without the
+	// secret, even where public clients may.
+	s := StartTest(t, Options{PublicClientRefresh: true})
+	code, _ := authorize(t, s, authorizeQuery())
+	_, tok := exchange(t, s, codeForm(code))
+	rt, _ := tok["refresh_token"].(string)
+	if status, _ := exchange(t, s, url.Values{"grant_type": {"refresh_token"}, "client_id": {DemoClientID}, "refresh_token": {rt}}); status != 401 {
+		t.Errorf("a confidential grant refreshed without its secret: %d", status)
+	}
+}
+
+// Swallow: the directory acts on the request, then a gateway answers with a
+// failure instead of its answer.
+func TestFaultSwallowProcessesThenFails(t *testing.T) {
+	s := StartTest(t, Options{RotateRefreshTokens: true})
+	code, _ := s.IssueCode(AuthorizeRequest{ClientID: DemoClientID, RedirectURI: DemoRedirectURI, Scope: "openid"})
+	_, tok := exchange(t, s, codeForm(code))
+	rt, _ := tok["refresh_token"].(string)
+	s.InjectFaults(TokenPath, Fault{Swallow: true, Status: 503})
+	status, _ := exchange(t, s, url.Values{"grant_type": {"refresh_token"}, "client_id": {DemoClientID}, "client_secret": {DemoClientSecret}, "refresh_token": {rt}})
+	if status != 503 || !s.RefreshTokenRevoked(rt) || s.Grants(GrantRefreshToken) != 1 {
+		t.Errorf("status %d, rotated %v, grants %d", status, s.RefreshTokenRevoked(rt), s.Grants(GrantRefreshToken))
+	}
+}

@@ -36,7 +36,18 @@ type Fault struct {
 	RedirectTo string
 	// Pass lets the request through to the normal handler after Delay.
 	Pass bool
+	// Swallow lets the normal handler act on the request (issue, rotate,
+	// revoke), throws its answer away and answers Status with Body instead:
+	// a gateway that fails after the directory did its work.
+	Swallow bool
 }
+
+// discard is a ResponseWriter that keeps nothing.
+type discard struct{ header http.Header }
+
+func (d discard) Header() http.Header         { return d.header }
+func (d discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d discard) WriteHeader(int)             {}
 
 // InjectFaults queues faults for requests to path.
 func (s *Server) InjectFaults(path string, faults ...Fault) {
@@ -63,15 +74,33 @@ func (s *Server) nextFault(path string) (Fault, bool) {
 	return q[0], true
 }
 
-// apply carries out the fault. It returns false when the normal handler
-// should answer (Pass, or a plain delay).
-func (f Fault) apply(w http.ResponseWriter, r *http.Request) bool {
+// wait waits Delay; it returns false when the request ended first.
+func (f Fault) wait(r *http.Request) bool {
 	if f.Delay > 0 {
 		select {
 		case <-time.After(f.Delay):
 		case <-r.Context().Done():
-			return true
+			return false
 		}
+	}
+	return true
+}
+
+// answer writes Status (and Header, Body, ContentType).
+func (f Fault) answer(w http.ResponseWriter) {
+	for k, v := range f.Header {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Type", orDefaultString(f.ContentType, "application/json;charset=UTF-8"))
+	w.WriteHeader(orDefault(f.Status, http.StatusServiceUnavailable))
+	_, _ = w.Write([]byte(f.Body))
+}
+
+// apply carries out the fault. It returns false when the normal handler
+// should answer (Pass, or a plain delay).
+func (f Fault) apply(w http.ResponseWriter, r *http.Request) bool {
+	if !f.wait(r) {
+		return true
 	}
 	switch {
 	case f.Pass:
@@ -96,12 +125,7 @@ func (f Fault) apply(w http.ResponseWriter, r *http.Request) bool {
 		writeGarbage(w, f.BodySize)
 		return true
 	case f.Status != 0:
-		for k, v := range f.Header {
-			w.Header()[k] = v
-		}
-		w.Header().Set("Content-Type", orDefaultString(f.ContentType, "application/json;charset=UTF-8"))
-		w.WriteHeader(f.Status)
-		_, _ = w.Write([]byte(f.Body))
+		f.answer(w)
 		return true
 	}
 	return false

@@ -15,13 +15,16 @@
 package localciam
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -87,8 +90,17 @@ type Options struct {
 	// Latency is added before every response (benchmarks use 50 ms).
 	Latency time.Duration
 	// RotateRefreshTokens issues a new refresh token on every refresh and
-	// revokes the old one (the vendor's sample returns the same one).
+	// spends the old one (the vendor's sample returns the same one). Like the
+	// rotating servers (ORY Hydra, and RFC 9700 section 4.14.2's advice), it
+	// detects reuse: a refresh token that was already rotated away revokes
+	// every refresh token of its grant.
 	RotateRefreshTokens bool
+	// PublicClientRefresh lets a public client (one whose grant was issued
+	// through PKCE, without a secret) refresh and revoke with client_id
+	// alone, as RFC 6749 section 6 and RFC 7009 section 2.1 allow. The vendor
+	// documents refresh and revoke only with a secret; off, such requests
+	// are 401 invalid_client.
+	PublicClientRefresh bool
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
@@ -134,6 +146,7 @@ type Server struct {
 	codes       map[string]*authCode
 	refresh     map[string]*refreshGrant
 	grants      map[string]int64
+	attempts    map[string]int64
 	revocations int
 	hook        func(http.ResponseWriter, *http.Request) bool
 
@@ -177,6 +190,7 @@ func New(opts Options) (*Server, error) {
 		codes:       map[string]*authCode{},
 		refresh:     map[string]*refreshGrant{},
 		grants:      map[string]int64{},
+		attempts:    map[string]int64{},
 	}
 	for _, c := range opts.Clients {
 		s.clients[c.ID] = c
@@ -306,17 +320,52 @@ func (s *Server) Handler() http.Handler {
 				return
 			}
 		}
+		s.countAttempt(r)
 		s.mu.Lock()
 		hook := s.hook
 		s.mu.Unlock()
 		if hook != nil && hook(w, r) {
 			return
 		}
-		if f, ok := s.nextFault(r.URL.Path); ok && f.apply(w, r) {
+		f, ok := s.nextFault(r.URL.Path)
+		if ok && f.Swallow {
+			if f.wait(r) {
+				mux.ServeHTTP(discard{header: http.Header{}}, r)
+				f.answer(w)
+			}
+			return
+		}
+		if ok && f.apply(w, r) {
 			return
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// countAttempt counts a token request by its grant_type before anything
+// (fault, hook, handler) answers it, so that tests can tell how often a
+// single-use value was sent.
+func (s *Server) countAttempt(r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != TokenPath || r.Body == nil {
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
+	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+	if err != nil {
+		return
+	}
+	form, _ := url.ParseQuery(string(body))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.attempts[form.Get("grant_type")]++
+}
+
+// Attempts returns how many token requests arrived with the given
+// grant_type, whatever they were answered (faults included).
+func (s *Server) Attempts(grant string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts[grant]
 }
 
 func (s *Server) issuer(r *http.Request) string {

@@ -147,8 +147,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
+	publicRefresh := grant == GrantRefreshToken && s.publicRequest(r)
 	// Client authentication comes first, as in the vendor's server.
-	client, oerr := s.authenticate(r, public)
+	client, oerr := s.authenticate(r, public || publicRefresh)
 	if oerr != nil {
 		writeError(w, *oerr)
 		return
@@ -159,7 +160,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	case GrantAuthorizationCode:
 		s.authorizationCode(w, r, client, public)
 	case GrantRefreshToken:
-		s.refreshToken(w, r, client)
+		s.refreshToken(w, r, client, publicRefresh)
 	default:
 		writeError(w, errUnsupportedGrant)
 	}
