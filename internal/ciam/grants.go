@@ -36,11 +36,18 @@ func (c *Client) AuthorizationCodeToken(ctx context.Context, creds Credentials, 
 }
 
 // RefreshToken runs the refresh-token grant. The client secret is sent when
-// there is one (public PKCE clients have none).
+// there is one; a public client (PKCE, no secret) sends its client_id alone
+// (RFC 6749 section 6).
+//
+// A refresh token is treated as single-use, like a code: a directory that
+// rotates refresh tokens (RFC 9700 section 4.14.2) spends it when it
+// processes the request, and may revoke the whole grant when it comes back.
+// So the request is retried only when it cannot have reached the server (the
+// connection was never made); a 5xx, 429 or timeout ends the renewal.
 func (c *Client) RefreshToken(ctx context.Context, creds Credentials, refreshToken string) (*Token, error) {
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}
 	return c.token(ctx, request{method: http.MethodPost, path: TokenPath, form: form, creds: creds,
-		mode: retrySafe, secrets: []string{refreshToken}})
+		mode: retryUnsent, secrets: []string{refreshToken}})
 }
 
 // Revoke revokes a token (POST /oauth2/revoke). The CIAM answers 200 with an

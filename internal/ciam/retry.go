@@ -26,8 +26,10 @@ const (
 // errors, HTTP 5xx and 429. Nothing else is retried: OAuth errors
 // (invalid_client, unauthorized_client, invalid_scope, invalid_grant,
 // invalid_request, ...), other 4xx, redirects and unusable responses are
-// final. An authorization-code exchange is retried only when the request
-// cannot have reached the server (the connection was never made).
+// final. The single-use grants (an authorization-code exchange, and a
+// refresh, which a directory that rotates refresh tokens spends) are retried
+// only when the request cannot have reached the server (the connection was
+// never made).
 //
 // The waits grow exponentially from MinBackoff to MaxBackoff with equal
 // jitter (half fixed, half random). A Retry-After header (seconds or an

@@ -250,36 +250,49 @@ func TestRetry_resetAndTruncatedBodiesAreRetried(t *testing.T) {
 	}
 }
 
-func TestRetry_codeExchangeOnlyWhenNeverSent(t *testing.T) {
-	// Answered with 503: the request reached the server; never resent.
-	srv, n := sequenceServer(t, 503)
-	c := clientFor(t, srv.URL, Config{Retry: fastRetry(4)})
-	if _, err := c.AuthorizationCodeToken(context.Background(), testCreds, AuthorizationCodeRequest{Code: "c", RedirectURI: "https://e/cb"}); err == nil || n.Load() != 1 {
-		t.Fatalf("err = %v after %d requests", err, n.Load())
+// Single-use requests (a code exchange, a refresh, which a rotating
+// directory spends) are retried only when nothing was sent.
+func TestRetry_singleUseGrantsOnlyWhenNeverSent(t *testing.T) {
+	grants := map[string]func(*Client) error{
+		"code exchange": func(c *Client) error {
+			_, err := c.AuthorizationCodeToken(context.Background(), testCreds, AuthorizationCodeRequest{Code: "c", RedirectURI: "https://e/cb"})
+			return err
+		},
+		"refresh": func(c *Client) error {
+			_, err := c.RefreshToken(context.Background(), testCreds, "refresh-token-value")
+			return err
+		},
 	}
-	// Reset after the request was sent: may have reached it; never resent.
-	var m atomic.Int32
-	reset := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		m.Add(1)
-		if hj, ok := w.(http.Hijacker); ok {
-			conn, _, _ := hj.Hijack()
-			_ = conn.Close()
+	for name, send := range grants {
+		// Answered with 503 or 429: the request reached the server; never resent.
+		for _, status := range []int{503, 429} {
+			srv, n := sequenceServer(t, status)
+			if err := send(clientFor(t, srv.URL, Config{Retry: fastRetry(4)})); err == nil || n.Load() != 1 {
+				t.Fatalf("%s: HTTP %d: err = %v after %d requests", name, status, err, n.Load())
+			}
 		}
-	}))
-	defer reset.Close()
-	c = clientFor(t, reset.URL, Config{Retry: fastRetry(4)})
-	if _, err := c.AuthorizationCodeToken(context.Background(), testCreds, AuthorizationCodeRequest{Code: "c", RedirectURI: "https://e/cb"}); err == nil || m.Load() != 1 {
-		t.Fatalf("err = %v after %d requests", err, m.Load())
-	}
-	// Connection refused: nothing was sent, so it is retried.
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	var attempts []int
-	c = clientFor(t, "http://"+addr, Config{Retry: fastRetry(2), OnRequest: func(_ context.Context, i RequestInfo) { attempts = append(attempts, i.Attempt) }})
-	_, err := c.AuthorizationCodeToken(context.Background(), testCreds, AuthorizationCodeRequest{Code: "c", RedirectURI: "https://e/cb"})
-	if err == nil || len(attempts) != 3 {
-		t.Fatalf("err = %v after attempts %v", err, attempts)
+		// Reset after the request was sent: may have reached it; never resent.
+		var m atomic.Int32
+		reset := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			m.Add(1)
+			if hj, ok := w.(http.Hijacker); ok {
+				conn, _, _ := hj.Hijack()
+				_ = conn.Close()
+			}
+		}))
+		if err := send(clientFor(t, reset.URL, Config{Retry: fastRetry(4)})); err == nil || m.Load() != 1 {
+			t.Fatalf("%s: reset: err = %v after %d requests", name, err, m.Load())
+		}
+		reset.Close()
+		// Connection refused: nothing was sent, so it is retried.
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		addr := ln.Addr().String()
+		_ = ln.Close()
+		var attempts []int
+		c := clientFor(t, "http://"+addr, Config{Retry: fastRetry(2), OnRequest: func(_ context.Context, i RequestInfo) { attempts = append(attempts, i.Attempt) }})
+		if err := send(c); err == nil || len(attempts) != 3 {
+			t.Fatalf("%s: refused: err = %v after attempts %v", name, err, attempts)
+		}
 	}
 }
 
