@@ -115,7 +115,7 @@ func (p *ciamProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 			},
 			"max_retries": schema.Int64Attribute{
 				MarkdownDescription: fmt.Sprintf("How many times a request is retried after a transport error, HTTP 5xx or 429, with exponential backoff and jitter "+
-					"(Retry-After is honoured, up to %s). OAuth errors and other 4xx are never retried, nor is an authorization-code exchange that may have reached the server. "+
+					"(Retry-After is honoured, up to %s). OAuth errors and other 4xx are never retried, nor is an authorization-code exchange or a refresh-token renewal that may have reached the server (both are single-use). "+
 					"Default %d; 0 disables retries.", ciam.MaxRetryAfter, ciam.DefaultMaxRetries),
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(0, 10)},
@@ -164,15 +164,13 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		return
 	}
 
-	// Unknown values cannot be resolved at configure time.
 	values := map[string]string{}
 	fromEnv := map[string]bool{}
+	var unknown []string
 	for _, s := range settings {
 		v := s.get(&cfg)
 		if v.IsUnknown() {
-			resp.Diagnostics.AddAttributeError(path.Root(s.attr), "Unknown CIAM Provider Setting",
-				"The provider cannot be configured because "+s.attr+" is not known until apply. "+
-					"Set it to a value known at plan time, or leave it unset and use the "+s.env+" environment variable.")
+			unknown = append(unknown, s.attr)
 			continue
 		}
 		// Config overrides the environment.
@@ -182,7 +180,20 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 			values[s.attr] = v.ValueString()
 		}
 	}
-	if resp.Diagnostics.HasError() {
+	secrets := newSecretSet()
+	secrets.addCredentials(values["client_id"], values["client_secret"])
+	secrets.addCredentials(values["scim_client_id"], values["scim_client_secret"])
+
+	// A setting that comes from another resource is unknown while that
+	// resource is planned. Nothing fails here: a resource plans without the
+	// client and gets it at apply, when Terraform configures the provider
+	// again; a data source or ephemeral resource that needs a request during
+	// plan defers or says which setting is unknown (settingsUnknown).
+	unknown = append(unknown, unknownTransportSettings(&cfg)...)
+	if len(unknown) > 0 {
+		data := &providerData{secrets: secrets, unknown: unknown}
+		resp.DataSourceData, resp.ResourceData, resp.EphemeralResourceData = data, data, data
+		tflog.Debug(ctx, "CIAM provider settings unknown until apply", map[string]any{"unknown": unknown})
 		return
 	}
 
@@ -207,9 +218,6 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	secrets := newSecretSet()
-	secrets.addCredentials(values["client_id"], values["client_secret"])
-	secrets.addCredentials(values["scim_client_id"], values["scim_client_secret"])
 	clientCfg.BaseURL = base
 	clientCfg.Redact = secrets.redact
 	clientCfg.UserAgent = "terraform-provider-ciam/" + p.version
@@ -269,25 +277,32 @@ func (p *ciamProvider) DataSources(context.Context) []func() datasource.DataSour
 	}
 }
 
-// clientConfig turns the transport settings into the client's configuration.
+// unknownTransportSettings lists the transport settings not known yet, in
+// schema order.
+func unknownTransportSettings(cfg *providerModel) []string {
+	var out []string
+	for _, s := range []struct {
+		name string
+		v    attr.Value
+	}{
+		{"token_endpoint_auth_method", cfg.TokenEndpointAuthMethod}, {"max_retries", cfg.MaxRetries},
+		{"request_timeout", cfg.RequestTimeout}, {"token_reuse", cfg.TokenReuse}, {"ca_cert_pem", cfg.CACertPEM},
+	} {
+		if s.v.IsUnknown() {
+			out = append(out, s.name)
+		}
+	}
+	return out
+}
+
+// clientConfig turns the (known) transport settings into the client's
+// configuration.
 func clientConfig(cfg *providerModel) (ciam.Config, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	out := ciam.Config{
 		AuthMethod:  cfg.TokenEndpointAuthMethod.ValueString(),
 		Retry:       ciam.RetryPolicy{MaxRetries: ciam.DefaultMaxRetries},
 		ReuseTokens: cfg.TokenReuse.IsNull() || cfg.TokenReuse.ValueBool(),
-	}
-	for name, v := range map[string]attr.Value{
-		"token_endpoint_auth_method": cfg.TokenEndpointAuthMethod, "max_retries": cfg.MaxRetries,
-		"request_timeout": cfg.RequestTimeout, "ca_cert_pem": cfg.CACertPEM, "token_reuse": cfg.TokenReuse,
-	} {
-		if v.IsUnknown() {
-			diags.AddAttributeError(path.Root(name), "Unknown CIAM Provider Setting",
-				"The provider cannot be configured because "+name+" is not known until apply. Set it to a value known at plan time.")
-		}
-	}
-	if diags.HasError() {
-		return out, diags
 	}
 	if !cfg.MaxRetries.IsNull() {
 		out.Retry.MaxRetries = int(cfg.MaxRetries.ValueInt64())

@@ -2,6 +2,8 @@ package provider
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -22,6 +24,45 @@ type providerData struct {
 	app credentialSource
 	// scim are the data-sync credentials (scim_client_id/scim_client_secret).
 	scim credentialSource
+	// unknown lists the provider settings that are not known yet (they come
+	// from a resource that is still planned). The client is nil then.
+	unknown []string
+}
+
+// settingsUnknown tells a type that needs a request whether the provider's
+// settings are still unknown. If so, and Terraform allows deferral, the
+// caller defers (deferNow); otherwise diags holds the error that names the
+// unknown settings.
+func (d *providerData) settingsUnknown(deferralAllowed bool, what string) (unknown, deferNow bool, diags diag.Diagnostics) {
+	if d == nil || len(d.unknown) == 0 {
+		return false, false, nil
+	}
+	if deferralAllowed {
+		return true, true, nil
+	}
+	names := strings.Join(d.unknown, ", ")
+	var envs []string
+	for _, s := range settings {
+		if slices.Contains(d.unknown, s.attr) {
+			envs = append(envs, s.env)
+		}
+	}
+	env := ""
+	switch {
+	case len(envs) == 1 && len(d.unknown) == 1:
+		env = ", or leave it unset and set " + envs[0] + " in the environment"
+	case len(envs) > 0:
+		env = ", or leave them unset and set " + strings.Join(envs, ", ") + " in the environment"
+	}
+	verb := "is"
+	if len(d.unknown) > 1 {
+		verb = "are"
+	}
+	diags.AddError("Unknown CIAM Provider Setting",
+		fmt.Sprintf("%s needs a request to the CIAM during plan, but the provider's %s %s not known until apply (it comes from a resource that is not created yet). "+
+			"Set %s to a value known at plan time%s, or apply the resource it comes from first (terraform apply -target=ADDRESS).",
+			what, names, verb, names, env))
+	return true, false, diags
 }
 
 // credentialSource is a pair of provider-level credentials together with the

@@ -13,7 +13,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -221,7 +223,7 @@ provider "ciam" {
   client_secret = "b"
 }
 data "ciam_client_credentials_token" "t" {}`,
-			ExpectError: errorMatching("Unknown CIAM Provider Setting", "auth_domain is not known until apply", "CIAM_AUTH_DOMAIN environment variable"),
+			ExpectError: errorMatching("Unknown CIAM Provider Setting", "The data source ciam_client_credentials_token needs a request", "auth_domain is not known until apply", "set CIAM_AUTH_DOMAIN in the environment"),
 		}},
 	})
 }
@@ -308,4 +310,53 @@ func checkCount(what string, n int32, ok bool) error {
 		return fmt.Errorf("%s: %d (ok=%v)", what, n, ok)
 	}
 	return nil
+}
+
+// With settings unknown at plan time, Configure does not fail; a data source
+// or ephemeral resource that needs a request defers where Terraform allows
+// it, and otherwise fails naming the unknown setting.
+func TestUnknownProviderSettingsDeferOrFail(t *testing.T) {
+	ctx := context.Background()
+	p := New("test")()
+	var schemaResp provider.SchemaResponse
+	p.Schema(ctx, provider.SchemaRequest{}, &schemaResp)
+	raw := providerRaw(t, schemaResp.Schema, map[string]string{"client_id": "a", "client_secret": "b"})
+	typ, _ := schemaResp.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	var attrs map[string]tftypes.Value
+	_ = raw.As(&attrs)
+	attrs["auth_domain"] = tftypes.NewValue(tftypes.String, tftypes.UnknownValue)
+	var confResp provider.ConfigureResponse
+	p.Configure(ctx, provider.ConfigureRequest{Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: tftypes.NewValue(typ, attrs)}}, &confResp)
+	if confResp.Diagnostics.HasError() {
+		t.Fatalf("Configure failed: %v", confResp.Diagnostics)
+	}
+	for _, f := range []func() datasource.DataSource{newClientCredentialsTokenDataSource, newSCIMTokenDataSource} {
+		ds := f()
+		ds.(datasource.DataSourceWithConfigure).Configure(ctx, datasource.ConfigureRequest{ProviderData: confResp.DataSourceData}, &datasource.ConfigureResponse{})
+		var sresp datasource.SchemaResponse
+		ds.Schema(ctx, datasource.SchemaRequest{}, &sresp)
+		config := tfsdk.Config{Schema: sresp.Schema, Raw: tftypes.NewValue(sresp.Schema.Type().TerraformType(ctx), nil)}
+		for _, allowed := range []bool{true, false} {
+			resp := datasource.ReadResponse{State: tfsdk.State{Schema: sresp.Schema}}
+			ds.Read(ctx, datasource.ReadRequest{Config: config, ClientCapabilities: datasource.ReadClientCapabilities{DeferralAllowed: allowed}}, &resp)
+			switch {
+			case allowed && (resp.Deferred == nil || resp.Deferred.Reason != datasource.DeferredReasonProviderConfigUnknown || resp.Diagnostics.HasError()):
+				t.Errorf("deferral allowed: deferred %v, diags %v", resp.Deferred, resp.Diagnostics)
+			case !allowed && (resp.Deferred != nil || !resp.Diagnostics.HasError() || !strings.Contains(resp.Diagnostics[0].Detail(), "auth_domain is not known until apply")):
+				t.Errorf("deferral not allowed: deferred %v, diags %v", resp.Deferred, resp.Diagnostics)
+			}
+		}
+	}
+	for _, f := range []func() ephemeral.EphemeralResource{newClientCredentialsTokenEphemeralResource, newSCIMTokenEphemeralResource} {
+		er := f()
+		er.(ephemeral.EphemeralResourceWithConfigure).Configure(ctx, ephemeral.ConfigureRequest{ProviderData: confResp.EphemeralResourceData}, &ephemeral.ConfigureResponse{})
+		var sresp ephemeral.SchemaResponse
+		er.Schema(ctx, ephemeral.SchemaRequest{}, &sresp)
+		config := tfsdk.Config{Schema: sresp.Schema, Raw: tftypes.NewValue(sresp.Schema.Type().TerraformType(ctx), nil)}
+		resp := ephemeral.OpenResponse{Result: tfsdk.EphemeralResultData{Schema: sresp.Schema}}
+		er.Open(ctx, ephemeral.OpenRequest{Config: config, ClientCapabilities: ephemeral.OpenClientCapabilities{DeferralAllowed: true}}, &resp)
+		if resp.Deferred == nil || resp.Deferred.Reason != ephemeral.DeferredReasonProviderConfigUnknown {
+			t.Errorf("ephemeral: deferred %v, diags %v", resp.Deferred, resp.Diagnostics)
+		}
+	}
 }
