@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
@@ -26,6 +28,8 @@ import (
 var (
 	_ resource.ResourceWithConfigure      = &authorizationCodeTokenResource{}
 	_ resource.ResourceWithValidateConfig = &authorizationCodeTokenResource{}
+	_ resource.ResourceWithModifyPlan     = &authorizationCodeTokenResource{}
+	_ resource.ResourceWithImportState    = &authorizationCodeTokenResource{}
 )
 
 // defaultMinRemaining is how much lifetime an access token must have left
@@ -41,6 +45,11 @@ func newAuthorizationCodeTokenResource() resource.Resource {
 // managed resource, not a data source or ephemeral resource, because an
 // authorization code is single-use: it must be exchanged exactly once and
 // the resulting refresh token kept between runs.
+//
+// A refresh token is treated as single-use too (a directory may rotate
+// them): a renewal is never retried once it may have reached the directory,
+// and only a definitive rejection (invalid_grant) gives the grant up. Every
+// other failure keeps the stored token and warns.
 type authorizationCodeTokenResource struct {
 	data *providerData
 }
@@ -52,9 +61,52 @@ type authorizationCodeTokenModel struct {
 	ClientID     types.String `tfsdk:"client_id"`
 	ClientSecret types.String `tfsdk:"client_secret"`
 	MinRemaining types.String `tfsdk:"min_remaining"`
+	RenewInPlan  types.Bool   `tfsdk:"renew_in_plan"`
 	tokenResultModel
 	RefreshToken types.String `tfsdk:"refresh_token"`
 	IDToken      types.String `tfsdk:"id_token"`
+}
+
+// grantPrivate is what the resource keeps in its private state.
+type grantPrivate struct {
+	// ClientID is the client the grant was issued to, however it was
+	// configured (block or provider): a change of it needs a new code, a move
+	// of the credentials that keeps it does not.
+	ClientID string `json:"client_id,omitempty"`
+	// Rotates records that the directory was seen rotating refresh tokens
+	// (and that the warning about it was given).
+	Rotates bool `json:"rotates,omitempty"`
+}
+
+const privateGrantKey = "grant"
+
+// privateGetter and privateSetter are what the framework's request and
+// response private state offer.
+type privateGetter interface {
+	GetKey(context.Context, string) ([]byte, diag.Diagnostics)
+}
+
+type privateSetter interface {
+	SetKey(context.Context, string, []byte) diag.Diagnostics
+}
+
+func loadGrantPrivate(ctx context.Context, p privateGetter) grantPrivate {
+	var g grantPrivate
+	if p == nil {
+		return g
+	}
+	if b, diags := p.GetKey(ctx, privateGrantKey); !diags.HasError() && len(b) > 0 {
+		_ = json.Unmarshal(b, &g) // unreadable private state: start afresh
+	}
+	return g
+}
+
+func (g grantPrivate) save(ctx context.Context, p privateSetter) diag.Diagnostics {
+	b, err := json.Marshal(g)
+	if err != nil {
+		return nil
+	}
+	return p.SetKey(ctx, privateGrantKey, b)
 }
 
 func (r *authorizationCodeTokenResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -62,26 +114,28 @@ func (r *authorizationCodeTokenResource) Metadata(_ context.Context, req resourc
 }
 
 func (r *authorizationCodeTokenResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
+	newCode := " A change needs a new authorization code: with the same `code` it is an error at plan time, and the grant keeps working."
 	attrs := map[string]schema.Attribute{
 		"code": schema.StringAttribute{
 			MarkdownDescription: "The authorization code the CIAM returned to `redirect_uri`. It is exchanged once, on create, and never sent again; a new code replaces the resource.",
-			Required:            true, Sensitive: true, PlanModifiers: replace,
+			Required:            true, Sensitive: true, PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 		},
 		"redirect_uri": schema.StringAttribute{
-			MarkdownDescription: "The redirect URI used to obtain the code; it must match exactly. Changing it replaces the resource.",
-			Required:            true, PlanModifiers: replace,
-			Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			MarkdownDescription: "The redirect URI used to obtain the code; it must match exactly." + newCode,
+			Required:            true,
+			Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 		},
 		"code_verifier": schema.StringAttribute{
-			MarkdownDescription: "The PKCE code verifier (RFC 7636, S256) whose challenge was sent to `/oauth2/authorize`. When set, the exchange sends no client secret, as in the CIAM's PKCE mode. Changing it replaces the resource.",
-			Optional:            true, Sensitive: true, PlanModifiers: replace,
+			MarkdownDescription: "The PKCE code verifier (RFC 7636, S256) whose challenge was sent to `/oauth2/authorize`. When set, the exchange sends no client secret, as in the CIAM's PKCE mode; " +
+				"without a `client_secret` the client is public, and renewal and revocation send `client_id` alone (RFC 6749 section 6, RFC 7009 section 2.1)." + newCode,
+			Optional: true, Sensitive: true,
 			Validators: []validator.String{stringvalidator.LengthBetween(43, 128)},
 		},
 		"client_id": schema.StringAttribute{
-			MarkdownDescription: "Client ID of the application that obtained the code, instead of the provider's `client_id`. Changing it replaces the resource.",
-			Optional:            true, PlanModifiers: replace,
+			MarkdownDescription: "Client ID of the application that obtained the code, instead of the provider's `client_id`. A change to another client needs a new code (an error at plan time with the same `code`); " +
+				"moving the same client ID between this block and the provider block changes nothing.",
+			Optional:   true,
 			Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 		},
 		"client_secret": schema.StringAttribute{
@@ -90,9 +144,18 @@ func (r *authorizationCodeTokenResource) Schema(_ context.Context, _ resource.Sc
 			Validators: []validator.String{stringvalidator.LengthAtLeast(1), stringvalidator.AlsoRequires(path.MatchRoot("client_id"))},
 		},
 		"min_remaining": schema.StringAttribute{
-			MarkdownDescription: "When the resource is read (plan, apply, refresh) and the access token has less than this left, it is renewed with the refresh token. A Go duration such as `90s` or `5m`; default `" + defaultMinRemaining + "`.",
-			Optional:            true, Computed: true, Default: stringdefault.StaticString(defaultMinRemaining),
+			MarkdownDescription: "When the access token has less than this left, it is renewed with the refresh token: when the resource is read (plan, apply, refresh) with `renew_in_plan = true`, " +
+				"at apply with `renew_in_plan = false`. A change takes effect in the plan that changes it. A Go duration such as `90s` or `5m`; default `" + defaultMinRemaining + "`. " +
+				"It should be well below the lifetime the directory grants (300 s for the CIAM's access tokens); at or above it, every run renews, and a warning says so.",
+			Optional: true, Computed: true, Default: stringdefault.StaticString(defaultMinRemaining),
 			Validators: []validator.String{durationValidator{}},
+		},
+		"renew_in_plan": schema.BoolAttribute{
+			MarkdownDescription: "Whether renewal happens when the resource is read, during `terraform plan` too (`true`, the default), or only at apply (`false`). " +
+				"With `true`, plans see a fresh token and providers configured from it can use it during plan; but a plan whose state is thrown away spends the refresh token, " +
+				"which a directory that rotates refresh tokens does not accept again. With `false`, reads never send a request: a plan that finds the token due shows an in-place update " +
+				"with the token attributes unknown (known after apply), and the apply renews. Choose `false` for directories that rotate refresh tokens and pipelines that plan without applying.",
+			Optional: true, Computed: true, Default: booldefault.StaticBool(true),
 		},
 		"refresh_token": schema.StringAttribute{
 			MarkdownDescription: "The refresh token; revoked when the resource is destroyed.",
@@ -100,7 +163,7 @@ func (r *authorizationCodeTokenResource) Schema(_ context.Context, _ resource.Sc
 			PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 		},
 		"id_token": schema.StringAttribute{
-			MarkdownDescription: "The OpenID Connect ID token (a JWT; see `provider::ciam::decode_jwt`).",
+			MarkdownDescription: "The OpenID Connect ID token (a JWT; see `provider::ciam::decode_jwt` and `provider::ciam::verify_jwt`).",
 			Computed:            true, Sensitive: true,
 			PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 		},
@@ -116,9 +179,10 @@ func (r *authorizationCodeTokenResource) Schema(_ context.Context, _ resource.Sc
 	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Exchanges an OAuth 2.0 authorization code (`POST /oauth2/token`, `grant_type=authorization_code`) exactly once and keeps the " +
-			"tokens fresh: whenever the resource is read and the access token has less than `min_remaining` left, it is renewed with the refresh token. " +
-			"If the refresh token is rejected, the resource leaves state with a warning and the next apply needs a new code. Destroying the resource revokes the " +
-			"refresh token. The tokens are stored in state (sensitive). Import is not supported: a code cannot be exchanged twice.",
+			"tokens fresh: when the access token has less than `min_remaining` left, it is renewed with the refresh token, during plan or at apply (`renew_in_plan`). " +
+			"A renewal is sent at most once per run; if the refresh token is rejected (`invalid_grant`), the resource leaves state with a warning and the next apply needs a new code, " +
+			"and any other failure keeps the stored token with a warning. Destroying the resource revokes the refresh token. The tokens are stored in state (sensitive). " +
+			"Import is not supported: a code cannot be exchanged twice.",
 		Attributes: attrs,
 	}
 }
@@ -143,25 +207,42 @@ func (r *authorizationCodeTokenResource) ValidateConfig(ctx context.Context, req
 	}
 }
 
-// credentials resolves the client for the code flow: the block's client_id
-// (with its secret, possibly none for PKCE) or the provider's application
-// pair. A secret is required unless the exchange uses PKCE.
-func (r *authorizationCodeTokenResource) credentials(m *authorizationCodeTokenModel) (ciam.Credentials, string, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	creds := ciam.Credentials{ClientID: r.data.app.id, ClientSecret: r.data.app.secret}
-	hint := r.data.app.names()
+// grantClient is the client of the grant and where its credentials came
+// from. A public client has no secret: its renewals and revocations send the
+// client_id alone.
+type grantClient struct {
+	creds  ciam.Credentials
+	origin string
+}
+
+func (c grantClient) public() bool { return c.creds.ClientSecret == "" }
+
+// client resolves the client for the code flow: the block's client_id (with
+// its secret, possibly none for PKCE) or the provider's application pair.
+// ok is false while the provider's settings are unknown.
+func (r *authorizationCodeTokenResource) client(m *authorizationCodeTokenModel) (c grantClient, ok bool) {
 	if !m.ClientID.IsNull() {
-		creds = ciam.Credentials{ClientID: m.ClientID.ValueString(), ClientSecret: m.ClientSecret.ValueString()}
-		hint = "this block's client_id and client_secret"
+		return grantClient{ciam.Credentials{ClientID: m.ClientID.ValueString(), ClientSecret: m.ClientSecret.ValueString()}, blockOrigin}, !m.ClientID.IsUnknown()
 	}
-	if creds.ClientID == "" {
+	if r.data == nil || len(r.data.unknown) > 0 {
+		return c, false
+	}
+	return grantClient{ciam.Credentials{ClientID: r.data.app.id, ClientSecret: r.data.app.secret}, r.data.app.origin()}, true
+}
+
+// exchangeClient is client for the code exchange, which needs a client ID
+// and, unless the exchange uses PKCE, a secret.
+func (r *authorizationCodeTokenResource) exchangeClient(m *authorizationCodeTokenModel) (grantClient, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	c, _ := r.client(m)
+	if c.creds.ClientID == "" {
 		diags.AddError("Missing CIAM Credentials", "ciam_authorization_code_token needs the client ID of the application that obtained the code. "+
 			"Set client_id (and client_secret) on the block, or "+r.data.app.names()+".")
-	} else if creds.ClientSecret == "" && m.CodeVerifier.IsNull() {
+	} else if c.public() && m.CodeVerifier.IsNull() {
 		diags.AddError("Missing CIAM Client Secret", "Without code_verifier (PKCE) the code exchange needs the application's client secret. "+
 			"Set client_secret on the block, or "+r.data.app.names()+", or use PKCE with code_verifier.")
 	}
-	return creds, hint, diags
+	return c, diags
 }
 
 func (r *authorizationCodeTokenResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -171,26 +252,28 @@ func (r *authorizationCodeTokenResource) Create(ctx context.Context, req resourc
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	creds, hint, diags := r.credentials(&m)
+	c, diags := r.exchangeClient(&m)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	r.data.secrets.addCredentials(creds.ClientID, creds.ClientSecret)
+	r.data.secrets.addCredentials(c.creds.ClientID, c.creds.ClientSecret)
 	r.data.secrets.add(m.Code.ValueString(), m.CodeVerifier.ValueString())
-	tok, err := r.data.client.AuthorizationCodeToken(ctx, creds, ciam.AuthorizationCodeRequest{
+	tok, err := r.data.client.AuthorizationCodeToken(ctx, c.creds, ciam.AuthorizationCodeRequest{
 		Code: m.Code.ValueString(), RedirectURI: m.RedirectURI.ValueString(), CodeVerifier: m.CodeVerifier.ValueString(),
 	})
 	if err != nil {
 		resp.Diagnostics.Append(codeExchangeDiagnostic(err, tokenRequest{
 			what: "authorization-code exchange", grant: "authorization_code", host: r.data.client.Host(),
-			clientID: creds.ClientID, credentialHint: hint,
+			clientID: c.creds.ClientID, credentialHint: c.origin,
 		}, !m.CodeVerifier.IsNull()))
 		return
 	}
 	m.setTokens(tok)
 	m.registerSecrets(r.data.secrets)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	resp.Diagnostics.Append(grantPrivate{ClientID: c.creds.ClientID}.save(ctx, resp.Private)...)
+	resp.Diagnostics.Append(minRemainingWarning(&m, m.MinRemaining)...)
 }
 
 // codeExchangeDiagnostic explains a failed exchange, adding what only this
@@ -209,70 +292,251 @@ func codeExchangeDiagnostic(err error, req tokenRequest, pkce bool) diag.Diagnos
 	return diag.NewErrorDiagnostic(summary, detail)
 }
 
+// Read renews the access token when it has less than min_remaining left and
+// renew_in_plan is true. Nothing else in Read sends a request.
 func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	defer r.data.guard(&resp.Diagnostics)
 	m, ok := r.loadState(ctx, req.State, &resp.Diagnostics)
 	if !ok {
 		return
 	}
-	expiresAt, err := time.Parse(time.RFC3339, m.ExpiresAt.ValueString())
-	if err != nil {
-		return // the CIAM gave no lifetime: nothing to renew against
-	}
-	minRemaining, err := time.ParseDuration(m.MinRemaining.ValueString())
-	if err != nil {
-		minRemaining, _ = time.ParseDuration(defaultMinRemaining)
-	}
-	remaining := time.Until(expiresAt)
-	if remaining >= minRemaining {
+	expiresAt, remaining, minRemaining, due := m.renewalDue(m.MinRemaining)
+	if !due {
 		return
 	}
 	if m.RefreshToken.ValueString() == "" {
 		if remaining <= 0 {
 			resp.Diagnostics.AddWarning("CIAM Access Token Expired",
-				"The access token of this ciam_authorization_code_token expired and the CIAM gave no refresh token to renew it. "+
-					"The resource has been removed from state; the next apply creates it again, which needs a new authorization code in code.")
+				fmt.Sprintf("The access token of %s expired at %s and the CIAM gave no refresh token to renew it. "+
+					"The resource has been removed from state; the next apply creates it again, which needs a new authorization code in code.",
+					m.describe(r.grantClientID(m, grantPrivate{})), expiresAt.UTC().Format(time.RFC3339)))
 			resp.State.RemoveResource(ctx)
 		}
 		return
 	}
-	creds, _, diags := r.credentials(m)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
+	if !m.RenewInPlan.IsNull() && !m.RenewInPlan.ValueBool() {
+		return // renew_in_plan = false: ModifyPlan plans the renewal, Update makes it
 	}
-	tok, err := r.data.client.RefreshToken(ctx, creds, m.RefreshToken.ValueString())
-	var cerr *ciam.Error
+	c, known := r.client(m)
+	if !known || r.data.client == nil {
+		return // the provider's settings are known at apply; the stored token stays
+	}
+	grant := loadGrantPrivate(ctx, req.Private)
+	err := r.renew(ctx, m, c, &grant, true, &resp.Diagnostics)
 	switch {
 	case err == nil:
-		m.setTokens(tok)
-		m.registerSecrets(r.data.secrets)
 		resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
-	case errors.As(err, &cerr) && cerr.Code == ciam.ErrCodeInvalidGrant:
+		resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
+	case ciam.IsOAuthError(err, ciam.ErrCodeInvalidGrant):
 		resp.Diagnostics.AddWarning("CIAM Refresh Token Rejected",
-			fmt.Sprintf("The access token of this ciam_authorization_code_token had %s left (less than min_remaining = %s), and the CIAM rejected the refresh token "+
-				"with invalid_grant: it was revoked, expired, or replaced by a newer one (refresh token rotation). "+
+			fmt.Sprintf("The access token of %s had %s left (less than min_remaining = %s), and the CIAM rejected the refresh token "+
+				"with invalid_grant: it was revoked, expired, or replaced by a newer one (refresh token rotation, see renew_in_plan). "+
 				"The resource has been removed from state; the next apply creates it again, which needs a new authorization code in code.",
-				remaining.Round(time.Second), minRemaining))
+				m.describe(c.creds.ClientID), remaining.Round(time.Second), minRemaining))
 		resp.State.RemoveResource(ctx)
 	default:
-		resp.Diagnostics.Append(tokenErrorDiagnostic(err, tokenRequest{
-			what: "refresh-token", grant: "refresh_token", host: r.data.client.Host(), clientID: creds.ClientID,
-			credentialHint: "the block's client_id and client_secret, or the provider's",
-		}))
+		resp.Diagnostics.AddWarning("CIAM Token Not Renewed", renewalFailure(m, c, err, r.data.client.Host(), expiresAt, remaining, minRemaining)+
+			" The next plan or apply tries again.")
 	}
 }
 
-func (r *authorizationCodeTokenResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	// Only client_secret and min_remaining can change in place; the tokens
-	// stay as they are (the plan carries them from state).
+// renew sends one refresh request for m (never retried once it may have
+// reached the directory) and, on success, stores the new tokens in m and
+// notes rotation in grant. warnRotation asks for the warning about rotation
+// (renew_in_plan = true), given once per grant.
+func (r *authorizationCodeTokenResource) renew(ctx context.Context, m *authorizationCodeTokenModel, c grantClient, grant *grantPrivate, warnRotation bool, diags *diag.Diagnostics) error {
+	r.data.secrets.addCredentials(c.creds.ClientID, c.creds.ClientSecret)
+	sent := m.RefreshToken.ValueString()
+	tok, err := r.data.client.RefreshToken(ctx, c.creds, sent)
+	if err != nil {
+		return err
+	}
+	m.setTokens(tok)
+	m.registerSecrets(r.data.secrets)
+	if tok.RefreshToken != "" && tok.RefreshToken != sent && !grant.Rotates {
+		grant.Rotates = true
+		if warnRotation {
+			diags.AddWarning("CIAM Rotates Refresh Tokens",
+				fmt.Sprintf("The CIAM at %s returned a new refresh token when %s was renewed: this directory rotates refresh tokens. "+
+					"With renew_in_plan = true (the default) the token is renewed whenever Terraform reads the resource, also during a terraform plan whose state is thrown away: "+
+					"the refresh token that plan spent is gone, the next run sends the old one, and a directory that detects reuse revokes the whole grant. "+
+					"Set renew_in_plan = false so that only applies renew (plans then show the renewal as an in-place update). This warning is given once.",
+					r.data.client.Host(), m.describe(c.creds.ClientID)))
+		}
+	}
+	return nil
+}
+
+// renewalFailure says why a renewal failed and what became of the stored
+// token. It never claims a secret is wrong when none was sent.
+func renewalFailure(m *authorizationCodeTokenModel, c grantClient, err error, host string, expiresAt time.Time, remaining, minRemaining time.Duration) string {
+	var why string
+	var cerr *ciam.Error
+	if c.public() && errors.As(err, &cerr) && (cerr.Code == ciam.ErrCodeInvalidClient || cerr.Code == ciam.ErrCodeUnauthorizedClient || cerr.StatusCode == 401) {
+		why = fmt.Sprintf("the CIAM at %s answered HTTP %d %s. This resource's client is a public client (PKCE, no client_secret), so no client secret was sent: "+
+			"renewal sends client_id alone, as RFC 6749 section 6 allows, and this directory may require a client secret to refresh. "+
+			"If the application has a secret, set client_secret on this block (with client_id); otherwise obtain a new code when the token expires",
+			host, cerr.StatusCode, cerr.Code)
+	} else {
+		summary, detail := explainTokenError(err, tokenRequest{what: "refresh-token", grant: "refresh_token", host: host, clientID: c.creds.ClientID, credentialHint: c.origin})
+		why = summary + ": " + detail
+	}
+	kept := fmt.Sprintf("it expires at %s (in %s)", expiresAt.UTC().Format(time.RFC3339), remaining.Round(time.Second))
+	if remaining <= 0 {
+		kept = fmt.Sprintf("it expired at %s (%s ago)", expiresAt.UTC().Format(time.RFC3339), (-remaining).Round(time.Second))
+	}
+	return fmt.Sprintf("The access token of %s has %s left, less than min_remaining (%s), but renewing it failed: %s\n\n"+
+		"The stored token was kept: %s. The refresh token was sent once and not retried, since a directory that rotates refresh tokens may already have spent it.",
+		m.describe(c.creds.ClientID), remaining.Round(time.Second), minRemaining, trimPeriod(why), kept)
+}
+
+func trimPeriod(s string) string {
+	for len(s) > 0 && (s[len(s)-1] == '.' || s[len(s)-1] == ' ') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// ModifyPlan refuses, at plan time, changes that only a new code can satisfy
+// while code stays the same (a replacement would revoke the working grant and
+// then fail to exchange the spent code), plans the renewal at apply when
+// renew_in_plan is false or min_remaining changed, and warns about a
+// min_remaining that makes every run renew.
+func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	defer r.data.guard(&resp.Diagnostics)
-	var m authorizationCodeTokenModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
+		return // create or destroy
+	}
+	var plan, state authorizationCodeTokenModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || plan.Code.IsUnknown() || !plan.Code.Equal(state.Code) {
+		return // a new code replaces the resource
+	}
+	grant := loadGrantPrivate(ctx, req.Private)
+	resp.Diagnostics.Append(r.sameGrant(&plan, &state, grant)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	resp.Diagnostics.Append(minRemainingWarning(&state, plan.MinRemaining)...)
+	renewInPlan := plan.RenewInPlan.IsUnknown() || plan.RenewInPlan.IsNull() || plan.RenewInPlan.ValueBool()
+	if state.RefreshToken.ValueString() == "" || plan.MinRemaining.IsUnknown() || renewInPlan && plan.MinRemaining.Equal(state.MinRemaining) {
+		return // Read renews (or has nothing to renew with)
+	}
+	if _, _, _, due := state.renewalDue(plan.MinRemaining); !due {
+		return
+	}
+	for _, name := range renewedAttributes {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), unknownOf(name))...)
+	}
+}
+
+// renewedAttributes are the attributes a renewal may change.
+var renewedAttributes = []string{"id", "access_token", "token_type", "expires_in", "expires_at", "scope", "refresh_token", "id_token"}
+
+func unknownOf(name string) any {
+	if name == "expires_in" {
+		return types.Int64Unknown()
+	}
+	return types.StringUnknown()
+}
+
+// sameGrant fails for a change of redirect_uri, code_verifier or the client
+// while code stays the same. Values not known yet are checked again at apply.
+func (r *authorizationCodeTokenResource) sameGrant(plan, state *authorizationCodeTokenModel, grant grantPrivate) diag.Diagnostics {
+	var diags diag.Diagnostics
+	needsNewCode := func(attr, from, to string) {
+		diags.AddAttributeError(path.Root(attr), "New Authorization Code Needed",
+			fmt.Sprintf("%s changed (%s to %s), but code did not. The grant was issued for the old value: a replacement would revoke the working refresh token "+
+				"and then fail to exchange the spent code (invalid_grant), leaving nothing. Nothing has been changed. "+
+				"To change %s, obtain a new authorization code from /oauth2/authorize with the new value and set code to it (the resource is then replaced), "+
+				"or set %s back.", attr, from, to, attr, attr))
+	}
+	if !plan.RedirectURI.IsUnknown() && !plan.RedirectURI.Equal(state.RedirectURI) {
+		needsNewCode("redirect_uri", quoted(state.RedirectURI.ValueString()), quoted(plan.RedirectURI.ValueString()))
+	}
+	if !plan.CodeVerifier.IsUnknown() && !plan.CodeVerifier.Equal(state.CodeVerifier) {
+		needsNewCode("code_verifier", describeSecret(state.CodeVerifier), describeSecret(plan.CodeVerifier))
+	}
+	if to, ok := r.client(plan); ok {
+		from := r.grantClientID(state, grant)
+		if from != "" && to.creds.ClientID != from {
+			needsNewCode("client_id", quoted(from), quoted(to.creds.ClientID))
+		}
+	}
+	return diags
+}
+
+// grantClientID is the client the grant was issued to: as recorded at
+// create, else (state from before the record) as configured.
+func (r *authorizationCodeTokenResource) grantClientID(state *authorizationCodeTokenModel, grant grantPrivate) string {
+	if grant.ClientID != "" {
+		return grant.ClientID
+	}
+	c, _ := r.client(state)
+	return c.creds.ClientID
+}
+
+func describeSecret(v types.String) string {
+	if v.IsNull() {
+		return "unset"
+	}
+	return "a value"
+}
+
+// minRemainingWarning warns when min_remaining is at least the lifetime the
+// directory granted: every plan (or apply) then renews.
+func minRemainingWarning(m *authorizationCodeTokenModel, minRemaining types.String) diag.Diagnostics {
+	var diags diag.Diagnostics
+	d, err := time.ParseDuration(minRemaining.ValueString())
+	if err != nil || m.ExpiresIn.IsNull() || m.ExpiresIn.IsUnknown() {
+		return diags
+	}
+	lifetime := time.Duration(m.ExpiresIn.ValueInt64()) * time.Second
+	if d >= lifetime {
+		diags.AddAttributeWarning(path.Root("min_remaining"), "min_remaining Is Not Below The Token Lifetime",
+			fmt.Sprintf("min_remaining (%s) is at least the lifetime the directory grants the access token (%ds), so a token is never fresh enough: every plan renews it "+
+				"(with renew_in_plan = false, every apply), which costs a refresh grant per run and, with a directory that rotates refresh tokens, "+
+				"spends the refresh token each time. Set min_remaining well below %ds, e.g. a fifth of it.", quoted(minRemaining.ValueString()), m.ExpiresIn.ValueInt64(), m.ExpiresIn.ValueInt64()))
+	}
+	return diags
+}
+
+// Update stores the new arguments and, when the plan left the tokens unknown
+// (a renewal planned by ModifyPlan), renews. A failure keeps the prior state.
+func (r *authorizationCodeTokenResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer r.data.guard(&resp.Diagnostics)
+	var plan authorizationCodeTokenModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	state, ok := r.loadState(ctx, req.State, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() || !ok {
+		return
+	}
+	grant := loadGrantPrivate(ctx, req.Private)
+	resp.Diagnostics.Append(r.sameGrant(&plan, state, grant)...) // values unknown at plan time are known now
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c, _ := r.client(&plan)
+	grant.ClientID = r.grantClientID(state, grant)
+	if plan.AccessToken.IsUnknown() {
+		plan.tokenResultModel, plan.RefreshToken, plan.IDToken = state.tokenResultModel, state.RefreshToken, state.IDToken
+		err := r.renew(ctx, &plan, c, &grant, !plan.RenewInPlan.IsNull() && plan.RenewInPlan.ValueBool(), &resp.Diagnostics)
+		if err != nil {
+			expiresAt, remaining, minRemaining, _ := state.renewalDue(plan.MinRemaining)
+			summary := "CIAM Token Not Renewed"
+			detail := renewalFailure(state, c, err, r.data.client.Host(), expiresAt, remaining, minRemaining) + " The apply stopped; the next apply tries again."
+			if ciam.IsOAuthError(err, ciam.ErrCodeInvalidGrant) {
+				summary = "CIAM Refresh Token Rejected"
+				detail += " The directory rejected the refresh token (invalid_grant): it was revoked or expired, so it will not renew. " +
+					"Obtain a new authorization code from /oauth2/authorize and set code to it; the next apply replaces the resource."
+			}
+			resp.Diagnostics.AddError(summary, detail)
+			return
+		}
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
 }
 
 func (r *authorizationCodeTokenResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -288,17 +552,73 @@ func (r *authorizationCodeTokenResource) Delete(ctx context.Context, req resourc
 	if token == "" {
 		return
 	}
-	creds, _, diags := r.credentials(m)
-	if diags.HasError() {
-		resp.Diagnostics.AddWarning("CIAM Token Not Revoked", "The token could not be revoked because the client credentials are missing; it stays valid until it expires.")
+	c, known := r.client(m)
+	if !known || c.creds.ClientID == "" || r.data.client == nil {
+		resp.Diagnostics.AddWarning("CIAM Token Not Revoked", fmt.Sprintf(
+			"The token of %s could not be revoked because the client credentials are missing; it was removed from state and stays valid until it expires.",
+			m.describe(r.grantClientID(m, loadGrantPrivate(ctx, req.Private)))))
 		return
 	}
-	if err := r.data.client.Revoke(ctx, creds, token); err != nil {
-		_, detail := explainTokenError(err, tokenRequest{what: "revocation", grant: "revocation", host: r.data.client.Host(), clientID: creds.ClientID,
-			credentialHint: "the block's client_id and client_secret, or the provider's"})
+	r.data.secrets.addCredentials(c.creds.ClientID, c.creds.ClientSecret)
+	if err := r.data.client.Revoke(ctx, c.creds, token); err != nil {
+		var why string
+		var cerr *ciam.Error
+		if c.public() && errors.As(err, &cerr) && (cerr.Code == ciam.ErrCodeInvalidClient || cerr.StatusCode == 401) {
+			why = fmt.Sprintf("The CIAM answered HTTP %d %s: this resource's client is a public client (PKCE, no client_secret), so no client secret was sent "+
+				"(RFC 7009 section 2.1 lets a public client revoke with client_id alone), and this directory may require one to revoke.", cerr.StatusCode, cerr.Code)
+		} else {
+			_, why = explainTokenError(err, tokenRequest{what: "revocation", grant: "revocation", host: r.data.client.Host(), clientID: c.creds.ClientID, credentialHint: c.origin})
+		}
 		resp.Diagnostics.AddWarning("CIAM Token Not Revoked",
-			"The resource was removed from state, but revoking its refresh token failed, so the token stays valid until it expires or is revoked in the CIAM console. "+detail)
+			fmt.Sprintf("%s was removed from state, but revoking its refresh token failed, so the token stays valid until it expires or is revoked in the CIAM console. %s",
+				upperFirst(m.describe(c.creds.ClientID)), why))
 	}
+}
+
+// ImportState explains why a token cannot be imported and what to do.
+func (r *authorizationCodeTokenResource) ImportState(_ context.Context, _ resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resp.Diagnostics.AddError("Import Not Supported For ciam_authorization_code_token",
+		"A ciam_authorization_code_token cannot be imported: the resource is the result of exchanging a single-use authorization code, "+
+			"and a refresh token cannot be read back from the CIAM, so there is nothing an import could fetch. Instead:\n"+
+			"1. Obtain a new authorization code: send the user to /oauth2/authorize (response_type=code, with your client_id and redirect_uri, and a PKCE code_challenge for a public client).\n"+
+			"2. Set code (and redirect_uri, and code_verifier for PKCE) in the resource block to the values of that request.\n"+
+			"3. Run terraform apply: it exchanges the code once and stores the tokens.")
+}
+
+// describe names the resource for messages that Terraform shows without an
+// address (delete warnings, for one): its id (the token's fingerprint) and
+// the client ID.
+func (m *authorizationCodeTokenModel) describe(clientID string) string {
+	s := "ciam_authorization_code_token"
+	if id := m.ID.ValueString(); id != "" {
+		s += " id " + id
+	}
+	if clientID != "" {
+		s += " (client_id " + quoted(clientID) + ")"
+	}
+	return s
+}
+
+func upperFirst(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// renewalDue reads the stored expiry against minRemaining (the default when
+// unreadable). due is false when the token has enough left or no lifetime.
+func (m *authorizationCodeTokenModel) renewalDue(minRemaining types.String) (expiresAt time.Time, remaining, min time.Duration, due bool) {
+	expiresAt, err := time.Parse(time.RFC3339, m.ExpiresAt.ValueString())
+	if err != nil {
+		return expiresAt, 0, 0, false // the CIAM gave no lifetime: nothing to renew against
+	}
+	min, err = time.ParseDuration(minRemaining.ValueString())
+	if err != nil {
+		min, _ = time.ParseDuration(defaultMinRemaining)
+	}
+	remaining = time.Until(expiresAt)
+	return expiresAt, remaining, min, remaining < min
 }
 
 // setTokens stores a token response. A refresh response may leave out the
@@ -334,7 +654,9 @@ func (r *authorizationCodeTokenResource) loadState(ctx context.Context, state tf
 	if diags.HasError() {
 		return nil, false
 	}
-	m.registerSecrets(r.data.secrets)
+	if r.data != nil {
+		m.registerSecrets(r.data.secrets)
+	}
 	return &m, true
 }
 

@@ -3,6 +3,7 @@ package provider
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,7 +139,7 @@ func TestAccAuthorizationCodeTokenResource_lifecycle(t *testing.T) {
 				ResourceName:  acAddr,
 				ImportState:   true,
 				ImportStateId: "anything",
-				ExpectError:   regexp.MustCompile(`(?i)does not support import|doesn't support import|not support import`),
+				ExpectError:   errorMatching("Import Not Supported For ciam_authorization_code_token"),
 			},
 		},
 		CheckDestroy: func(*terraform.State) error {
@@ -263,5 +264,205 @@ resource "ciam_authorization_code_token" "test" {
 				ExpectError: errorMatching("Missing Client Secret", "this block's client_id needs this block's client_secret", "the provider's client_secret belongs to the provider's client_id", "code_verifier"),
 			},
 		},
+	})
+}
+
+// acConfig is a ciam_authorization_code_token with the given arguments
+// (besides code), provider credentials in the provider block.
+func acConfig(srv *localciam.Server, code string, args ...string) string {
+	var b strings.Builder
+	b.WriteString(testAccProviderConfig(srv.URL(), "client_id", localciam.DemoClientID, "client_secret", localciam.DemoClientSecret))
+	fmt.Fprintf(&b, "resource \"ciam_authorization_code_token\" \"test\" {\n  code = %q\n", code)
+	for i := 0; i+1 < len(args); i += 2 {
+		fmt.Fprintf(&b, "  %s = %s\n", args[i], args[i+1])
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// refreshTokenStillWorks checks that the refresh token recorded first still
+// works and the resource is still in state.
+func refreshTokenStillWorks(srv *localciam.Server, refresh *[]string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		if _, ok := s.RootModule().Resources[acAddr]; !ok {
+			return fmt.Errorf("the resource left state")
+		}
+		if !srv.RefreshTokenWorks((*refresh)[0]) {
+			return fmt.Errorf("the refresh token no longer works")
+		}
+		return nil
+	}
+}
+
+// A change that only a new code can satisfy, with the same code, fails at
+// plan time and names the attribute; the grant keeps working. A credential
+// move that resolves to the same client changes nothing but the arguments.
+func TestAccAuthorizationCodeTokenResource_changesThatNeedANewCode(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t)
+	srv.SetClient(localciam.Client{ID: "other-app", Secret: "Ot9/h&E+r%1=App2", Grants: []string{localciam.GrantAuthorizationCode, localciam.GrantRefreshToken},
+		RedirectURIs: []string{localciam.DemoRedirectURI}, Scopes: []string{"openid"}})
+	code := issueCode(t, srv, "")
+	redirect := fmt.Sprintf("%q", localciam.DemoRedirectURI)
+	var refresh []string
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: acConfig(srv, code, "redirect_uri", redirect, "client_id", `"demo-app"`, "client_secret", fmt.Sprintf("%q", localciam.DemoClientSecret)),
+				Check:  recordAttr("refresh_token", &refresh),
+			},
+			{
+				Config:      acConfig(srv, code, "redirect_uri", `"https://app.example.com/other"`, "client_id", `"demo-app"`, "client_secret", fmt.Sprintf("%q", localciam.DemoClientSecret)),
+				ExpectError: errorMatching("New Authorization Code Needed", "redirect_uri", "changed", "obtain a new authorization code", "set code to it"),
+			},
+			{
+				Config:      acConfig(srv, code, "redirect_uri", redirect, "client_id", `"other-app"`, "client_secret", `"Ot9/h&E+r%1=App2"`),
+				ExpectError: errorMatching("New Authorization Code Needed", "client_id", `"demo-app"`, `"other-app"`),
+			},
+			{
+				Config:      acConfig(srv, code, "redirect_uri", redirect, "code_verifier", `"Wq3Xz9LmN0pR5tV7yB2cD4fG6hJ8kA1sE3uI5oP7aZx"`, "client_id", `"demo-app"`, "client_secret", fmt.Sprintf("%q", localciam.DemoClientSecret)),
+				ExpectError: errorMatching("New Authorization Code Needed", "code_verifier"),
+			},
+			{
+				// The block's pair moves to the provider block: the same
+				// client, so an in-place update that sends nothing.
+				Config: acConfig(srv, code, "redirect_uri", redirect),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(acAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(acAddr, tfjsonpath.New("access_token"), knownvalue.NotNull()),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(refreshTokenStillWorks(srv, &refresh), grantsAre(srv, 1, 0), func(*terraform.State) error {
+					if srv.Revocations() != 0 {
+						return fmt.Errorf("a revocation was sent")
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
+
+// A change of min_remaining takes effect in the plan where it changes: the
+// plan shows the renewal, and the apply makes it.
+func TestAccAuthorizationCodeTokenResource_minRemainingTakesEffectAtOnce(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t)
+	code := issueCode(t, srv, "")
+	redirect := fmt.Sprintf("%q", localciam.DemoRedirectURI)
+	var access []string
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: acConfig(srv, code, "redirect_uri", redirect, "min_remaining", `"1m"`), Check: recordAttr("access_token", &access)},
+			{
+				Config: acConfig(srv, code, "redirect_uri", redirect, "min_remaining", `"10m"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(acAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue(acAddr, tfjsonpath.New("access_token")),
+					plancheck.ExpectUnknownValue(acAddr, tfjsonpath.New("expires_at")),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(recordAttr("access_token", &access), grantsAre(srv, 1, 1), func(*terraform.State) error {
+					if access[1] == access[0] {
+						return fmt.Errorf("the apply did not renew the token")
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
+
+// With renew_in_plan = false, reads never send a request; a plan that finds
+// the token due shows an in-place update with the token unknown, and the
+// apply renews, once.
+func TestAccAuthorizationCodeTokenResource_renewInPlanFalse(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := localciam.StartTest(t, localciam.Options{RotateRefreshTokens: true})
+	code := issueCode(t, srv, "")
+	args := []string{"redirect_uri", fmt.Sprintf("%q", localciam.DemoRedirectURI), "min_remaining", `"10m"`, "renew_in_plan", "false"}
+	var refresh []string
+	attemptsAre := func(want int64) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			if n := srv.Attempts(localciam.GrantRefreshToken); n != want {
+				return fmt.Errorf("refresh requests = %d, want %d", n, want)
+			}
+			return nil
+		}
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				// Create; the plans that follow (10m wanted, 299s held) show
+				// a renewal but send nothing.
+				Config:             acConfig(srv, code, args...),
+				Check:              resource.ComposeAggregateTestCheckFunc(recordAttr("refresh_token", &refresh), attemptsAre(0)),
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config: acConfig(srv, code, args...),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(acAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue(acAddr, tfjsonpath.New("access_token")),
+					plancheck.ExpectUnknownValue(acAddr, tfjsonpath.New("refresh_token")),
+					plancheck.ExpectKnownValue(acAddr, tfjsonpath.New("code"), knownvalue.StringExact(code)),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(attemptsAre(1), recordAttr("refresh_token", &refresh), func(*terraform.State) error {
+					if refresh[1] == refresh[0] || !srv.RefreshTokenWorks(refresh[1]) {
+						return fmt.Errorf("the apply did not store the rotated refresh token")
+					}
+					return nil
+				}),
+				ExpectNonEmptyPlan: true,
+			},
+		},
+	})
+}
+
+// A configuration whose auth_domain comes from another resource plans and
+// applies in one run.
+func TestAccAuthorizationCodeTokenResource_providerSettingsUnknownAtPlan(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t)
+	code := issueCode(t, srv, "")
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+resource "terraform_data" "directory" {
+  input = %q
+}
+provider "ciam" {
+  auth_domain   = terraform_data.directory.output
+  client_id     = %q
+  client_secret = %q
+}
+resource "ciam_authorization_code_token" "test" {
+  code         = %q
+  redirect_uri = %q
+}
+`, srv.URL(), localciam.DemoClientID, localciam.DemoClientSecret, code, localciam.DemoRedirectURI),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(acAddr, tfjsonpath.New("id"), isFingerprintOfIssued{srv}),
+			},
+		}},
+	})
+}
+
+// Import explains why it cannot work and what to do instead.
+func TestAccAuthorizationCodeTokenResource_importExplainsItself(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:        acConfig(srv, "x", "redirect_uri", fmt.Sprintf("%q", localciam.DemoRedirectURI)),
+			ResourceName:  acAddr,
+			ImportState:   true,
+			ImportStateId: "anything",
+			ExpectError: errorMatching("Import Not Supported", "cannot be imported", "a refresh token cannot be read back from the CIAM",
+				"/oauth2/authorize", "Set code", "terraform apply"),
+		}},
 	})
 }

@@ -16,7 +16,18 @@ resource "ciam_authorization_code_token" "login" {
   code          = var.authorization_code
   redirect_uri  = "https://app.example.com/callback"
   code_verifier = var.code_verifier
-  min_remaining = "2m"
+  min_remaining = "1m"
+
+  # Renew only at apply: plans that are never applied (one per pull request,
+  # say) then spend nothing, which matters when the directory rotates
+  # refresh tokens.
+  renew_in_plan = false
+
+  lifecycle {
+    # A new code creates the new grant before the old one is revoked: if the
+    # new code is rejected, the working grant is kept.
+    create_before_destroy = true
+  }
 }
 
 output "signed_in_user" {

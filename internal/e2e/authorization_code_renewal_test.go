@@ -1,0 +1,268 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/devenv"
+	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
+)
+
+// These tests drive ciam_authorization_code_token the way a pipeline does,
+// one terraform command at a time, against directories that rotate refresh
+// tokens, detect reuse, fail, or are down, and read what each command prints.
+
+// grantWorkspace creates a ciam_authorization_code_token with a fresh code
+// (applied) and returns the workspace. block holds extra arguments.
+type grantWorkspace struct {
+	t    *testing.T
+	srv  *localciam.Server
+	tf   *devenv.Terraform
+	code string
+}
+
+func newGrantWorkspace(t *testing.T, srv *localciam.Server, block string, env ...string) *grantWorkspace {
+	t.Helper()
+	code, err := srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI, Scope: "openid"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := header + fmt.Sprintf(`
+provider "ciam" {
+  auth_domain = %q
+}
+
+resource "ciam_authorization_code_token" "login" {
+  code         = %q
+  redirect_uri = %q
+  %s
+}
+`, srv.URL(), code, localciam.DemoRedirectURI, block)
+	env = append([]string{"CIAM_CLIENT_ID=" + localciam.DemoClientID, "CIAM_CLIENT_SECRET=" + localciam.DemoClientSecret}, env...)
+	w := &grantWorkspace{t: t, srv: srv, tf: workspace(t, cfg, env...), code: code}
+	w.mustRun("apply", "-auto-approve")
+	return w
+}
+
+// run runs one terraform command (-input=false -no-color added) and returns
+// its output with whitespace collapsed, so that wrapped lines match.
+func (w *grantWorkspace) run(args ...string) (string, error) {
+	w.t.Helper()
+	if args[0] == "plan" || args[0] == "apply" || args[0] == "destroy" {
+		args = append(args, "-input=false", "-no-color")
+	}
+	res, err := w.tf.Run(context.Background(), args...)
+	out := res.Combined()
+	assertNoLeak(w.t, "terraform "+args[0], out, w.srv, w.code)
+	return strings.Join(strings.Fields(out), " "), err
+}
+
+func (w *grantWorkspace) mustRun(args ...string) string {
+	w.t.Helper()
+	out, err := w.run(args...)
+	if err != nil {
+		w.t.Fatalf("terraform %s: %v\n%s", args[0], err, out)
+	}
+	return out
+}
+
+// attr returns an attribute of the resource in state ("" when there is no
+// resource).
+func (w *grantWorkspace) attr(name string) string {
+	w.t.Helper()
+	res, err := w.tf.Run(context.Background(), "show", "-json")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var state struct {
+		Values struct {
+			RootModule struct {
+				Resources []struct {
+					Values map[string]any `json:"values"`
+				} `json:"resources"`
+			} `json:"root_module"`
+		} `json:"values"`
+	}
+	if err := json.Unmarshal([]byte(res.Stdout), &state); err != nil {
+		w.t.Fatal(err)
+	}
+	if len(state.Values.RootModule.Resources) == 0 {
+		return ""
+	}
+	v, _ := state.Values.RootModule.Resources[0].Values[name].(string)
+	return v
+}
+
+func wantIn(t *testing.T, what, out string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			t.Errorf("%s lacks %q:\n%s", what, want, out)
+		}
+	}
+}
+
+func wantNotIn(t *testing.T, what, out string, unwanted ...string) {
+	t.Helper()
+	for _, u := range unwanted {
+		if strings.Contains(out, u) {
+			t.Errorf("%s holds %q:\n%s", what, u, out)
+		}
+	}
+}
+
+// A renewal is single-use: against a rotating directory, a renewal answered
+// 5xx sends the refresh token exactly once in that run, the plan succeeds
+// with a warning that says why and when the stored token expires, and the
+// next plan renews. A 5xx after the directory acted is not retried either.
+func TestE2E_authorizationCodeRenewalIsSentOnce(t *testing.T) {
+	srv := localciam.StartTest(t, localciam.Options{RotateRefreshTokens: true})
+	w := newGrantWorkspace(t, srv, `min_remaining = "10m"`)
+	refresh := w.attr("refresh_token")
+
+	srv.InjectFaults(localciam.TokenPath, localciam.Fault{Status: 503})
+	before := srv.Attempts(localciam.GrantRefreshToken)
+	out := w.mustRun("plan")
+	if n := srv.Attempts(localciam.GrantRefreshToken) - before; n != 1 {
+		t.Errorf("the failing plan sent the refresh token %d times, want 1", n)
+	}
+	wantIn(t, "plan against a failing directory", out,
+		"Warning: CIAM Token Not Renewed", "HTTP 503", "The stored token was kept", "expires at", "not retried")
+
+	before = srv.Attempts(localciam.GrantRefreshToken)
+	out = w.mustRun("apply", "-refresh-only", "-auto-approve")
+	wantNotIn(t, "apply -refresh-only", out, "Warning: CIAM Token Not Renewed")
+	if n := srv.Attempts(localciam.GrantRefreshToken) - before; n != 1 || !srv.RefreshTokenWorks(w.attr("refresh_token")) || w.attr("refresh_token") == refresh {
+		t.Errorf("the next run did not renew once: %d attempts", n)
+	}
+
+	// The directory rotates, then a gateway fails: the refresh token is spent
+	// and must not be sent again in this run.
+	srv.InjectFaults(localciam.TokenPath, localciam.Fault{Swallow: true, Status: 504})
+	before = srv.Attempts(localciam.GrantRefreshToken)
+	out = w.mustRun("plan")
+	if n := srv.Attempts(localciam.GrantRefreshToken) - before; n != 1 {
+		t.Errorf("a renewal that may have reached the directory was sent %d times, want 1", n)
+	}
+	wantIn(t, "plan after a processed-then-failed renewal", out, "Warning: CIAM Token Not Renewed", "HTTP 504")
+}
+
+// Destroy (and plan) succeed while the directory is unreachable: renewal
+// failures are warnings, and so is the revocation; each names the token's id
+// and client_id.
+func TestE2E_authorizationCodeDestroyWhileTheDirectoryIsDown(t *testing.T) {
+	srv := startCIAM(t)
+	w := newGrantWorkspace(t, srv, `min_remaining = "10m"`)
+	id := w.attr("id")
+	_ = srv.Close()
+
+	out := w.mustRun("plan")
+	wantIn(t, "plan while down", out, "Warning: CIAM Token Not Renewed", "Cannot Reach The CIAM", id, localciam.DemoClientID)
+	out = w.mustRun("destroy", "-auto-approve")
+	wantIn(t, "destroy while down", out, "Destroy complete!", "Warning: CIAM Token Not Revoked", "id "+id, `client_id "demo-app"`, "stays valid until it expires")
+	if list := w.mustRun("state", "list"); list != "" {
+		t.Errorf("state still lists %q", list)
+	}
+}
+
+// Public clients (PKCE, no secret) renew and revoke with client_id alone
+// where the directory allows it; where it does not, the warning says that
+// the client is public and never that a secret is wrong.
+func TestE2E_authorizationCodePublicClient(t *testing.T) {
+	const verifier = "Wq3Xz9LmN0pR5tV7yB2cD4fG6hJ8kA1sE3uI5oP7aZx"
+	for _, allow := range []bool{true, false} {
+		t.Run(fmt.Sprintf("directory allows public refresh: %v", allow), func(t *testing.T) {
+			srv := localciam.StartTest(t, localciam.Options{PublicClientRefresh: allow})
+			code, err := srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI,
+				Scope: "openid", CodeChallenge: localciam.S256Challenge(verifier)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := header + fmt.Sprintf(`
+provider "ciam" {
+  auth_domain = %q
+}
+
+resource "ciam_authorization_code_token" "login" {
+  code          = %q
+  redirect_uri  = %q
+  code_verifier = %q
+  client_id     = %q
+  min_remaining = "10m"
+}
+`, srv.URL(), code, localciam.DemoRedirectURI, verifier, localciam.DemoClientID)
+			w := &grantWorkspace{t: t, srv: srv, tf: workspace(t, cfg), code: code}
+			w.mustRun("apply", "-auto-approve")
+			out := w.mustRun("apply", "-refresh-only", "-auto-approve")
+			destroy := w.mustRun("destroy", "-auto-approve")
+			if allow {
+				if srv.Grants(localciam.GrantRefreshToken) < 1 || srv.Revocations() != 1 {
+					t.Errorf("refreshes %d, revocations %d; want both with client_id alone", srv.Grants(localciam.GrantRefreshToken), srv.Revocations())
+				}
+				wantNotIn(t, "refresh and destroy", out+destroy, "Warning: CIAM")
+				return
+			}
+			wantIn(t, "refresh against a directory that refuses public clients", out,
+				"Warning: CIAM Token Not Renewed", "public client", "no client secret was sent", "may require a client secret to refresh", "client_secret")
+			wantIn(t, "destroy", destroy, "Warning: CIAM Token Not Revoked", "public client", "no client secret was sent")
+			wantNotIn(t, "public client warnings", out+destroy, "secret is wrong", "client secret is wrong")
+		})
+	}
+}
+
+// min_remaining at or above the lifetime the directory grants makes every
+// plan renew: a warning says so.
+func TestE2E_authorizationCodeMinRemainingAboveLifetimeWarns(t *testing.T) {
+	srv := startCIAM(t)
+	w := newGrantWorkspace(t, srv, `min_remaining = "5m"`)
+	out := w.mustRun("plan")
+	wantIn(t, "plan", out, "Warning: min_remaining Is Not Below The Token Lifetime", `min_remaining ("5m") is at least the lifetime`, "(299s)", "every plan")
+}
+
+// The pipeline the issue describes: plan on every pull request, apply on
+// merge, against a directory that rotates refresh tokens and revokes the
+// grant when a spent one comes back.
+func TestE2E_authorizationCodeRotatingDirectoryPipeline(t *testing.T) {
+	t.Run("renew_in_plan = false", func(t *testing.T) {
+		srv := localciam.StartTest(t, localciam.Options{RotateRefreshTokens: true})
+		w := newGrantWorkspace(t, srv, `min_remaining = "10m"
+  renew_in_plan = false`)
+		for round := 1; round <= 3; round++ {
+			before := srv.Attempts(localciam.GrantRefreshToken)
+			plan := w.mustRun("plan") // the pull request
+			if n := srv.Attempts(localciam.GrantRefreshToken) - before; n != 0 {
+				t.Fatalf("round %d: a bare plan sent %d refresh requests", round, n)
+			}
+			wantIn(t, fmt.Sprintf("round %d: plan", round), plan, "will be updated in-place", "(known after apply)")
+			w.mustRun("apply", "-auto-approve") // the merge
+			if n := srv.Attempts(localciam.GrantRefreshToken) - before; n != 1 {
+				t.Fatalf("round %d: plan and apply sent %d refresh requests, want 1", round, n)
+			}
+		}
+		w.mustRun("plan")
+		rt := w.attr("refresh_token")
+		if !srv.RefreshTokenWorks(rt) || srv.GrantRevoked(rt) {
+			t.Error("the refresh token in state no longer works")
+		}
+		if srv.Grants(localciam.GrantAuthorizationCode) != 1 || srv.Grants(localciam.GrantRefreshToken) != 3 {
+			t.Errorf("codes %d (want 1), renewals %d (want 3)", srv.Grants(localciam.GrantAuthorizationCode), srv.Grants(localciam.GrantRefreshToken))
+		}
+	})
+	t.Run("renew_in_plan = true (default)", func(t *testing.T) {
+		srv := localciam.StartTest(t, localciam.Options{RotateRefreshTokens: true})
+		w := newGrantWorkspace(t, srv, `min_remaining = "10m"`)
+		plan := w.mustRun("plan")
+		wantIn(t, "the first renewal that sees rotation", plan, "Warning: CIAM Rotates Refresh Tokens", "renew_in_plan = false")
+		// The plan's state was thrown away: the apply sends the spent token,
+		// the directory revokes the grant, and the grant is lost. This is
+		// what renew_in_plan = false prevents.
+		out, _ := w.run("apply", "-auto-approve")
+		wantIn(t, "apply after an unapplied plan", out, "invalid_grant")
+		if rt := w.attr("refresh_token"); rt != "" && srv.RefreshTokenWorks(rt) {
+			t.Error("the grant survived reuse; the test would prove nothing")
+		}
+	})
+}
