@@ -146,43 +146,54 @@ func (tc *tokenCache) store(key string, t *Token) {
 	tc.mu.Unlock()
 }
 
-// fetched is the value a shared fetch hands to every caller that joined it.
-type fetched struct {
-	tok *Token
+// get returns a reusable token for key, or fetches one (see flight). Every
+// caller gets its own copy of the token.
+func (tc *tokenCache) get(ctx context.Context, key string, pool Pool, fetch func(context.Context) (*Token, error)) (*Token, error) {
+	if t := tc.reusable(key, pool); t != nil {
+		return t, nil
+	}
+	t, err := flight(ctx, &tc.flight, key, func(ctx context.Context) (*Token, error) {
+		t, err := fetch(ctx)
+		if err == nil {
+			tc.store(key, t)
+		}
+		return t, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	cp := *t
+	return &cp, nil
+}
+
+// flown is what a shared fetch hands to every caller that joined it.
+type flown[T any] struct {
+	v T
 	// initiatorGone says the fetch failed because the context of the caller
 	// that started it ended (cancelled or past its deadline).
 	initiatorGone bool
 }
 
-// get returns a reusable token for key, or fetches one. Concurrent callers
-// with the same key share one fetch. A caller whose own context is still
-// alive when a shared fetch failed because its initiator's context ended
-// fetches again. Every caller gets its own copy of the token.
-func (tc *tokenCache) get(ctx context.Context, key string, pool Pool, fetch func(context.Context) (*Token, error)) (*Token, error) {
+// flight runs fetch once for concurrent callers with the same key. A caller
+// whose own context is still alive when the shared fetch failed because its
+// initiator's context ended fetches again; a caller whose own context ends
+// stops waiting at once.
+func flight[T any](ctx context.Context, g *singleflight.Group, key string, fetch func(context.Context) (T, error)) (T, error) {
 	for {
-		if t := tc.reusable(key, pool); t != nil {
-			return t, nil
-		}
-		ch := tc.flight.DoChan(key, func() (any, error) {
-			t, err := fetch(ctx)
-			if err == nil {
-				tc.store(key, t)
-			}
-			return fetched{tok: t, initiatorGone: err != nil && ctx.Err() != nil}, err
+		ch := g.DoChan(key, func() (any, error) {
+			v, err := fetch(ctx)
+			return flown[T]{v: v, initiatorGone: err != nil && ctx.Err() != nil}, err
 		})
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			var zero T
+			return zero, ctx.Err()
 		case res := <-ch:
-			f, _ := res.Val.(fetched)
-			if res.Err != nil {
-				if f.initiatorGone && ctx.Err() == nil {
-					continue // the initiator's context ended, not ours
-				}
-				return nil, res.Err
+			f, _ := res.Val.(flown[T])
+			if res.Err != nil && f.initiatorGone && ctx.Err() == nil {
+				continue // the initiator's context ended, not ours
 			}
-			cp := *f.tok
-			return &cp, nil
+			return f.v, res.Err
 		}
 	}
 }

@@ -19,9 +19,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/net/http/httpproxy"
+	"golang.org/x/sync/singleflight"
 )
 
 // Endpoint paths, relative to the auth domain.
@@ -115,6 +117,20 @@ type Client struct {
 	now        func() time.Time
 	cache      *tokenCache // nil when reuse is off
 	pool       Pool        // see WithPool
+	docs       *docCache
+}
+
+// docCache holds fetched documents (discovery, JWKS) by URL and collapses
+// concurrent fetches of one into a request. Documents hold no secret.
+type docCache struct {
+	mu      sync.Mutex
+	entries map[string]docEntry
+	flight  singleflight.Group
+}
+
+type docEntry struct {
+	body []byte
+	at   time.Time
 }
 
 // New returns a Client for cfg.
@@ -145,6 +161,7 @@ func New(cfg Config) (*Client, error) {
 		cache = newTokenCache(now)
 	}
 	return &Client{
+		docs:       &docCache{entries: map[string]docEntry{}},
 		cache:      cache,
 		base:       cfg.BaseURL,
 		baseURL:    cfg.BaseURL.String(),
@@ -213,19 +230,17 @@ func (c *Client) reuse(ctx context.Context, path, grant string, creds Credential
 	}
 	key := c.cacheKey(path, grant, creds, scopes)
 	tok, err := c.cache.get(ctx, key, c.pool, func(ctx context.Context) (*Token, error) { return c.token(ctx, build()) })
-	var terr *TransportError
-	if err != nil && ctx.Err() != nil && !errors.As(err, &terr) {
-		// This caller's own context ended while it waited for a shared fetch.
-		err = &TransportError{Op: build().op(), Host: c.base.Host, msg: contextEndedMessage(ctx.Err()), err: err}
-	}
-	return tok, err
+	return tok, c.waitEnded(ctx, err, build())
 }
 
 // request is one logical request; every attempt builds a fresh
 // *http.Request from it.
 type request struct {
 	method, path string
-	query        url.Values
+	// target, when set, is the absolute URL of a document the directory
+	// named (jwks_uri), instead of path under the auth domain.
+	target *url.URL
+	query  url.Values
 	// form, when not nil, is sent form-encoded with the client's
 	// authentication (creds) added per the auth method.
 	form  url.Values
@@ -236,7 +251,20 @@ type request struct {
 	secrets []string
 }
 
-func (r request) op() string { return r.method + " " + r.path }
+func (r request) op() string {
+	if r.target != nil {
+		return r.method + " " + r.target.EscapedPath()
+	}
+	return r.method + " " + r.path
+}
+
+// host is the host (and port) the request goes to.
+func (c *Client) host(r request) string {
+	if r.target != nil {
+		return r.target.Host
+	}
+	return c.base.Host
+}
 
 // redactor returns the redaction of r's errors: its secrets in every form
 // they can take on the wire (the Basic header value included), then the
@@ -257,6 +285,9 @@ func (c *Client) build(ctx context.Context, r request) (*http.Request, error) {
 	u := *c.base
 	u.Path = r.path
 	u.RawQuery = r.query.Encode()
+	if r.target != nil {
+		u = *r.target
+	}
 	var body io.Reader
 	header := http.Header{}
 	if r.form != nil {
@@ -347,7 +378,7 @@ func (c *Client) send(ctx context.Context, r request) (*result, error) {
 			}
 		}
 		if c.onRequest != nil {
-			info := RequestInfo{Op: r.op(), Host: c.base.Host, Attempt: attempt, StatusCode: res.status, Duration: c.now().Sub(start), Err: err}
+			info := RequestInfo{Op: r.op(), Host: c.host(r), Attempt: attempt, StatusCode: res.status, Duration: c.now().Sub(start), Err: err}
 			if retry {
 				info.RetryIn = wait
 			}
@@ -358,7 +389,7 @@ func (c *Client) send(ctx context.Context, r request) (*result, error) {
 			return res, err
 		}
 		if !sleep(ctx, wait) {
-			return res, &TransportError{Op: r.op(), Host: c.base.Host, msg: contextEndedMessage(ctx.Err()), err: ctx.Err(), Attempts: attempt}
+			return res, &TransportError{Op: r.op(), Host: c.host(r), msg: contextEndedMessage(ctx.Err()), err: ctx.Err(), Attempts: attempt}
 		}
 	}
 }
@@ -434,7 +465,17 @@ func (c *Client) transportError(ctx context.Context, r request, err error) *Tran
 		msg = fmt.Sprintf("no answer within %s (request_timeout)", c.retry.AttemptTimeout)
 	}
 	// The cause may itself quote the URL (some proxy errors do): redact.
-	return &TransportError{Op: r.op(), Host: c.base.Host, msg: printable(c.redactor(r)(msg), 300), err: cause}
+	return &TransportError{Op: r.op(), Host: c.host(r), msg: printable(c.redactor(r)(msg), 300), err: cause}
+}
+
+// waitEnded turns the bare context error of a caller whose own context ended
+// while it waited for a shared fetch into a TransportError for r.
+func (c *Client) waitEnded(ctx context.Context, err error, r request) error {
+	var terr *TransportError
+	if err != nil && ctx.Err() != nil && !errors.As(err, &terr) {
+		return &TransportError{Op: r.op(), Host: c.host(r), msg: contextEndedMessage(ctx.Err()), err: err}
+	}
+	return err
 }
 
 // contextEndedMessage says why an operation's context ended.

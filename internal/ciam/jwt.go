@@ -49,6 +49,12 @@ func decodeSegment(seg, name string) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the %s segment is not base64url", name)
 	}
+	return decodeJSONObject(raw, name)
+}
+
+// decodeJSONObject decodes a JWT segment's JSON object, numbers as
+// json.Number.
+func decodeJSONObject(raw []byte, name string) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any

@@ -16,7 +16,7 @@ import (
 
 // TestExamplesValidate runs `terraform validate` on every directory under
 // examples/ against the locally built provider, offline, through
-// dev_overrides. Examples that hand a token to a third-party provider get
+// dev_overrides. Examples that hand a value to a third-party provider get
 // that provider's schema stub (internal/cmd/examples-stub).
 func TestExamplesValidate(t *testing.T) {
 	root, err := devenv.ModuleRoot()
@@ -27,15 +27,20 @@ func TestExamplesValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stubDir := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(stubDir, "terraform-provider-restapi"), "./internal/cmd/examples-stub")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the examples stub: %v\n%s", err, out)
+	// One stub binary, named after each provider it stands in for.
+	stubs := map[string]string{"restapi": "registry.terraform.io/mastercard/restapi", "local": "registry.terraform.io/hashicorp/local"}
+	overrides := fmt.Sprintf("    %q = %q\n", devenv.ProviderAddress, providerDir)
+	for name, address := range stubs {
+		dir := t.TempDir()
+		build := exec.Command("go", "build", "-o", filepath.Join(dir, "terraform-provider-"+name), "./internal/cmd/examples-stub")
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("building the examples stub: %v\n%s", err, out)
+		}
+		overrides += fmt.Sprintf("    %q = %q\n", address, dir)
 	}
 	rc := filepath.Join(t.TempDir(), "terraform.rc")
-	cli := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n    %q = %q\n  }\n  direct {}\n}\n",
-		devenv.ProviderAddress, providerDir, "registry.terraform.io/mastercard/restapi", stubDir)
+	cli := "provider_installation {\n  dev_overrides {\n" + overrides + "  }\n  direct {}\n}\n"
 	if err := os.WriteFile(rc, []byte(cli), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +73,9 @@ func TestExamplesValidate(t *testing.T) {
 				versions := "terraform {\n  required_providers {\n    ciam = { source = \"ciam-oss/ciam\" }\n"
 				if strings.Contains(text, `provider "restapi"`) {
 					versions += "    restapi = { source = \"Mastercard/restapi\" }\n"
+				}
+				if strings.Contains(text, `resource "local_file"`) {
+					versions += "    local = { source = \"hashicorp/local\" }\n"
 				}
 				versions += "  }\n}\n"
 				if err := os.WriteFile(filepath.Join(work, "zz_versions.tf"), []byte(versions), 0o600); err != nil {

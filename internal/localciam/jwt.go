@@ -51,6 +51,14 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, err := json.Marshal(s.signer.jwks())
+	if err == nil && s.opts.JWKSMember != "" && s.opts.JWKSMember != "keys" {
+		var doc map[string]json.RawMessage
+		if err = json.Unmarshal(body, &doc); err == nil {
+			doc[s.opts.JWKSMember] = doc["keys"]
+			delete(doc, "keys")
+			body, err = json.Marshal(doc)
+		}
+	}
 	if err != nil {
 		http.Error(w, "jwks", http.StatusInternalServerError)
 		return
@@ -59,17 +67,26 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
+// handleDiscovery serves the discovery document as the vendor documents it:
+// no userinfo_endpoint and no revocation_endpoint (those paths are fixed,
+// not discovered).
 func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	if !allowMethod(w, r, http.MethodGet) {
 		return
 	}
+	if s.opts.NoDiscovery {
+		http.NotFound(w, r)
+		return
+	}
 	iss := s.issuer(r)
+	announced := iss
+	if s.opts.AnnouncedIssuer != "" {
+		announced = s.opts.AnnouncedIssuer
+	}
 	doc := map[string]any{
-		"issuer":                                iss,
+		"issuer":                                announced,
 		"authorization_endpoint":                iss + "/oauth2/authorize",
 		"token_endpoint":                        iss + "/oauth2/token",
-		"revocation_endpoint":                   iss + "/oauth2/revoke",
-		"userinfo_endpoint":                     iss + "/userinfo",
 		"jwks_uri":                              iss + "/oauth2/jwks",
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
 		"response_types_supported":              []string{"code"},

@@ -81,6 +81,17 @@ type Options struct {
 	// Issuer overrides the iss claim and discovery issuer; empty means the
 	// server's own base URL.
 	Issuer string
+	// AnnouncedIssuer, when set, is the issuer the discovery document
+	// announces, while tokens keep theirs: a directory (or an attacker's
+	// copy of one) that claims to be another, for the mix-up defence tests.
+	AnnouncedIssuer string
+	// JWKSMember is the member of the JWKS document that holds the keys:
+	// "keys" (RFC 7517, the default) or "Keys", as one vendor sample spells
+	// it.
+	JWKSMember string
+	// NoDiscovery makes /.well-known/openid-configuration answer 404, as a
+	// directory that serves no discovery document does.
+	NoDiscovery bool
 	// AccessTokenExpiresIn is the expires_in of OAuth access tokens
 	// (default 299, as in the vendor's samples: 300 s tokens reported one
 	// second short). The JWT's exp is iat + AccessTokenExpiresIn + 1.

@@ -177,17 +177,50 @@ func TestSCIMTokenMatchesSeed(t *testing.T) {
 	}
 }
 
-func TestDiscovery(t *testing.T) {
-	s := StartTest(t, Options{})
-	resp, err := http.Get(s.URL() + DiscoveryPath)
-	if err != nil {
-		t.Fatal(err)
+// Discovery and JWKS as the vendor documents them, and the options that
+// change them for tests.
+func TestDiscoveryAndJWKS(t *testing.T) {
+	get := func(s *Server, path string) (int, map[string]any) {
+		resp, err := http.Get(s.URL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var d map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&d)
+		return resp.StatusCode, d
 	}
-	defer resp.Body.Close()
-	var d map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&d)
+	s := StartTest(t, Options{})
+	_, d := get(s, DiscoveryPath)
 	if d["issuer"] != s.URL() || d["token_endpoint"] != s.URL()+TokenPath || d["jwks_uri"] != s.URL()+JWKSPath {
 		t.Errorf("discovery = %v", d)
+	}
+	if _, ok := d["userinfo_endpoint"]; ok {
+		t.Error("the vendor's discovery lists no userinfo_endpoint")
+	}
+	if _, ok := d["revocation_endpoint"]; ok {
+		t.Error("the vendor's discovery lists no revocation_endpoint")
+	}
+	if methods, _ := d["token_endpoint_auth_methods_supported"].([]any); len(methods) != 2 || methods[0] != "client_secret_basic" {
+		t.Errorf("auth methods = %v", d["token_endpoint_auth_methods_supported"])
+	}
+	_, jwks := get(s, JWKSPath)
+	keys, _ := jwks["keys"].([]any)
+	key, _ := keys[0].(map[string]any)
+	if len(keys) != 1 || key["kid"] == "" || key["kty"] != "RSA" || key["alg"] != nil {
+		t.Errorf("jwks = %v", jwks)
+	}
+
+	other := StartTest(t, Options{JWKSMember: "Keys", AnnouncedIssuer: "https://evil.example", NoDiscovery: false})
+	if _, d := get(other, DiscoveryPath); d["issuer"] != "https://evil.example" || d["jwks_uri"] != other.URL()+JWKSPath {
+		t.Errorf("announced issuer: %v", d)
+	}
+	if _, jwks := get(other, JWKSPath); jwks["Keys"] == nil || jwks["keys"] != nil {
+		t.Errorf("Keys member: %v", jwks)
+	}
+	none := StartTest(t, Options{NoDiscovery: true})
+	if status, _ := get(none, DiscoveryPath); status != 404 {
+		t.Errorf("NoDiscovery: %d", status)
 	}
 }
 

@@ -63,6 +63,9 @@ func explainTokenError(err error, r tokenRequest) (string, string) {
 
 func explainCIAMError(e *ciam.Error, r tokenRequest) (string, string) {
 	answered := fmt.Sprintf("The CIAM at %s answered the %s request for client_id %s with HTTP %d", r.host, r.what, quoted(r.clientID), e.StatusCode)
+	if r.clientID == "" {
+		answered = fmt.Sprintf("The CIAM at %s answered the %s request with HTTP %d", r.host, r.what, e.StatusCode)
+	}
 	if e.Code != "" {
 		answered += " " + e.Code
 		if e.Description != "" {
@@ -122,6 +125,43 @@ func explainCIAMError(e *ciam.Error, r tokenRequest) (string, string) {
 			"The CIAM at %s answered the %s request with HTTP %d%s and no OAuth error code: %s%s. Expected a JSON token response or an OAuth error object. %s",
 			r.host, r.what, e.StatusCode, attemptsNote(e.Attempts), e.Reason, contentTypeAndExcerpt(e), statusAdvice(e.StatusCode))
 	}
+}
+
+// documentErrorDiagnostic explains a failure to fetch one of the directory's
+// documents (discovery, JWKS).
+func documentErrorDiagnostic(err error, what, host string) diag.Diagnostic {
+	var mismatch *ciam.IssuerMismatchError
+	var cerr *ciam.Error
+	switch {
+	case errors.As(err, &mismatch):
+		return diag.NewErrorDiagnostic("CIAM Issuer Mismatch", fmt.Sprintf(
+			"The discovery document of %s announces the issuer %s, but auth_domain is %s. OpenID Connect Discovery (section 4.3) requires the two to be identical: "+
+				"a different issuer means the document belongs to another directory, or to someone impersonating this one, so neither it nor the keys it points to "+
+				"may be trusted, and nothing of it was used. Check auth_domain; if the directory's tokens really carry that issuer, set auth_domain to it.",
+			host, quoted(mismatch.Announced), quoted(mismatch.Expected)))
+	case ciam.IsNotFound(err) && strings.HasPrefix(what, "discovery"):
+		return diag.NewErrorDiagnostic("CIAM Serves No Discovery Document", fmt.Sprintf(
+			"The CIAM at %s answered GET %s with HTTP 404: this directory (or the host in auth_domain) serves no OpenID Connect discovery document. "+
+				"Check that auth_domain is the user directory's domain. ciam_jwks falls back to %s when there is none.", host, ciam.DiscoveryPath, ciam.JWKSPath))
+	case errors.As(err, &cerr) && cerr.StatusCode >= 200 && cerr.StatusCode <= 299:
+		return diag.NewErrorDiagnostic("Unusable CIAM "+titleWords(what), fmt.Sprintf(
+			"The CIAM at %s answered %s with HTTP %d, but %s. Check that auth_domain points at a Tencent CIAM user directory and not at a proxy or web page.",
+			host, cerr.Op, cerr.StatusCode, cerr.Reason))
+	}
+	summary, detail := explainTokenError(err, tokenRequest{what: what, host: host})
+	return diag.NewErrorDiagnostic(summary, detail)
+}
+
+// titleWords upper-cases the first letter of each word ("key set (JWKS)" to
+// "Key Set (JWKS)") for a summary.
+func titleWords(s string) string {
+	words := strings.Fields(s)
+	for i, w := range words {
+		if w != "" && w[0] >= 'a' && w[0] <= 'z' {
+			words[i] = string(w[0]-'a'+'A') + w[1:]
+		}
+	}
+	return strings.Join(words, " ")
 }
 
 func contentTypeAndExcerpt(e *ciam.Error) string {

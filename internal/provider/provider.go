@@ -76,7 +76,8 @@ func (p *ciamProvider) Metadata(_ context.Context, _ provider.MetadataRequest, r
 func (p *ciamProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	nonEmpty := []validator.String{stringvalidator.LengthAtLeast(1)}
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Obtains Tencent CIAM access tokens (OAuth 2.0 client credentials and the SCIM data-sync token) for use in other providers' configuration.",
+		MarkdownDescription: "Obtains Tencent CIAM access tokens (OAuth 2.0 client credentials, the SCIM data-sync token, the authorization-code grant) for use in other providers' configuration, " +
+			"and the directory's OpenID configuration and signing keys, with offline JWT verification, for the services that accept those tokens.",
 		Attributes: map[string]schema.Attribute{
 			"auth_domain": schema.StringAttribute{
 				MarkdownDescription: "The CIAM user directory's domain: a bare host such as `sample.portal.tencentciam.com` (https is implied) or a base URL with scheme and optional port, such as `https://login.example.com:8443`. " +
@@ -267,6 +268,7 @@ func (p *ciamProvider) EphemeralResources(context.Context) []func() ephemeral.Ep
 func (p *ciamProvider) Functions(context.Context) []func() function.Function {
 	return []func() function.Function{
 		newDecodeJWTFunction,
+		newVerifyJWTFunction,
 	}
 }
 
@@ -274,6 +276,8 @@ func (p *ciamProvider) DataSources(context.Context) []func() datasource.DataSour
 	return []func() datasource.DataSource{
 		newClientCredentialsTokenDataSource,
 		newSCIMTokenDataSource,
+		newOpenIDConfigurationDataSource,
+		newJWKSDataSource,
 	}
 }
 

@@ -217,6 +217,26 @@ func stringSet(values []string) types.Set {
 	return types.SetValueMust(types.StringType, elems)
 }
 
+// nullIfEmpty is a string value, null for "".
+func nullIfEmpty(s string) types.String {
+	if s == "" {
+		return types.StringNull()
+	}
+	return types.StringValue(s)
+}
+
+// stringList is a list value in the given order, null for nil.
+func stringList(values []string) types.List {
+	if values == nil {
+		return types.ListNull(types.StringType)
+	}
+	elems := make([]attr.Value, len(values))
+	for i, v := range values {
+		elems[i] = types.StringValue(v)
+	}
+	return types.ListValueMust(types.StringType, elems)
+}
+
 // sortedStrings reads a set of strings into a sorted slice, so that the same
 // set always produces the same request.
 func sortedStrings(set types.Set) []string {

@@ -1,43 +1,57 @@
 // Command examples-stub stands in, during the offline examples check, for
-// the third-party providers that the examples hand ciam tokens to (only
-// Mastercard/restapi today). It serves a provider schema with the provider
-// attributes the examples set, with the types the real provider gives them,
-// so that `terraform validate` can check the ciam side of those examples
-// (blocks, references, ephemeral values flowing into a provider block)
-// without the registry. It checks nothing about the third-party provider
-// beyond those attribute names and types. Never linked into the provider.
+// the third-party providers that the examples hand ciam values to:
+// Mastercard/restapi (run as terraform-provider-restapi) and hashicorp/local
+// (run as terraform-provider-local). It serves a schema with the attributes
+// the examples set, with the types the real provider gives them, so that
+// `terraform validate` can check the ciam side of those examples (blocks,
+// references, ephemeral values flowing into a provider block, values flowing
+// into resource arguments) without the registry. It checks nothing about the
+// third-party provider beyond those attribute names and types. Never linked
+// into the provider.
 package main
 
 import (
 	"context"
 	"log"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	rschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-// Address is the registry address this stub answers for.
-const Address = "registry.terraform.io/mastercard/restapi"
-
 func main() {
-	err := providerserver.Serve(context.Background(), func() provider.Provider { return restapiStub{} },
-		providerserver.ServeOpts{Address: Address})
-	if err != nil {
+	stubs := map[string]struct {
+		address string
+		p       provider.Provider
+	}{
+		"restapi": {"registry.terraform.io/mastercard/restapi", restapiStub{}},
+		"local":   {"registry.terraform.io/hashicorp/local", localStub{}},
+	}
+	name := strings.TrimPrefix(filepath.Base(os.Args[0]), "terraform-provider-")
+	stub, ok := stubs[name]
+	if !ok {
+		log.Fatalf("examples-stub: run as terraform-provider-restapi or terraform-provider-local, not %q", name)
+	}
+	if err := providerserver.Serve(context.Background(), func() provider.Provider { return stub.p }, providerserver.ServeOpts{Address: stub.address}); err != nil {
 		log.Fatal(err)
 	}
 }
 
+// restapiStub mirrors the Mastercard/restapi provider attributes used in
+// examples/.
 type restapiStub struct{}
 
 func (restapiStub) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
 	resp.TypeName = "restapi"
 }
 
-// Schema mirrors the restapi provider attributes used in examples/.
 func (restapiStub) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{Attributes: map[string]schema.Attribute{
 		"uri":                  schema.StringAttribute{Required: true},
@@ -52,3 +66,48 @@ func (restapiStub) Configure(context.Context, provider.ConfigureRequest, *provid
 func (restapiStub) Resources(context.Context) []func() resource.Resource { return nil }
 
 func (restapiStub) DataSources(context.Context) []func() datasource.DataSource { return nil }
+
+// localStub mirrors hashicorp/local's local_file attributes used in
+// examples/.
+type localStub struct{}
+
+func (localStub) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "local"
+}
+
+func (localStub) Schema(context.Context, provider.SchemaRequest, *provider.SchemaResponse) {}
+
+func (localStub) Configure(context.Context, provider.ConfigureRequest, *provider.ConfigureResponse) {
+}
+
+func (localStub) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{func() resource.Resource { return localFile{} }}
+}
+
+func (localStub) DataSources(context.Context) []func() datasource.DataSource { return nil }
+
+// localFile is local_file's schema; validate never calls its operations.
+type localFile struct{}
+
+func (localFile) Metadata(_ context.Context, _ resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = "local_file"
+}
+
+func (localFile) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = rschema.Schema{Attributes: map[string]rschema.Attribute{
+		"filename":             rschema.StringAttribute{Required: true},
+		"content":              rschema.StringAttribute{Optional: true},
+		"content_base64":       rschema.StringAttribute{Optional: true},
+		"file_permission":      rschema.StringAttribute{Optional: true},
+		"directory_permission": rschema.StringAttribute{Optional: true},
+		"id":                   rschema.StringAttribute{Computed: true},
+	}}
+}
+
+func (localFile) Create(context.Context, resource.CreateRequest, *resource.CreateResponse) {}
+
+func (localFile) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {}
+
+func (localFile) Update(context.Context, resource.UpdateRequest, *resource.UpdateResponse) {}
+
+func (localFile) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {}
