@@ -334,7 +334,7 @@ func (c *Client) token(ctx context.Context, r request) (*Token, error) {
 	}
 	tok, reason := parseTokenResponse(res.data, res.received)
 	if reason != "" {
-		e := &Error{Op: r.op(), StatusCode: res.status, Reason: reason, ContentType: res.contentType, Attempts: res.attempts}
+		e := &Error{Op: r.op(), StatusCode: res.status, Reason: c.redactor(r)(reason), ContentType: res.contentType, Attempts: res.attempts}
 		if strings.HasPrefix(reason, "response body is not") {
 			e.Excerpt = excerpt(res.data, c.redactor(r))
 		}

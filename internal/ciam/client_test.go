@@ -223,6 +223,8 @@ func TestTokenResponse_deliberateHandling(t *testing.T) {
 		{"no token_type", `{"access_token":"a.b.c","expires_in":299}`, "no token_type", nil},
 		{"mac token_type", `{"access_token":"a.b.c","token_type":"mac","expires_in":299}`, `token_type "mac"`, nil},
 		{"bearer lower case", `{"access_token":"a.b.c","token_type":"bearer","expires_in":299}`, "", func(t *Token) bool { return t.TokenType == "bearer" }},
+		{"bearer with spaces", `{"access_token":"a.b.c","token_type":" Bearer ","expires_in":299}`, "", func(t *Token) bool { return t.TokenType == "Bearer" }},
+		{"scope array with null and empty", `{"access_token":"a.b.c","token_type":"Bearer","scope":["openid",null,"","users.read"]}`, "", func(t *Token) bool { return t.Scope == "openid users.read" }},
 		{"expires_in absent", `{"access_token":"a.b.c","token_type":"Bearer"}`, "", func(t *Token) bool { _, ok := t.ExpiresAt(); return !t.HasExpiresIn && !ok }},
 		{"expires_in null", `{"access_token":"a.b.c","token_type":"Bearer","expires_in":null}`, "", func(t *Token) bool { return !t.HasExpiresIn }},
 		{"expires_in string", `{"access_token":"a.b.c","token_type":"Bearer","expires_in":"299"}`, "", func(t *Token) bool { return t.HasExpiresIn && t.ExpiresIn == 299 }},
@@ -230,8 +232,8 @@ func TestTokenResponse_deliberateHandling(t *testing.T) {
 		{"expires_in negative", `{"access_token":"a.b.c","token_type":"Bearer","expires_in":-1}`, "negative expires_in", nil},
 		{"expires_in fractional", `{"access_token":"a.b.c","token_type":"Bearer","expires_in":1.5}`, "not a whole number", nil},
 		{"expires_in words", `{"access_token":"a.b.c","token_type":"Bearer","expires_in":"soon"}`, "not a number", nil},
-		{"expires_in beyond a Duration", `{"access_token":"a.b.c","token_type":"Bearer","expires_in":1e10}`, "expires_in 1e10 (10000000000 seconds) is more than 10 years", nil},
-		{"expires_in just over 10 years", `{"access_token":"a.b.c","token_type":"Bearer","expires_in":"315360001"}`, "expires_in 315360001 (315360001 seconds) is more than 10 years", nil},
+		{"expires_in beyond a Duration", `{"access_token":"a.b.c","token_type":"Bearer","expires_in":1e10}`, "expires_in, 1e10 (10000000000 seconds), is more than 10 years", nil},
+		{"expires_in just over 10 years", `{"access_token":"a.b.c","token_type":"Bearer","expires_in":"315360001"}`, "expires_in, 315360001 (315360001 seconds), is more than 10 years", nil},
 		{"expires_in 10 years", `{"access_token":"a.b.c","token_type":"Bearer","expires_in":315360000}`, "", func(t *Token) bool {
 			at, _ := t.ExpiresAt()
 			return t.ExpiresIn == 315360000 && at.After(time.Now().AddDate(9, 11, 0))

@@ -100,6 +100,10 @@ func (e *TransportError) Error() string {
 // can test for context.Canceled, context.DeadlineExceeded or net errors.
 func (e *TransportError) Unwrap() error { return e.err }
 
+// Unsent reports whether the request never left the client (no connection
+// could be made), so that nothing single-use in it was spent.
+func (e *TransportError) Unsent() bool { return neverSent(e.err) }
+
 // CertificateError reports whether the server's TLS certificate could not be
 // verified: an unknown authority, a name mismatch, an expired or otherwise
 // invalid certificate. Such a failure is never retried.

@@ -99,12 +99,6 @@ func (r *Redactor) Redact(s string) string {
 	return s
 }
 
-// Redact removes the given secrets, and anything shaped like a credential,
-// from s. It is the same redaction the client applies to its own errors.
-func Redact(s string, secrets ...string) string {
-	return NewRedactor(secrets...).Redact(s)
-}
-
 func (r *Redactor) compile() {
 	for _, s := range r.secrets {
 		plus := strings.ReplaceAll(s, " ", "+")
@@ -190,21 +184,39 @@ func (m *matcher) add(variants ...string) {
 // span is a byte range [from, to) of the original text.
 type span struct{ from, to int }
 
+// decodeRounds bounds how many layers of escaping the decoding pass peels
+// off: a secret percent-encoded twice, or JSON-escaped inside a JSON string.
+const decodeRounds = 4
+
 // find returns the ranges of s that hold a fragment. With decode, escapes in
-// s are decoded before matching.
+// s are decoded before matching, layer by layer (%252F is %2F, then /), and
+// every layer is matched.
 func (m *matcher) find(s string, decode bool) []span {
 	if len(m.windows) == 0 && len(m.short) == 0 {
 		return nil
 	}
 	n, from, to := normalize(s, decode)
-	var out []span
-	mark := func(i, j int) { // n[i:j] matched
-		f, t := int(from[i]), int(to[j-1])
-		if k := len(out) - 1; k >= 0 && f <= out[k].to {
-			out[k].to = max(out[k].to, t)
-			return
+	out := m.match(n, from, to, nil)
+	for round := 1; decode && round < decodeRounds; round++ {
+		next, f, t := normalize(string(n), true)
+		if string(next) == string(n) {
+			break
 		}
-		out = append(out, span{f, t})
+		// Map the new layer's ranges back to s.
+		for i := range next {
+			f[i], t[i] = from[f[i]], to[t[i]-1]
+		}
+		n, from, to = next, f, t
+		out = m.match(n, from, to, out)
+	}
+	return out
+}
+
+// match appends the ranges of the original text (from, to give them for each
+// byte of n) that hold a fragment.
+func (m *matcher) match(n []byte, from, to []int32, out []span) []span {
+	mark := func(i, j int) { // n[i:j] matched
+		out = append(out, span{int(from[i]), int(to[j-1])})
 	}
 	if len(m.windows) > 0 {
 		for i := 0; i+window <= len(n); i++ {

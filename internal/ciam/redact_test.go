@@ -109,21 +109,40 @@ func TestExcerptRedactsBeforeItCuts(t *testing.T) {
 	}
 }
 
+// redact is a one-off Redactor, for tests.
+func redact(s string, secrets ...string) string { return NewRedactor(secrets...).Redact(s) }
+
 func TestRedactCatchesFragmentsAndEncodings(t *testing.T) {
 	// Fragments of at least 8 characters, wherever another layer cut them.
 	for _, frag := range []string{leaktest.Secret[:12], leaktest.Secret[5:17], leaktest.Secret[len(leaktest.Secret)-9:]} {
-		leaktest.AssertNone(t, "fragment", Redact("text "+frag+" more", leaktest.Secret), leaktest.Secret)
+		leaktest.AssertNone(t, "fragment", redact("text "+frag+" more", leaktest.Secret), leaktest.Secret)
 	}
 	// Every encoding, and a mix of two in one string.
 	for name, enc := range leaktest.Encodings(leaktest.ClientID, leaktest.Secret) {
-		leaktest.AssertNone(t, name, Redact("a "+enc+" b", leaktest.Secret, base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(leaktest.ClientID)+":"+url.QueryEscape(leaktest.Secret)))), leaktest.Secret)
+		leaktest.AssertNone(t, name, redact("a "+enc+" b", leaktest.Secret, base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(leaktest.ClientID)+":"+url.QueryEscape(leaktest.Secret)))), leaktest.Secret)
+	}
+	// Escaped twice: percent-encoded twice, a JSON-escaped percent, JSON
+	// escaped inside a JSON string.
+	twice := url.QueryEscape(url.QueryEscape(leaktest.Secret))
+	pctJSON := strings.ReplaceAll(url.QueryEscape(leaktest.Secret), "%", `\u0025`)
+	jsonTwice := strings.NewReplacer(`\`, `\\`, `/`, `\\\/`, "&", `\\u0026`).Replace(leaktest.Secret)
+	for name, enc := range map[string]string{"percent twice": twice, "JSON-escaped percent": pctJSON, "JSON twice": jsonTwice} {
+		out := redact("x "+enc+" y", leaktest.Secret)
+		if !strings.Contains(out, Redacted) || strings.Contains(out, "wX9") || strings.Contains(out, "Zq8") {
+			t.Errorf("%s survived: %q", name, out)
+		}
 	}
 	mixed := strings.NewReplacer("/", `\/`, "&", `\u0026`, "+", "%2b").Replace(leaktest.Secret)
-	if out := Redact("x "+mixed+" y", leaktest.Secret); !strings.Contains(out, Redacted) || strings.Contains(out, "wX9") {
+	if out := redact("x "+mixed+" y", leaktest.Secret); !strings.Contains(out, Redacted) || strings.Contains(out, "wX9") {
 		t.Errorf("a mixed encoding survived: %q", out)
 	}
+	// HTML character references, as a gateway's error page writes them.
+	html := strings.NewReplacer("&", "&amp;", "/", "&#47;", "+", "&#x2B;").Replace(leaktest.Secret)
+	if out := redact("<p>"+html+"</p>", leaktest.Secret); strings.Contains(out, "wX9") || strings.Contains(out, "Zq8") {
+		t.Errorf("HTML references survived: %q", out)
+	}
 	// What is not secret stays readable.
-	if out := Redact("client_id \"app-1\" at host.example (HTTP 401) [see https://x/?client_secret=abc]. Next", leaktest.Secret); out != `client_id "app-1" at host.example (HTTP 401) [see https://x/?client_secret=[REDACTED]]. Next` {
+	if out := redact("client_id \"app-1\" at host.example (HTTP 401) [see https://x/?client_secret=abc]. Next", leaktest.Secret); out != `client_id "app-1" at host.example (HTTP 401) [see https://x/?client_secret=[REDACTED]]. Next` {
 		t.Errorf("Redact changed more than the secret: %q", out)
 	}
 }
@@ -145,4 +164,22 @@ func newLeakClient(t *testing.T, method string, status int, body string) *Client
 		t.Fatal(err)
 	}
 	return c
+}
+
+// A secret that holds markup characters is redacted before the markup is
+// stripped (stripping would cut it into pieces too short to recognise), and
+// pieces that stripping joins are caught after.
+func TestExcerptRedactsAroundMarkup(t *testing.T) {
+	for _, secret := range []string{"Zq8/k<v+T%3=wX9pL2", "abcdefg<x>hijklmnop", "tail>of<secret-value"} {
+		red := NewRedactor(secret).Redact
+		for _, body := range []string{"echo: " + secret, "<p>echo: " + secret + "</p>", "<b>" + secret[:9] + "</b>" + secret[9:]} {
+			out := excerpt([]byte(body), red)
+			for i := 0; i+5 <= len(secret); i++ {
+				if w := secret[i : i+5]; !strings.ContainsAny(w, "<>") && strings.Contains(out, w) {
+					t.Errorf("excerpt of %q holds %q: %q", body, w, out)
+					break
+				}
+			}
+		}
+	}
 }

@@ -96,17 +96,17 @@ func parseTokenResponse(body []byte, receivedAt time.Time) (*Token, string) {
 	if r.AccessToken == nil || *r.AccessToken == "" {
 		return nil, "response has no access_token"
 	}
-	if r.TokenType == nil || *r.TokenType == "" {
+	if r.TokenType == nil || strings.TrimSpace(*r.TokenType) == "" {
 		return nil, "response has no token_type"
 	}
-	if !strings.EqualFold(*r.TokenType, "Bearer") {
-		return nil, fmt.Sprintf("response has token_type %q; only Bearer tokens are supported", printable(*r.TokenType, 32))
+	if !strings.EqualFold(strings.TrimSpace(*r.TokenType), "Bearer") {
+		return nil, fmt.Sprintf("response has token_type %s; only Bearer tokens are supported", echo(*r.TokenType))
 	}
 	t := &Token{
 		AccessToken:  *r.AccessToken,
 		RefreshToken: r.RefreshToken,
 		IDToken:      r.IDToken,
-		TokenType:    *r.TokenType,
+		TokenType:    strings.TrimSpace(*r.TokenType),
 		ReceivedAt:   receivedAt,
 	}
 	var reason string
@@ -118,6 +118,24 @@ func parseTokenResponse(body []byte, receivedAt time.Time) (*Token, string) {
 		return nil, reason
 	}
 	return t, ""
+}
+
+// echo quotes a short value from a response for a reason; a longer one is
+// not quoted at all (cutting it could leave part of a secret that the caller's
+// redaction, applied to the whole reason, would no longer recognise).
+func echo(v string) string {
+	if p := printable(v, 33); len(p) <= 32 {
+		return fmt.Sprintf("%q", p)
+	}
+	return fmt.Sprintf("(a value of %d characters)", len(v))
+}
+
+// echoNumber is echo for a value that parsed as a number: unquoted.
+func echoNumber(v string) string {
+	if p := printable(v, 33); len(p) <= 32 {
+		return p
+	}
+	return fmt.Sprintf("(a number of %d characters)", len(v))
 }
 
 func parseExpiresIn(raw json.RawMessage) (int64, bool, string) {
@@ -133,21 +151,21 @@ func parseExpiresIn(raw json.RawMessage) (int64, bool, string) {
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, false, fmt.Sprintf("response has expires_in %q, which is not a number of seconds", printable(s, 32))
+		return 0, false, fmt.Sprintf("response has expires_in %s, which is not a number of seconds", echo(s))
 	}
 	if f < 0 {
-		return 0, false, fmt.Sprintf("response has a negative expires_in (%s)", printable(s, 32))
+		return 0, false, fmt.Sprintf("response has a negative expires_in (%s)", echoNumber(s))
 	}
 	if f != math.Trunc(f) {
-		return 0, false, fmt.Sprintf("response has expires_in %s, which is not a whole number of seconds", printable(s, 32))
+		return 0, false, fmt.Sprintf("response has expires_in %s, which is not a whole number of seconds", echoNumber(s))
 	}
 	if f > MaxExpiresIn {
 		secs := strconv.FormatFloat(f, 'f', 0, 64)
 		if f >= 1e15 {
 			secs = strconv.FormatFloat(f, 'g', 4, 64)
 		}
-		return 0, false, fmt.Sprintf("response has expires_in %s (%s seconds) is more than 10 years; no token server means a lifetime that long, "+
-			"so the token is rejected rather than trusted and never renewed", printable(s, 32), secs)
+		return 0, false, fmt.Sprintf("the response's expires_in, %s (%s seconds), is more than 10 years; no token server means a lifetime that long, "+
+			"so the token is rejected rather than trusted and never renewed", echoNumber(s), secs)
 	}
 	return int64(f), true, ""
 }
@@ -167,9 +185,15 @@ func parseScope(raw json.RawMessage) (string, string) {
 	if err := json.Unmarshal(raw, &str); err == nil {
 		return str, ""
 	}
-	var list []string
+	var list []*string
 	if err := json.Unmarshal(raw, &list); err == nil {
-		return strings.Join(list, " "), ""
+		var values []string
+		for _, v := range list {
+			if v != nil && strings.TrimSpace(*v) != "" {
+				values = append(values, strings.TrimSpace(*v))
+			}
+		}
+		return strings.Join(values, " "), ""
 	}
 	return "", "response has a scope that is neither a string nor an array of strings"
 }
@@ -206,7 +230,9 @@ func parseErrorResponse(e *Error, body []byte, redact func(string) string) {
 // the cut would otherwise leave its first characters behind.
 func excerpt(body []byte, redact func(string) string) string {
 	const limit = 160
-	return printable(redact(stripTags(string(body))), limit)
+	// Redact before and after stripping the markup: a secret that holds a
+	// "<" would be cut up by the stripping, and stripping can join pieces.
+	return printable(redact(stripTags(redact(string(body)))), limit)
 }
 
 // stripTags removes <...> markup so that a gateway's HTML error page reads

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/big"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -138,23 +140,67 @@ func jsonValue(v any, what, at string) (attr.Value, error) {
 	}
 }
 
-// jsonNumber converts a JSON number literal. A number that a Terraform
-// number cannot hold is an error naming it: an overflow would become an
-// infinity that Terraform cannot serialize (failing far away, when the plan is
-// written), an underflow a silent 0.
+// jsonNumber converts a JSON number literal. A number outside the range of a
+// float64 (beyond about 1.8e308, or closer to 0 than about 4.9e-324 without
+// being 0) is an error naming it: a huge exponent takes big.Float, and then
+// Terraform, minutes to handle (1e30000000), an overflow would become an
+// infinity that Terraform cannot serialize, and an underflow a silent 0. JWT
+// claims are times and counts, far inside that range.
 func jsonNumber(lit, what, at string) (attr.Value, error) {
-	f, _, err := big.ParseFloat(lit, 10, 512, big.ToNearestEven)
 	shown := lit
 	if len(shown) > 40 {
 		shown = shown[:40] + "..."
 	}
+	tooLarge := fmt.Errorf("%s%q is a number too large to represent (%s)", what, at, shown)
+	tooSmall := fmt.Errorf("%s%q is a number too small to represent (%s); it is not 0", what, at, shown)
+	order, zero, ok := decimalOrder(lit)
 	switch {
-	case err != nil || f.IsInf():
-		return nil, fmt.Errorf("%s%q is a number too large to represent (%s)", what, at, shown)
-	case f.Sign() == 0 && strings.ContainsAny(strings.FieldsFunc(lit, func(r rune) bool { return r == 'e' || r == 'E' })[0], "123456789"):
-		return nil, fmt.Errorf("%s%q is a number too small to represent (%s); it is not 0", what, at, shown)
+	case zero:
+		return types.NumberValue(new(big.Float)), nil
+	case !ok && order > 0 || ok && order > 309:
+		return nil, tooLarge
+	case !ok || order < -325:
+		return nil, tooSmall
+	}
+	f, _, err := big.ParseFloat(lit, 10, 512, big.ToNearestEven)
+	if err != nil {
+		return nil, tooLarge
+	}
+	abs := new(big.Float).Abs(f)
+	switch {
+	case abs.Cmp(big.NewFloat(math.MaxFloat64)) > 0:
+		return nil, tooLarge
+	case abs.Cmp(big.NewFloat(math.SmallestNonzeroFloat64)) < 0:
+		return nil, tooSmall
 	}
 	return types.NumberValue(f), nil
+}
+
+// decimalOrder returns the decimal order of magnitude of a JSON number
+// literal (2 for 123, -3 for 0.00123, 12 for 1.5e12) without computing the
+// number, and whether it is zero. ok is false when the exponent is too long
+// to read; order then has its sign.
+func decimalOrder(lit string) (order int, zero, ok bool) {
+	mant, exp, _ := strings.Cut(strings.ToLower(strings.TrimPrefix(lit, "-")), "e")
+	intPart, frac, _ := strings.Cut(mant, ".")
+	if i := strings.IndexFunc(intPart, func(r rune) bool { return r >= '1' && r <= '9' }); i >= 0 {
+		order = len(intPart) - i - 1
+	} else if j := strings.IndexFunc(frac, func(r rune) bool { return r >= '1' && r <= '9' }); j >= 0 {
+		order = -(j + 1)
+	} else {
+		return 0, true, true
+	}
+	if exp == "" {
+		return order, false, true
+	}
+	e, err := strconv.Atoi(exp)
+	if err != nil || e > 1<<20 || e < -(1<<20) {
+		if strings.HasPrefix(exp, "-") {
+			return -1, false, false
+		}
+		return 1, false, false
+	}
+	return order + e, false, true
 }
 
 // jsonArray makes a list when every element has the same type (and an empty
