@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -24,13 +26,16 @@ type grantWorkspace struct {
 	code string
 }
 
-func newGrantWorkspace(t *testing.T, srv *localciam.Server, block string, env ...string) *grantWorkspace {
-	t.Helper()
-	code, err := srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI, Scope: "openid"})
-	if err != nil {
-		t.Fatal(err)
+// configure rewrites the resource block's extra arguments.
+func (w *grantWorkspace) configure(block string) {
+	w.t.Helper()
+	if err := os.WriteFile(filepath.Join(w.tf.Dir, "main.tf"), []byte(grantConfig(w.srv, w.code, block)), 0o600); err != nil {
+		w.t.Fatal(err)
 	}
-	cfg := header + fmt.Sprintf(`
+}
+
+func grantConfig(srv *localciam.Server, code, block string) string {
+	return header + fmt.Sprintf(`
 provider "ciam" {
   auth_domain = %q
 }
@@ -41,6 +46,15 @@ resource "ciam_authorization_code_token" "login" {
   %s
 }
 `, srv.URL(), code, localciam.DemoRedirectURI, block)
+}
+
+func newGrantWorkspace(t *testing.T, srv *localciam.Server, block string, env ...string) *grantWorkspace {
+	t.Helper()
+	code, err := srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI, Scope: "openid"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := grantConfig(srv, code, block)
 	env = append([]string{"CIAM_CLIENT_ID=" + localciam.DemoClientID, "CIAM_CLIENT_SECRET=" + localciam.DemoClientSecret}, env...)
 	w := &grantWorkspace{t: t, srv: srv, tf: workspace(t, cfg, env...), code: code}
 	w.mustRun("apply", "-auto-approve")
@@ -130,7 +144,9 @@ func TestE2E_authorizationCodeRenewalIsSentOnce(t *testing.T) {
 		t.Errorf("the failing plan sent the refresh token %d times, want 1", n)
 	}
 	wantIn(t, "plan against a failing directory", out,
-		"Warning: CIAM Token Not Renewed", "HTTP 503", "The stored token was kept", "expires at", "not retried")
+		"Warning: CIAM Token Not Renewed", "HTTP 503", "The stored token was kept", "expires at", "sent once and not retried",
+		"this single-use request was not retried")
+	wantNotIn(t, "plan against a failing directory", out, "such answers are retried")
 
 	before = srv.Attempts(localciam.GrantRefreshToken)
 	out = w.mustRun("apply", "-refresh-only", "-auto-approve")
@@ -160,11 +176,39 @@ func TestE2E_authorizationCodeDestroyWhileTheDirectoryIsDown(t *testing.T) {
 	_ = srv.Close()
 
 	out := w.mustRun("plan")
-	wantIn(t, "plan while down", out, "Warning: CIAM Token Not Renewed", "Cannot Reach The CIAM", id, localciam.DemoClientID)
+	wantIn(t, "plan while down", out, "Warning: CIAM Token Not Renewed", "Cannot Reach The CIAM", id, localciam.DemoClientID,
+		"The refresh token was never sent (no connection could be made), so it is still good")
+	wantNotIn(t, "plan while down", out, "sent once")
 	out = w.mustRun("destroy", "-auto-approve")
 	wantIn(t, "destroy while down", out, "Destroy complete!", "Warning: CIAM Token Not Revoked", "id "+id, `client_id "demo-app"`, "stays valid until it expires")
 	if list := w.mustRun("state", "list"); list != "" {
 		t.Errorf("state still lists %q", list)
+	}
+}
+
+// A destroy job without the client's credentials, or with another client's,
+// succeeds: nothing is sent, and the warning says whose grant stays live.
+func TestE2E_authorizationCodeDestroyWithoutTheGrantsClient(t *testing.T) {
+	srv := startCIAM(t)
+	srv.SetClient(localciam.Client{ID: "other-app", Secret: "Ot9/h&E+r%1=App2", Grants: []string{localciam.GrantAuthorizationCode, localciam.GrantRefreshToken}})
+	for name, env := range map[string][]string{
+		"no credentials":   {"CIAM_CLIENT_ID=", "CIAM_CLIENT_SECRET="},
+		"another client's": {"CIAM_CLIENT_ID=other-app", "CIAM_CLIENT_SECRET=Ot9/h&E+r%1=App2"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := newGrantWorkspace(t, srv, `min_remaining = "10m"`)
+			before := srv.Revocations()
+			w.tf.Env = append(w.tf.Env, env...)
+			args := []string{"destroy", "-auto-approve"}
+			if name != "no credentials" {
+				args = append(args, "-refresh=false") // a changed client is refused at plan time
+			}
+			out := w.mustRun(args...)
+			wantIn(t, "destroy", out, "Destroy complete!", "Warning: CIAM Token Not Revoked", `the grant belongs to client_id "demo-app"`, "Nothing was sent")
+			if srv.Revocations() != before {
+				t.Error("a revocation was sent with the wrong client")
+			}
+		})
 	}
 }
 
@@ -210,6 +254,19 @@ resource "ciam_authorization_code_token" "login" {
 			wantIn(t, "destroy", destroy, "Warning: CIAM Token Not Revoked", "public client", "no client secret was sent")
 			wantNotIn(t, "public client warnings", out+destroy, "secret is wrong", "client secret is wrong")
 		})
+	}
+}
+
+// Raising min_remaining while Read renews (renew_in_plan = true) costs one
+// renewal in that run, not Read's and then the apply's.
+func TestE2E_authorizationCodeOneRenewalPerRun(t *testing.T) {
+	srv := startCIAM(t)
+	w := newGrantWorkspace(t, srv, `min_remaining = "10m"`)
+	w.configure(`min_remaining = "20m"`)
+	before := srv.Attempts(localciam.GrantRefreshToken)
+	w.mustRun("apply", "-auto-approve")
+	if n := srv.Attempts(localciam.GrantRefreshToken) - before; n != 1 {
+		t.Errorf("one apply sent %d refresh requests, want 1", n)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -76,9 +77,23 @@ type grantPrivate struct {
 	// Rotates records that the directory was seen rotating refresh tokens
 	// (and that the warning about it was given).
 	Rotates bool `json:"rotates,omitempty"`
+	// ReadRenewed is the id of the token that Read last renewed to, so that
+	// ModifyPlan in the same run does not plan a second renewal.
+	ReadRenewed string `json:"read_renewed,omitempty"`
 }
 
 const privateGrantKey = "grant"
+
+// replaceOnKnownNewCode replaces the resource when code changes to a known
+// value. An unknown code does not: replacing would revoke the working grant
+// even when the code turns out to be the same one.
+var replaceOnKnownNewCode = stringplanmodifier.RequiresReplaceIf(
+	func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+		resp.RequiresReplace = !req.PlanValue.IsUnknown()
+	},
+	"A new, known code replaces the resource.",
+	"A new, known `code` replaces the resource.",
+)
 
 // privateGetter and privateSetter are what the framework's request and
 // response private state offer.
@@ -117,8 +132,10 @@ func (r *authorizationCodeTokenResource) Schema(_ context.Context, _ resource.Sc
 	newCode := " A change needs a new authorization code: with the same `code` it is an error at plan time, and the grant keeps working."
 	attrs := map[string]schema.Attribute{
 		"code": schema.StringAttribute{
-			MarkdownDescription: "The authorization code the CIAM returned to `redirect_uri`. It is exchanged once, on create, and never sent again; a new code replaces the resource.",
-			Required:            true, Sensitive: true, PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			MarkdownDescription: "The authorization code the CIAM returned to `redirect_uri`. It is exchanged once, on create, and never sent again; a new code replaces the resource. " +
+				"A code that is not known until apply (it comes from a resource that is still planned) plans an in-place update, not a replacement that would revoke the grant; " +
+				"if it then turns out to be a new code, the apply stops and the next plan replaces the resource.",
+			Required: true, Sensitive: true, PlanModifiers: []planmodifier.String{replaceOnKnownNewCode},
 			Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 		},
 		"redirect_uri": schema.StringAttribute{
@@ -180,8 +197,9 @@ func (r *authorizationCodeTokenResource) Schema(_ context.Context, _ resource.Sc
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Exchanges an OAuth 2.0 authorization code (`POST /oauth2/token`, `grant_type=authorization_code`) exactly once and keeps the " +
 			"tokens fresh: when the access token has less than `min_remaining` left, it is renewed with the refresh token, during plan or at apply (`renew_in_plan`). " +
-			"A renewal is sent at most once per run; if the refresh token is rejected (`invalid_grant`), the resource leaves state with a warning and the next apply needs a new code, " +
-			"and any other failure keeps the stored token with a warning. Destroying the resource revokes the refresh token. The tokens are stored in state (sensitive). " +
+			"A renewal is sent at most once per run. If the refresh token is rejected (`invalid_grant`), a new code is needed: a renewal during a read removes the resource from state " +
+			"with a warning, one at apply is an error. Any other failure keeps the stored token, with a warning during a read and an error at apply. " +
+			"Destroying the resource revokes the refresh token. The tokens are stored in state (sensitive). " +
 			"Import is not supported: a code cannot be exchanged twice.",
 		Attributes: attrs,
 	}
@@ -221,13 +239,20 @@ func (c grantClient) public() bool { return c.creds.ClientSecret == "" }
 // its secret, possibly none for PKCE) or the provider's application pair.
 // ok is false while the provider's settings are unknown.
 func (r *authorizationCodeTokenResource) client(m *authorizationCodeTokenModel) (c grantClient, ok bool) {
-	if !m.ClientID.IsNull() {
-		return grantClient{ciam.Credentials{ClientID: m.ClientID.ValueString(), ClientSecret: m.ClientSecret.ValueString()}, blockOrigin}, !m.ClientID.IsUnknown()
-	}
-	if r.data == nil || len(r.data.unknown) > 0 {
+	switch {
+	case !m.ClientID.IsNull():
+		c = grantClient{ciam.Credentials{ClientID: m.ClientID.ValueString(), ClientSecret: m.ClientSecret.ValueString()}, blockOrigin}
+		ok = !m.ClientID.IsUnknown() && !m.ClientSecret.IsUnknown()
+	case r.data == nil || len(r.data.unknown) > 0:
 		return c, false
+	default:
+		c = grantClient{ciam.Credentials{ClientID: r.data.app.id, ClientSecret: r.data.app.secret}, r.data.app.origin()}
+		ok = true
 	}
-	return grantClient{ciam.Credentials{ClientID: r.data.app.id, ClientSecret: r.data.app.secret}, r.data.app.origin()}, true
+	if c.public() && c.creds.ClientID != "" {
+		c.origin = "a public client: client_id with no client secret (none is configured), as PKCE allows"
+	}
+	return c, ok
 }
 
 // exchangeClient is client for the code exchange, which needs a client ID
@@ -280,13 +305,18 @@ func (r *authorizationCodeTokenResource) Create(ctx context.Context, req resourc
 // grant needs: the code is spent, and the CIAM's PKCE mode answers a wrong
 // code or verifier with invalid_client.
 func codeExchangeDiagnostic(err error, req tokenRequest, pkce bool) diag.Diagnostic {
+	req.singleUse = true
 	summary, detail := explainTokenError(err, req)
+	var cerr *ciam.Error
 	switch {
 	case ciam.IsOAuthError(err, ciam.ErrCodeInvalidGrant):
 		detail += " An authorization code is single-use and short-lived: get a new one from /oauth2/authorize and set code to it."
-	case pkce && ciam.IsOAuthError(err, ciam.ErrCodeInvalidClient):
-		detail += "\n\nIn PKCE mode the CIAM also answers invalid_client when the code or code_verifier is wrong or already used: " +
-			"check that code_verifier matches the code_challenge sent to /oauth2/authorize, and get a new code."
+	case pkce && errors.As(err, &cerr) && cerr.Code == ciam.ErrCodeInvalidClient:
+		// No secret was sent: the generic text about a wrong secret does not apply.
+		summary = "CIAM Rejected The PKCE Exchange (invalid_client)"
+		detail = fmt.Sprintf("The CIAM at %s answered the PKCE code exchange for client_id %s with HTTP %d invalid_client. No client secret was sent (PKCE). "+
+			"In PKCE mode the CIAM answers invalid_client when the code or code_verifier is wrong or already used, or the application does not exist or is disabled: "+
+			"check that code_verifier matches the code_challenge sent to /oauth2/authorize, and get a new code.", req.host, quoted(req.clientID), cerr.StatusCode)
 	}
 	detail += " The exchange was not retried: a code must never be sent twice."
 	return diag.NewErrorDiagnostic(summary, detail)
@@ -300,6 +330,16 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 	if !ok {
 		return
 	}
+	grant := loadGrantPrivate(ctx, req.Private)
+	if grant.ClientID == "" {
+		// State from before the client was recorded: record the client it
+		// is configured with now, which is the one it was created with
+		// unless the configuration changed since.
+		if c, known := r.client(m); known && c.creds.ClientID != "" {
+			grant.ClientID = c.creds.ClientID
+			resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
+		}
+	}
 	expiresAt, remaining, minRemaining, due := m.renewalDue(m.MinRemaining)
 	if !due {
 		return
@@ -309,7 +349,7 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 			resp.Diagnostics.AddWarning("CIAM Access Token Expired",
 				fmt.Sprintf("The access token of %s expired at %s and the CIAM gave no refresh token to renew it. "+
 					"The resource has been removed from state; the next apply creates it again, which needs a new authorization code in code.",
-					m.describe(r.grantClientID(m, grantPrivate{})), expiresAt.UTC().Format(time.RFC3339)))
+					m.describe(grant.ClientID), expiresAt.UTC().Format(time.RFC3339)))
 			resp.State.RemoveResource(ctx)
 		}
 		return
@@ -321,10 +361,18 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 	if !known || r.data.client == nil {
 		return // the provider's settings are known at apply; the stored token stays
 	}
-	grant := loadGrantPrivate(ctx, req.Private)
+	if owner := r.grantClientID(m, grant); c.creds.ClientID == "" || c.creds.ClientID != owner {
+		// No credentials, or another client's: a refresh would be refused
+		// (and reported as a lost grant). ModifyPlan says what changed.
+		resp.Diagnostics.AddWarning("CIAM Token Not Renewed", fmt.Sprintf(
+			"The access token of %s has %s left, less than min_remaining (%s), but it was not renewed: the grant belongs to client_id %s, and %s. Nothing was sent; the stored token was kept.",
+			m.describe(owner), remaining.Round(time.Second), minRemaining, quoted(owner), clientProblem(c)))
+		return
+	}
 	err := r.renew(ctx, m, c, &grant, true, &resp.Diagnostics)
 	switch {
 	case err == nil:
+		grant.ReadRenewed = m.ID.ValueString()
 		resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
 		resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
 	case ciam.IsOAuthError(err, ciam.ErrCodeInvalidGrant):
@@ -338,6 +386,15 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 		resp.Diagnostics.AddWarning("CIAM Token Not Renewed", renewalFailure(m, c, err, r.data.client.Host(), expiresAt, remaining, minRemaining)+
 			" The next plan or apply tries again.")
 	}
+}
+
+// clientProblem says what is wrong with the configured client for a grant
+// that belongs to another (or to one whose credentials are missing).
+func clientProblem(c grantClient) string {
+	if c.creds.ClientID == "" {
+		return "no client credentials are configured for it (set client_id and client_secret on the block, or the provider's, or CIAM_CLIENT_ID and CIAM_CLIENT_SECRET)"
+	}
+	return fmt.Sprintf("the configured credentials are for client_id %s (%s)", quoted(c.creds.ClientID), c.origin)
 }
 
 // renew sends one refresh request for m (never retried once it may have
@@ -360,11 +417,23 @@ func (r *authorizationCodeTokenResource) renew(ctx context.Context, m *authoriza
 				fmt.Sprintf("The CIAM at %s returned a new refresh token when %s was renewed: this directory rotates refresh tokens. "+
 					"With renew_in_plan = true (the default) the token is renewed whenever Terraform reads the resource, also during a terraform plan whose state is thrown away: "+
 					"the refresh token that plan spent is gone, the next run sends the old one, and a directory that detects reuse revokes the whole grant. "+
-					"Set renew_in_plan = false so that only applies renew (plans then show the renewal as an in-place update). This warning is given once.",
+					"Set renew_in_plan = false so that only applies renew (plans then show the renewal as an in-place update), and apply that change directly "+
+					"(terraform apply, or a plan made with -refresh=false): the plan that proposes it still reads, and renews, with the stored setting. This warning is given once.",
 					r.data.client.Host(), m.describe(c.creds.ClientID)))
 		}
 	}
 	return nil
+}
+
+// publicClientRefused reports an answer that refuses a request sent without
+// a client secret: the client authentication errors, and an invalid_request
+// (some servers answer a missing secret so).
+func publicClientRefused(e *ciam.Error) bool {
+	switch e.Code {
+	case ciam.ErrCodeInvalidClient, ciam.ErrCodeUnauthorizedClient, ciam.ErrCodeInvalidRequest:
+		return true
+	}
+	return e.StatusCode == 401
 }
 
 // renewalFailure says why a renewal failed and what became of the stored
@@ -372,22 +441,28 @@ func (r *authorizationCodeTokenResource) renew(ctx context.Context, m *authoriza
 func renewalFailure(m *authorizationCodeTokenModel, c grantClient, err error, host string, expiresAt time.Time, remaining, minRemaining time.Duration) string {
 	var why string
 	var cerr *ciam.Error
-	if c.public() && errors.As(err, &cerr) && (cerr.Code == ciam.ErrCodeInvalidClient || cerr.Code == ciam.ErrCodeUnauthorizedClient || cerr.StatusCode == 401) {
+	if c.public() && errors.As(err, &cerr) && publicClientRefused(cerr) {
 		why = fmt.Sprintf("the CIAM at %s answered HTTP %d %s. This resource's client is a public client (PKCE, no client_secret), so no client secret was sent: "+
 			"renewal sends client_id alone, as RFC 6749 section 6 allows, and this directory may require a client secret to refresh. "+
 			"If the application has a secret, set client_secret on this block (with client_id); otherwise obtain a new code when the token expires",
 			host, cerr.StatusCode, cerr.Code)
 	} else {
-		summary, detail := explainTokenError(err, tokenRequest{what: "refresh-token", grant: "refresh_token", host: host, clientID: c.creds.ClientID, credentialHint: c.origin})
+		summary, detail := explainTokenError(err, tokenRequest{what: "refresh-token", grant: "refresh_token", host: host, clientID: c.creds.ClientID,
+			credentialHint: c.origin, singleUse: true})
 		why = summary + ": " + detail
 	}
 	kept := fmt.Sprintf("it expires at %s (in %s)", expiresAt.UTC().Format(time.RFC3339), remaining.Round(time.Second))
 	if remaining <= 0 {
 		kept = fmt.Sprintf("it expired at %s (%s ago)", expiresAt.UTC().Format(time.RFC3339), (-remaining).Round(time.Second))
 	}
+	sent := "The refresh token was sent once and not retried, since a directory that rotates refresh tokens may already have spent it."
+	var terr *ciam.TransportError
+	if errors.As(err, &terr) && terr.Unsent() {
+		sent = "The refresh token was never sent (no connection could be made), so it is still good."
+	}
 	return fmt.Sprintf("The access token of %s has %s left, less than min_remaining (%s), but renewing it failed: %s\n\n"+
-		"The stored token was kept: %s. The refresh token was sent once and not retried, since a directory that rotates refresh tokens may already have spent it.",
-		m.describe(c.creds.ClientID), remaining.Round(time.Second), minRemaining, trimPeriod(why), kept)
+		"The stored token was kept: %s. %s",
+		m.describe(c.creds.ClientID), remaining.Round(time.Second), minRemaining, trimPeriod(why), kept, sent)
 }
 
 func trimPeriod(s string) string {
@@ -419,49 +494,82 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 		return
 	}
 	resp.Diagnostics.Append(minRemainingWarning(&state, plan.MinRemaining)...)
-	renewInPlan := plan.RenewInPlan.IsUnknown() || plan.RenewInPlan.IsNull() || plan.RenewInPlan.ValueBool()
-	if state.RefreshToken.ValueString() == "" || plan.MinRemaining.IsUnknown() || renewInPlan && plan.MinRemaining.Equal(state.MinRemaining) {
-		return // Read renews (or has nothing to renew with)
+	if state.RefreshToken.ValueString() == "" || plan.MinRemaining.IsUnknown() {
+		return // nothing to renew with, or nothing to decide by yet
 	}
-	if _, _, _, due := state.renewalDue(plan.MinRemaining); !due {
+	_, remaining, _, due := state.renewalDue(plan.MinRemaining)
+	if !due {
 		return
 	}
-	for _, name := range renewedAttributes {
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), unknownOf(name))...)
+	// Read renewed what it could when the stored renew_in_plan was true and
+	// the settings were known. The apply renews when Read did not, when the
+	// new configuration asks for renewal at apply, or for more lifetime than
+	// Read renewed for, unless Read just renewed (a fresh token cannot get
+	// fresher: that would be two renewals in one run).
+	readRenewed := isTrueOrNull(state.RenewInPlan) && r.data != nil && len(r.data.unknown) == 0
+	justRenewed := grant.ReadRenewed == state.ID.ValueString() && !state.ExpiresIn.IsNull() &&
+		remaining >= time.Duration(state.ExpiresIn.ValueInt64())*time.Second-freshSlack
+	if readRenewed && (justRenewed || isTrueOrNull(plan.RenewInPlan) && plan.MinRemaining.Equal(state.MinRemaining)) {
+		return
+	}
+	for _, a := range renewedAttributes {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(a.name), unknownOf(a))...)
 	}
 }
 
-// renewedAttributes are the attributes a renewal may change.
-var renewedAttributes = []string{"id", "access_token", "token_type", "expires_in", "expires_at", "scope", "refresh_token", "id_token"}
+// freshSlack is how close to its full lifetime a token Read renewed counts as
+// renewed in this run.
+const freshSlack = 10 * time.Second
 
-func unknownOf(name string) any {
-	if name == "expires_in" {
+func isTrueOrNull(b types.Bool) bool { return b.IsNull() || b.IsUnknown() || b.ValueBool() }
+
+// renewedAttributes are the attributes a renewal may change: the token
+// results and the refresh and ID tokens.
+var renewedAttributes = func() []attrSpec {
+	return append(slices.Clone(tokenResultSpecs), attrSpec{name: "refresh_token"}, attrSpec{name: "id_token"})
+}()
+
+func unknownOf(s attrSpec) any {
+	if s.kind == kindInt64 {
 		return types.Int64Unknown()
 	}
 	return types.StringUnknown()
 }
 
 // sameGrant fails for a change of redirect_uri, code_verifier or the client
-// while code stays the same. Values not known yet are checked again at apply.
+// while code stays the same. Values not known yet are checked again at apply;
+// missing credentials are not a change (nothing can be sent without them).
 func (r *authorizationCodeTokenResource) sameGrant(plan, state *authorizationCodeTokenModel, grant grantPrivate) diag.Diagnostics {
 	var diags diag.Diagnostics
-	needsNewCode := func(attr, from, to string) {
-		diags.AddAttributeError(path.Root(attr), "New Authorization Code Needed",
-			fmt.Sprintf("%s changed (%s to %s), but code did not. The grant was issued for the old value: a replacement would revoke the working refresh token "+
-				"and then fail to exchange the spent code (invalid_grant), leaving nothing. Nothing has been changed. "+
-				"To change %s, obtain a new authorization code from /oauth2/authorize with the new value and set code to it (the resource is then replaced), "+
-				"or set %s back.", attr, from, to, attr, attr))
+	needsNewCode := func(at *path.Path, attr, change string) {
+		detail := fmt.Sprintf("%s, but code did not. The grant was issued for the old value: a replacement would revoke the working refresh token "+
+			"and then fail to exchange the spent code (invalid_grant), leaving nothing. Nothing has been changed. "+
+			"To change it, obtain a new authorization code from /oauth2/authorize with the new value and set code to it (the resource is then replaced); "+
+			"or set %s back. To destroy the resource instead, run terraform destroy -refresh=false: Terraform plans the configuration before a destroy.", change, attr)
+		if at != nil {
+			diags.AddAttributeError(*at, "New Authorization Code Needed", detail)
+		} else {
+			diags.AddError("New Authorization Code Needed", detail)
+		}
 	}
 	if !plan.RedirectURI.IsUnknown() && !plan.RedirectURI.Equal(state.RedirectURI) {
-		needsNewCode("redirect_uri", quoted(state.RedirectURI.ValueString()), quoted(plan.RedirectURI.ValueString()))
+		p := path.Root("redirect_uri")
+		needsNewCode(&p, "redirect_uri", fmt.Sprintf("redirect_uri changed (%s to %s)", quoted(state.RedirectURI.ValueString()), quoted(plan.RedirectURI.ValueString())))
 	}
 	if !plan.CodeVerifier.IsUnknown() && !plan.CodeVerifier.Equal(state.CodeVerifier) {
-		needsNewCode("code_verifier", describeSecret(state.CodeVerifier), describeSecret(plan.CodeVerifier))
+		p := path.Root("code_verifier")
+		needsNewCode(&p, "code_verifier", fmt.Sprintf("code_verifier changed (from %s to %s)", describeSecret(state.CodeVerifier), describeSecret(plan.CodeVerifier)))
 	}
-	if to, ok := r.client(plan); ok {
+	if to, ok := r.client(plan); ok && to.creds.ClientID != "" {
 		from := r.grantClientID(state, grant)
 		if from != "" && to.creds.ClientID != from {
-			needsNewCode("client_id", quoted(from), quoted(to.creds.ClientID))
+			change := fmt.Sprintf("The client changed: the grant belongs to client_id %s, and %s", quoted(from), clientProblem(to))
+			if plan.ClientID.IsNull() {
+				needsNewCode(nil, "the provider's client_id", change)
+			} else {
+				p := path.Root("client_id")
+				needsNewCode(&p, "client_id", change)
+			}
 		}
 	}
 	return diags
@@ -513,6 +621,12 @@ func (r *authorizationCodeTokenResource) Update(ctx context.Context, req resourc
 		return
 	}
 	grant := loadGrantPrivate(ctx, req.Private)
+	if !plan.Code.Equal(state.Code) {
+		resp.Diagnostics.AddAttributeError(path.Root("code"), "New Authorization Code At Apply",
+			"code was not known at plan time, so the plan could not tell that it is a new code, and a replacement cannot happen in an update. Nothing has been changed: "+
+				"run terraform apply again, and its plan replaces the resource with the new code (a code is short-lived: exchange it soon).")
+		return
+	}
 	resp.Diagnostics.Append(r.sameGrant(&plan, state, grant)...) // values unknown at plan time are known now
 	if resp.Diagnostics.HasError() {
 		return
@@ -524,14 +638,13 @@ func (r *authorizationCodeTokenResource) Update(ctx context.Context, req resourc
 		err := r.renew(ctx, &plan, c, &grant, !plan.RenewInPlan.IsNull() && plan.RenewInPlan.ValueBool(), &resp.Diagnostics)
 		if err != nil {
 			expiresAt, remaining, minRemaining, _ := state.renewalDue(plan.MinRemaining)
-			summary := "CIAM Token Not Renewed"
-			detail := renewalFailure(state, c, err, r.data.client.Host(), expiresAt, remaining, minRemaining) + " The apply stopped; the next apply tries again."
+			detail := renewalFailure(state, c, err, r.data.client.Host(), expiresAt, remaining, minRemaining)
 			if ciam.IsOAuthError(err, ciam.ErrCodeInvalidGrant) {
-				summary = "CIAM Refresh Token Rejected"
-				detail += " The directory rejected the refresh token (invalid_grant): it was revoked or expired, so it will not renew. " +
-					"Obtain a new authorization code from /oauth2/authorize and set code to it; the next apply replaces the resource."
+				resp.Diagnostics.AddError("CIAM Refresh Token Rejected", detail+" The directory rejected the refresh token (invalid_grant): it was revoked, expired or spent, "+
+					"so no later apply can renew it. Obtain a new authorization code from /oauth2/authorize and set code to it; the next apply replaces the resource.")
+				return
 			}
-			resp.Diagnostics.AddError(summary, detail)
+			resp.Diagnostics.AddError("CIAM Token Not Renewed", detail+" The apply stopped; the next apply tries again.")
 			return
 		}
 	}
@@ -553,25 +666,28 @@ func (r *authorizationCodeTokenResource) Delete(ctx context.Context, req resourc
 		return
 	}
 	c, known := r.client(m)
-	if !known || c.creds.ClientID == "" || r.data.client == nil {
+	owner := r.grantClientID(m, loadGrantPrivate(ctx, req.Private))
+	if !known || c.creds.ClientID == "" || c.creds.ClientID != owner || r.data.client == nil {
 		resp.Diagnostics.AddWarning("CIAM Token Not Revoked", fmt.Sprintf(
-			"The token of %s could not be revoked because the client credentials are missing; it was removed from state and stays valid until it expires.",
-			m.describe(r.grantClientID(m, loadGrantPrivate(ctx, req.Private)))))
+			"The refresh token of %s was not revoked: the grant belongs to client_id %s, and %s. Nothing was sent. "+
+				"The resource was removed from state; its refresh token stays valid until it expires or is revoked in the CIAM console.",
+			m.describe(owner), quoted(owner), clientProblem(c)))
 		return
 	}
 	r.data.secrets.addCredentials(c.creds.ClientID, c.creds.ClientSecret)
 	if err := r.data.client.Revoke(ctx, c.creds, token); err != nil {
 		var why string
 		var cerr *ciam.Error
-		if c.public() && errors.As(err, &cerr) && (cerr.Code == ciam.ErrCodeInvalidClient || cerr.StatusCode == 401) {
+		if c.public() && errors.As(err, &cerr) && publicClientRefused(cerr) {
 			why = fmt.Sprintf("The CIAM answered HTTP %d %s: this resource's client is a public client (PKCE, no client_secret), so no client secret was sent "+
 				"(RFC 7009 section 2.1 lets a public client revoke with client_id alone), and this directory may require one to revoke.", cerr.StatusCode, cerr.Code)
 		} else {
-			_, why = explainTokenError(err, tokenRequest{what: "revocation", grant: "revocation", host: r.data.client.Host(), clientID: c.creds.ClientID, credentialHint: c.origin})
+			_, why = explainTokenError(err, tokenRequest{what: "revocation", grant: "revocation", host: r.data.client.Host(), clientID: c.creds.ClientID,
+				credentialHint: c.origin, expected: "an empty 200 answer"})
 		}
 		resp.Diagnostics.AddWarning("CIAM Token Not Revoked",
-			fmt.Sprintf("%s was removed from state, but revoking its refresh token failed, so the token stays valid until it expires or is revoked in the CIAM console. %s",
-				upperFirst(m.describe(c.creds.ClientID)), why))
+			fmt.Sprintf("The resource %s was removed from state, but revoking its refresh token failed, so the token stays valid until it expires or is revoked in the CIAM console. %s",
+				m.describe(c.creds.ClientID), why))
 	}
 }
 
@@ -597,13 +713,6 @@ func (m *authorizationCodeTokenModel) describe(clientID string) string {
 		s += " (client_id " + quoted(clientID) + ")"
 	}
 	return s
-}
-
-func upperFirst(s string) string {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
-		return s
-	}
-	return string(s[0]-'a'+'A') + s[1:]
 }
 
 // renewalDue reads the stored expiry against minRemaining (the default when

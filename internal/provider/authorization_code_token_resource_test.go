@@ -211,7 +211,7 @@ resource "ciam_authorization_code_token" "test" {
 		Steps: []resource.TestStep{
 			{
 				Config:      cfg(bad, "Wq3Xz9LmN0pR5tV7yB2cD4fG6hJ8kA1sE3uI5oP7aZx"),
-				ExpectError: errorMatching("(invalid_client)", "In PKCE mode the CIAM also answers invalid_client", "code_verifier matches the code_challenge"),
+				ExpectError: errorMatching("CIAM Rejected The PKCE Exchange (invalid_client)", "No client secret was sent (PKCE)", "code_verifier matches the code_challenge"),
 			},
 			{
 				Config: cfg(good, verifier),
@@ -464,5 +464,112 @@ func TestAccAuthorizationCodeTokenResource_importExplainsItself(t *testing.T) {
 			ExpectError: errorMatching("Import Not Supported", "cannot be imported", "a refresh token cannot be read back from the CIAM",
 				"/oauth2/authorize", "Set code", "terraform apply"),
 		}},
+	})
+}
+
+// A change of the provider's client is caught at plan time even when the
+// token is due: Read does not renew with another client's credentials (which
+// the directory refuses, and which used to drop the live grant from state).
+func TestAccAuthorizationCodeTokenResource_providerClientChange(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t)
+	srv.SetClient(localciam.Client{ID: "other-app", Secret: "Ot9/h&E+r%1=App2", Grants: []string{localciam.GrantAuthorizationCode, localciam.GrantRefreshToken},
+		RedirectURIs: []string{localciam.DemoRedirectURI}, Scopes: []string{"openid"}})
+	code := issueCode(t, srv, "")
+	block := fmt.Sprintf(`
+resource "ciam_authorization_code_token" "test" {
+  code          = %q
+  redirect_uri  = %q
+  min_remaining = "10m"
+}
+`, code, localciam.DemoRedirectURI)
+	var refresh []string
+
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: testAccProviderConfig(srv.URL(), "client_id", localciam.DemoClientID, "client_secret", localciam.DemoClientSecret) + block,
+				Check:  recordAttr("refresh_token", &refresh),
+			},
+			{
+				Config:      testAccProviderConfig(srv.URL(), "client_id", "other-app", "client_secret", "Ot9/h&E+r%1=App2") + block,
+				ExpectError: errorMatching("New Authorization Code Needed", `the grant belongs to client_id "demo-app"`, `client_id "other-app" (client_id and client_secret came from the provider block)`, "terraform destroy -refresh=false"),
+			},
+			{
+				Config: testAccProviderConfig(srv.URL(), "client_id", localciam.DemoClientID, "client_secret", localciam.DemoClientSecret) + block,
+				Check: resource.ComposeAggregateTestCheckFunc(refreshTokenStillWorks(srv, &refresh), func(*terraform.State) error {
+					if srv.Grants(localciam.GrantAuthorizationCode) != 1 {
+						return fmt.Errorf("the code was exchanged again")
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
+
+// A code that is unknown at plan time (it comes from a resource that is
+// replaced) plans an in-place update: the grant is not revoked when the code
+// turns out to be the same one.
+func TestAccAuthorizationCodeTokenResource_unknownCodeDoesNotReplace(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t)
+	code := issueCode(t, srv, "")
+	cfg := func(rev string) string {
+		return testAccProviderConfig(srv.URL(), "client_id", localciam.DemoClientID, "client_secret", localciam.DemoClientSecret) + fmt.Sprintf(`
+resource "terraform_data" "code" {
+  input            = %q
+  triggers_replace = %q
+}
+resource "ciam_authorization_code_token" "test" {
+  code         = terraform_data.code.output
+  redirect_uri = %q
+}
+`, code, rev, localciam.DemoRedirectURI)
+	}
+	var refresh []string
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: cfg("1"), Check: recordAttr("refresh_token", &refresh)},
+			{
+				Config: cfg("2"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(acAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(refreshTokenStillWorks(srv, &refresh), grantsAre(srv, 1, 0), func(*terraform.State) error {
+					if srv.Revocations() != 0 {
+						return fmt.Errorf("the grant was revoked")
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
+
+// Switching renew_in_plan from false to true with the token due: Read did
+// not renew (the stored setting was false), so the apply does.
+func TestAccAuthorizationCodeTokenResource_renewInPlanSwitchedOn(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t)
+	code := issueCode(t, srv, "")
+	args := func(rip string) []string {
+		return []string{"redirect_uri", fmt.Sprintf("%q", localciam.DemoRedirectURI), "min_remaining", `"10m"`, "renew_in_plan", rip}
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: acConfig(srv, code, args("false")...), ExpectNonEmptyPlan: true},
+			{
+				Config: acConfig(srv, code, args("true")...),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(acAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue(acAddr, tfjsonpath.New("access_token")),
+				}},
+				Check: grantsAre(srv, 1, 1),
+			},
+		},
 	})
 }

@@ -25,6 +25,12 @@ type tokenRequest struct {
 	// credentialHint says where the credentials came from (see
 	// credentialSource.origin).
 	credentialHint string
+	// singleUse marks a request that is never retried once it may have
+	// reached the server (a code exchange, a refresh).
+	singleUse bool
+	// expected says what a good answer is, for an answer that is not one;
+	// empty means a JSON token response.
+	expected string
 }
 
 // tokenErrorDiagnostic turns an error from the ciam client into a diagnostic
@@ -90,7 +96,7 @@ func explainCIAMError(e *ciam.Error, r tokenRequest) (string, string) {
 				"Remove it from scopes, or grant it to the application in the CIAM console.", quoteList(r.scopes))
 	case ciam.ErrCodeInvalidRequest:
 		return "Invalid CIAM Token Request (invalid_request)", answered +
-			"\n\nThe CIAM found a required parameter missing or malformed, typically an empty or overlong client_id. Check the credentials: " + r.credentialHint + "."
+			"\n\nThe CIAM found a required parameter missing or malformed" + invalidRequestHint(r) + " Check the credentials: " + r.credentialHint + "."
 	case ciam.ErrCodeUnsupportedGrantType:
 		return "CIAM Does Not Support This Grant (unsupported_grant_type)", answered +
 			fmt.Sprintf("\n\nThe CIAM does not support the %s grant at this endpoint. Check that auth_domain points at a Tencent CIAM user directory.", r.grant)
@@ -100,7 +106,7 @@ func explainCIAMError(e *ciam.Error, r tokenRequest) (string, string) {
 	case "":
 	default:
 		return fmt.Sprintf("CIAM Token Request Failed (%s)", e.Code), answered +
-			"\n\nThis error code is not one the CIAM documents for this request; its description above is the best guide. " + statusAdvice(e.StatusCode)
+			"\n\nThis error code is not one the CIAM documents for this request; its description above is the best guide. " + statusAdvice(e.StatusCode, r.singleUse)
 	}
 
 	// Not an OAuth error object.
@@ -122,8 +128,8 @@ func explainCIAMError(e *ciam.Error, r tokenRequest) (string, string) {
 			r.host, r.what, e.StatusCode, e.Reason, contentTypeAndExcerpt(e))
 	default:
 		return fmt.Sprintf("Unexpected CIAM Response (HTTP %d)", e.StatusCode), fmt.Sprintf(
-			"The CIAM at %s answered the %s request with HTTP %d%s and no OAuth error code: %s%s. Expected a JSON token response or an OAuth error object. %s",
-			r.host, r.what, e.StatusCode, attemptsNote(e.Attempts), e.Reason, contentTypeAndExcerpt(e), statusAdvice(e.StatusCode))
+			"The CIAM at %s answered the %s request with HTTP %d%s and no OAuth error code: %s%s. Expected %s or an OAuth error object. %s",
+			r.host, r.what, e.StatusCode, attemptsNote(e.Attempts), e.Reason, contentTypeAndExcerpt(e), orDefault(r.expected, "a JSON token response"), statusAdvice(e.StatusCode, r.singleUse))
 	}
 }
 
@@ -183,7 +189,29 @@ func attemptsNote(n int) string {
 	return fmt.Sprintf(" (after %d attempts; see max_retries)", n)
 }
 
-func statusAdvice(status int) string {
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// invalidRequestHint says what invalid_request usually means for the grant.
+func invalidRequestHint(r tokenRequest) string {
+	switch r.grant {
+	case "refresh_token":
+		return ", typically a missing or malformed refresh_token (the stored one may be damaged) or client_id."
+	case "authorization_code":
+		return ", typically a missing code or redirect_uri, or a malformed client_id."
+	default:
+		return ", typically an empty or overlong client_id."
+	}
+}
+
+func statusAdvice(status int, singleUse bool) string {
+	if singleUse && (status == 429 || status >= 500) {
+		return "The CIAM (or a gateway in front of it) failed or is rate-limiting; this single-use request was not retried, since it may already have been processed. Try again later."
+	}
 	switch {
 	case status == 401 || status == 403:
 		return "The request was refused; check the credentials and any gateway in front of the CIAM."

@@ -190,7 +190,16 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	// client and gets it at apply, when Terraform configures the provider
 	// again; a data source or ephemeral resource that needs a request during
 	// plan defers or says which setting is unknown (settingsUnknown).
-	unknown = append(unknown, unknownTransportSettings(&cfg)...)
+	unknownTransport := unknownTransportSettings(&cfg)
+	if len(unknown) > 0 && len(unknownTransport) == 0 {
+		// The known settings are still checked now, not only at apply.
+		_, diags := clientConfig(&cfg)
+		resp.Diagnostics.Append(diags...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+	unknown = append(unknown, unknownTransport...)
 	if len(unknown) > 0 {
 		data := &providerData{secrets: secrets, unknown: unknown}
 		resp.DataSourceData, resp.ResourceData, resp.EphemeralResourceData = data, data, data
@@ -232,9 +241,9 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	}
 
 	data := &providerData{
-		client:  client,
-		clients: [2]*ciam.Client{ciam.PoolStored: client, ciam.PoolEphemeral: client.WithPool(ciam.PoolEphemeral)},
-		secrets: secrets,
+		client:    client,
+		ephemeral: client.WithPool(ciam.PoolEphemeral),
+		secrets:   secrets,
 		app: credentialSource{
 			id: values["client_id"], secret: values["client_secret"],
 			idAttr: "client_id", secretAttr: "client_secret", idEnv: envClientID, secretEnv: envClientSecret,

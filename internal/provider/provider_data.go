@@ -14,12 +14,12 @@ import (
 // providerData is what Configure hands to every data source, ephemeral
 // resource and resource.
 type providerData struct {
-	client *ciam.Client
-	// clients are views of client per token reuse pool: data sources use
-	// ciam.PoolStored, ephemeral resources ciam.PoolEphemeral, so that an
-	// ephemeral resource never gets a token that a data source stored.
-	clients [2]*ciam.Client
-	secrets *secretSet
+	// client serves data sources (token reuse pool ciam.PoolStored) and
+	// everything else; ephemeral is its view for ephemeral resources
+	// (ciam.PoolEphemeral), so that an ephemeral resource never gets a token
+	// that a data source stored.
+	client, ephemeral *ciam.Client
+	secrets           *secretSet
 	// app are the application credentials (client_id/client_secret).
 	app credentialSource
 	// scim are the data-sync credentials (scim_client_id/scim_client_secret).
@@ -27,6 +27,14 @@ type providerData struct {
 	// unknown lists the provider settings that are not known yet (they come
 	// from a resource that is still planned). The client is nil then.
 	unknown []string
+}
+
+// pooled is the client for a token reuse pool.
+func (d *providerData) pooled(pool ciam.Pool) *ciam.Client {
+	if pool == ciam.PoolEphemeral {
+		return d.ephemeral
+	}
+	return d.client
 }
 
 // settingsUnknown tells a type that needs a request whether the provider's

@@ -227,6 +227,23 @@ provider "ciam" {
 }
 data "ciam_client_credentials_token" "t" {}`,
 			ExpectError: errorMatching("Unknown CIAM Provider Setting", "The data source ciam_client_credentials_token needs a request", "auth_domain is not known until apply", "set CIAM_AUTH_DOMAIN in the environment"),
+		}, {
+			// The settings that are known are checked at plan time all the same.
+			Config: `resource "terraform_data" "later" {
+  input = "sample.portal.tencentciam.com"
+}
+provider "ciam" {
+  auth_domain = terraform_data.later.output
+  ca_cert_pem = "not a certificate"
+}
+resource "ciam_authorization_code_token" "t" {
+  code         = "c"
+  redirect_uri = "https://app.example.com/callback"
+  client_id    = "a"
+  client_secret = "b"
+}`,
+			PlanOnly:    true,
+			ExpectError: errorMatching("Invalid CA Certificates"),
 		}},
 	})
 }

@@ -35,7 +35,7 @@ func (d *providerData) fetchClientCredentialsToken(ctx context.Context, pool cia
 	scopes := sortedStrings(m.Scopes)
 	req := tokenRequest{what: "client-credentials token", grant: "client_credentials", scopes: scopes}
 	tok, diags := d.fetch(m.credentialsModel, false, req, func(creds ciam.Credentials) (*ciam.Token, error) {
-		return d.clients[pool].ClientCredentialsToken(ctx, creds, scopes)
+		return d.pooled(pool).ClientCredentialsToken(ctx, creds, scopes)
 	})
 	if tok != nil {
 		m.set(tok)
@@ -62,7 +62,7 @@ const scimTokenDescription = "Obtains a data-sync (SCIM) access token (`GET /sci
 func (d *providerData) fetchSCIMToken(ctx context.Context, pool ciam.Pool, m *scimTokenModel) diag.Diagnostics {
 	req := tokenRequest{what: "SCIM token", grant: "data-sync"}
 	tok, diags := d.fetch(m.credentialsModel, true, req, func(creds ciam.Credentials) (*ciam.Token, error) {
-		return d.clients[pool].SCIMToken(ctx, creds)
+		return d.pooled(pool).SCIMToken(ctx, creds)
 	})
 	if tok != nil {
 		m.set(tok)
