@@ -158,6 +158,7 @@ type Server struct {
 	refresh     map[string]*refreshGrant
 	grants      map[string]int64
 	attempts    map[string]int64
+	userAgents  []string
 	revocations int
 	hook        func(http.ResponseWriter, *http.Request) bool
 
@@ -333,6 +334,9 @@ func (s *Server) Handler() http.Handler {
 		}
 		s.countAttempt(r)
 		s.mu.Lock()
+		if ua := r.UserAgent(); !slices.Contains(s.userAgents, ua) {
+			s.userAgents = append(s.userAgents, ua)
+		}
 		hook := s.hook
 		s.mu.Unlock()
 		if hook != nil && hook(w, r) {
@@ -369,6 +373,14 @@ func (s *Server) countAttempt(r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.attempts[form.Get("grant_type")]++
+}
+
+// UserAgents returns the distinct User-Agent headers of the requests so far
+// (the provider sends terraform-provider-ciam/<version>).
+func (s *Server) UserAgents() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.userAgents)
 }
 
 // Attempts returns how many token requests arrived with the given
