@@ -6,16 +6,71 @@ package devenv
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/hashicorp/go-version"
 )
 
-// ProviderAddress is the provider's registry address.
-const ProviderAddress = "registry.terraform.io/ciam-oss/ciam"
+// OpenTofu reports whether the tests drive OpenTofu rather than Terraform
+// (TF_ACC_PROVIDER_HOST is OpenTofu's registry, as the suite's make target
+// sets it). OpenTofu reports its own version, so version gates differ.
+func OpenTofu() bool { return RegistryHost() == "registry.opentofu.org" }
+
+// Feature is a language feature with the first Terraform and OpenTofu
+// versions that have it.
+type Feature struct {
+	Name                string
+	Terraform, OpenTofu *version.Version
+}
+
+// Features the provider's types and examples use.
+var (
+	Functions          = Feature{"provider functions", version.Must(version.NewVersion("1.8.0")), version.Must(version.NewVersion("1.7.0"))}
+	EphemeralResources = Feature{"ephemeral resources", version.Must(version.NewVersion("1.10.0")), version.Must(version.NewVersion("1.11.0"))}
+)
+
+// Minimum is the first version of the tool under test with the feature.
+func (f Feature) Minimum() *version.Version {
+	if OpenTofu() {
+		return f.OpenTofu
+	}
+	return f.Terraform
+}
+
+// ToolVersion runs the tool's version command and returns its version.
+func ToolVersion(bin string) (*version.Version, error) {
+	out, err := exec.Command(bin, "version", "-json").Output()
+	if err != nil {
+		return nil, fmt.Errorf("devenv: %s version: %v", bin, err)
+	}
+	var v struct {
+		Version string `json:"terraform_version"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil {
+		return nil, fmt.Errorf("devenv: %s version -json: %v", bin, err)
+	}
+	return version.NewVersion(v.Version)
+}
+
+// RegistryHost is the registry that source addresses without a host resolve
+// to: registry.terraform.io, or TF_ACC_PROVIDER_HOST (registry.opentofu.org
+// for OpenTofu), as terraform-plugin-testing reads it.
+func RegistryHost() string {
+	if h := os.Getenv("TF_ACC_PROVIDER_HOST"); h != "" {
+		return h
+	}
+	return "registry.terraform.io"
+}
+
+// ProviderAddress returns the provider's registry address under
+// RegistryHost.
+func ProviderAddress() string { return RegistryHost() + "/ciam-oss/ciam" }
 
 // ModuleRoot returns the directory holding the project's go.mod, searching
 // upwards from the working directory.
@@ -58,7 +113,7 @@ func WriteCLIConfig(path, providerDir string) error {
   }
   direct {}
 }
-`, ProviderAddress, providerDir)
+`, ProviderAddress(), providerDir)
 	return os.WriteFile(path, []byte(cfg), 0o600)
 }
 

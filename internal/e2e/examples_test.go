@@ -28,8 +28,8 @@ func TestExamplesValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	// One stub binary, named after each provider it stands in for.
-	stubs := map[string]string{"restapi": "registry.terraform.io/mastercard/restapi", "local": "registry.terraform.io/hashicorp/local"}
-	overrides := fmt.Sprintf("    %q = %q\n", devenv.ProviderAddress, providerDir)
+	stubs := map[string]string{"restapi": devenv.RegistryHost() + "/mastercard/restapi", "local": devenv.RegistryHost() + "/hashicorp/local"}
+	overrides := fmt.Sprintf("    %q = %q\n", devenv.ProviderAddress(), providerDir)
 	for name, address := range stubs {
 		dir := t.TempDir()
 		build := exec.Command("go", "build", "-o", filepath.Join(dir, "terraform-provider-"+name), "./internal/cmd/examples-stub")
@@ -58,6 +58,10 @@ func TestExamplesValidate(t *testing.T) {
 	if len(dirs) < 8 {
 		t.Fatalf("found only %d example directories", len(dirs))
 	}
+	toolVersion, err := devenv.ToolVersion(tfBin)
+	if err != nil {
+		t.Fatal(err)
+	}
 	requiredProviders := regexp.MustCompile(`required_providers\s*{`)
 	for dir := range dirs {
 		rel, _ := filepath.Rel(root, dir)
@@ -67,6 +71,11 @@ func TestExamplesValidate(t *testing.T) {
 				t.Fatal(err)
 			}
 			text := readAll(t, work)
+			for marker, feature := range map[string]devenv.Feature{`ephemeral "`: devenv.EphemeralResources, "provider::": devenv.Functions} {
+				if strings.Contains(text, marker) && toolVersion.LessThan(feature.Minimum()) {
+					t.Skipf("the example uses %s, which need version %s or later (found %s)", feature.Name, feature.Minimum(), toolVersion)
+				}
+			}
 			if !requiredProviders.MatchString(text) {
 				// The registry's example snippets leave this out; a real
 				// configuration has it.

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
+	"github.com/ciam-oss/terraform-provider-ciam/internal/devenv"
 	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
 )
 
@@ -25,7 +26,18 @@ var testAccEchoProviderFactories = map[string]func() (tfprotov6.ProviderServer, 
 	"echo": echoprovider.NewProviderServer(),
 }
 
-var ephemeralVersionChecks = []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_10_0)}
+var ephemeralVersionChecks = []tfversion.TerraformVersionCheck{skipWithout{devenv.EphemeralResources}}
+
+// skipWithout skips a test on a Terraform or OpenTofu without the feature.
+// OpenTofu reports its own version (and gained ephemeral resources only in
+// 1.11), so tfversion.SkipBelow alone would gate it wrongly.
+type skipWithout struct{ feature devenv.Feature }
+
+func (c skipWithout) CheckTerraformVersion(_ context.Context, req tfversion.CheckTerraformVersionRequest, resp *tfversion.CheckTerraformVersionResponse) {
+	if minimum := c.feature.Minimum(); req.TerraformVersion.LessThan(minimum) {
+		resp.Skip = fmt.Sprintf("%s need version %s or later of the tool under test (found %s)", c.feature.Name, minimum, req.TerraformVersion)
+	}
+}
 
 // fingerprint is the id the provider gives a token.
 func fingerprint(token string) string {

@@ -95,7 +95,7 @@ func run(countsFlag string, latency time.Duration, repeat int) error {
 	}
 	rc := filepath.Join(tmp, "terraform.rc")
 	cli := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n    %q = %q\n  }\n  direct {}\n}\n",
-		devenv.ProviderAddress, ciamDir, "registry.terraform.io/bench/floor", floorDir)
+		devenv.ProviderAddress(), ciamDir, "registry.terraform.io/bench/floor", floorDir)
 	if err := os.WriteFile(rc, []byte(cli), 0o600); err != nil {
 		return err
 	}

@@ -31,15 +31,17 @@ func main() {
 		address string
 		p       provider.Provider
 	}{
-		"restapi": {"registry.terraform.io/mastercard/restapi", restapiStub{}},
-		"local":   {"registry.terraform.io/hashicorp/local", localStub{}},
+		"restapi": {"mastercard/restapi", restapiStub{}},
+		"local":   {"hashicorp/local", localStub{}},
 	}
 	name := strings.TrimPrefix(filepath.Base(os.Args[0]), "terraform-provider-")
 	stub, ok := stubs[name]
 	if !ok {
 		log.Fatalf("examples-stub: run as terraform-provider-restapi or terraform-provider-local, not %q", name)
 	}
-	if err := providerserver.Serve(context.Background(), func() provider.Provider { return stub.p }, providerserver.ServeOpts{Address: stub.address}); err != nil {
+	// The address matters only to debug mode; Terraform and OpenTofu start
+	// the stub through dev_overrides.
+	if err := providerserver.Serve(context.Background(), func() provider.Provider { return stub.p }, providerserver.ServeOpts{Address: "registry.terraform.io/" + stub.address}); err != nil {
 		log.Fatal(err)
 	}
 }
