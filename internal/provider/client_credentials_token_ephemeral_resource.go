@@ -48,11 +48,7 @@ func (e *clientCredentialsTokenEphemeralResource) ValidateConfig(_ context.Conte
 func (e *clientCredentialsTokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
 	defer e.data.guard(&resp.Diagnostics)
 	var m clientCredentialsTokenModel
-	if unknown, deferNow, diags := e.data.settingsUnknown(req.ClientCapabilities.DeferralAllowed, "The ephemeral resource ciam_client_credentials_token"); unknown {
-		resp.Diagnostics.Append(diags...)
-		if deferNow {
-			resp.Deferred = &ephemeral.Deferred{Reason: ephemeral.DeferredReasonProviderConfigUnknown}
-		}
+	if e.data.settingsUnknownForOpen(req, resp, "The ephemeral resource ciam_client_credentials_token") {
 		return
 	}
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)

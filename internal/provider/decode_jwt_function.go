@@ -48,18 +48,25 @@ func (f *decodeJWTFunction) Definition(_ context.Context, _ function.DefinitionR
 }
 
 func (f *decodeJWTFunction) Run(ctx context.Context, req function.RunRequest, resp *function.RunResponse) {
-	defer func() {
-		// No panic reaches the user, and the token never appears in the message.
-		if r := recover(); r != nil {
-			resp.Error = function.NewFuncError("decode_jwt hit an unexpected condition; please report this provider bug.")
-		}
-	}()
+	defer recoverFunction("decode_jwt", resp)
 	var token string
-	resp.Error = req.Arguments.Get(ctx, &token)
-	if resp.Error != nil {
-		return
+	if resp.Error = req.Arguments.Get(ctx, &token); resp.Error == nil {
+		header, claims, err := ciam.DecodeJWT(token)
+		setJWTResult(ctx, resp, header, claims, err)
 	}
-	header, claims, err := ciam.DecodeJWT(token)
+}
+
+// recoverFunction is deferred in every function: no panic reaches the user,
+// and the arguments (tokens) never appear in the message.
+func recoverFunction(name string, resp *function.RunResponse) {
+	if r := recover(); r != nil {
+		resp.Error = function.NewFuncError(name + " hit an unexpected condition; please report this provider bug.")
+	}
+}
+
+// setJWTResult sets the {header, claims} result of a JWT function, or the
+// error of its token argument.
+func setJWTResult(ctx context.Context, resp *function.RunResponse, header, claims map[string]any, err error) {
 	if err != nil {
 		resp.Error = invalidJWT(err)
 		return

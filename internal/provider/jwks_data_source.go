@@ -89,11 +89,7 @@ func (d *jwksDataSource) Configure(_ context.Context, req datasource.ConfigureRe
 
 func (d *jwksDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	defer d.data.guard(&resp.Diagnostics)
-	if unknown, deferNow, diags := d.data.settingsUnknown(req.ClientCapabilities.DeferralAllowed, "The data source ciam_jwks"); unknown {
-		resp.Diagnostics.Append(diags...)
-		if deferNow {
-			resp.Deferred = &datasource.Deferred{Reason: datasource.DeferredReasonProviderConfigUnknown}
-		}
+	if d.data.settingsUnknownForRead(req, resp, "The data source ciam_jwks") {
 		return
 	}
 	set, err := d.data.client.JWKS(ctx)

@@ -74,11 +74,7 @@ func (d *openIDConfigurationDataSource) Configure(_ context.Context, req datasou
 
 func (d *openIDConfigurationDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	defer d.data.guard(&resp.Diagnostics)
-	if unknown, deferNow, diags := d.data.settingsUnknown(req.ClientCapabilities.DeferralAllowed, "The data source ciam_openid_configuration"); unknown {
-		resp.Diagnostics.Append(diags...)
-		if deferNow {
-			resp.Deferred = &datasource.Deferred{Reason: datasource.DeferredReasonProviderConfigUnknown}
-		}
+	if d.data.settingsUnknownForRead(req, resp, "The data source ciam_openid_configuration") {
 		return
 	}
 	doc, err := d.data.client.Discovery(ctx)

@@ -5,7 +5,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
@@ -35,6 +37,27 @@ func (d *providerData) pooled(pool ciam.Pool) *ciam.Client {
 		return d.ephemeral
 	}
 	return d.client
+}
+
+// settingsUnknownForRead is settingsUnknown for a data source's Read: it
+// defers or adds the error, and reports whether Read must stop.
+func (d *providerData) settingsUnknownForRead(req datasource.ReadRequest, resp *datasource.ReadResponse, what string) bool {
+	unknown, deferNow, diags := d.settingsUnknown(req.ClientCapabilities.DeferralAllowed, what)
+	resp.Diagnostics.Append(diags...)
+	if deferNow {
+		resp.Deferred = &datasource.Deferred{Reason: datasource.DeferredReasonProviderConfigUnknown}
+	}
+	return unknown
+}
+
+// settingsUnknownForOpen is settingsUnknown for an ephemeral resource's Open.
+func (d *providerData) settingsUnknownForOpen(req ephemeral.OpenRequest, resp *ephemeral.OpenResponse, what string) bool {
+	unknown, deferNow, diags := d.settingsUnknown(req.ClientCapabilities.DeferralAllowed, what)
+	resp.Diagnostics.Append(diags...)
+	if deferNow {
+		resp.Deferred = &ephemeral.Deferred{Reason: ephemeral.DeferredReasonProviderConfigUnknown}
+	}
+	return unknown
 }
 
 // settingsUnknown tells a type that needs a request whether the provider's

@@ -47,11 +47,7 @@ func (e *scimTokenEphemeralResource) ValidateConfig(_ context.Context, req ephem
 func (e *scimTokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
 	defer e.data.guard(&resp.Diagnostics)
 	var m scimTokenModel
-	if unknown, deferNow, diags := e.data.settingsUnknown(req.ClientCapabilities.DeferralAllowed, "The ephemeral resource ciam_scim_token"); unknown {
-		resp.Diagnostics.Append(diags...)
-		if deferNow {
-			resp.Deferred = &ephemeral.Deferred{Reason: ephemeral.DeferredReasonProviderConfigUnknown}
-		}
+	if e.data.settingsUnknownForOpen(req, resp, "The ephemeral resource ciam_scim_token") {
 		return
 	}
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/function"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
 )
@@ -49,15 +48,9 @@ func (f *verifyJWTFunction) Definition(_ context.Context, _ function.DefinitionR
 }
 
 func (f *verifyJWTFunction) Run(ctx context.Context, req function.RunRequest, resp *function.RunResponse) {
-	defer func() {
-		// No panic reaches the user, and the token never appears in the message.
-		if r := recover(); r != nil {
-			resp.Error = function.NewFuncError("verify_jwt hit an unexpected condition; please report this provider bug.")
-		}
-	}()
+	defer recoverFunction("verify_jwt", resp)
 	var token, jwks string
-	resp.Error = req.Arguments.Get(ctx, &token, &jwks)
-	if resp.Error != nil {
+	if resp.Error = req.Arguments.Get(ctx, &token, &jwks); resp.Error != nil {
 		return
 	}
 	set, err := ciam.ParseJWKS([]byte(jwks))
@@ -66,19 +59,10 @@ func (f *verifyJWTFunction) Run(ctx context.Context, req function.RunRequest, re
 		return
 	}
 	header, claims, err := ciam.VerifyJWT(token, set)
-	if err != nil {
-		var verr *ciam.VerifyError
-		if errors.As(err, &verr) && verr.Kind == ciam.VerifyMalformed {
-			resp.Error = invalidJWT(err)
-			return
-		}
+	var verr *ciam.VerifyError
+	if errors.As(err, &verr) && verr.Kind != ciam.VerifyMalformed {
 		resp.Error = function.NewArgumentFuncError(0, "JWT not verified: "+strings.TrimSuffix(err.Error(), "."))
 		return
 	}
-	result, err := jwtValue(header, claims)
-	if err != nil {
-		resp.Error = invalidJWT(err)
-		return
-	}
-	resp.Error = resp.Result.Set(ctx, types.DynamicValue(result))
+	setJWTResult(ctx, resp, header, claims, err)
 }
