@@ -56,7 +56,10 @@ func testJWKS(t *testing.T) []byte {
 	return b
 }
 
-func sign(t *testing.T, alg jose.SignatureAlgorithm, key any, kid string, claims string) string {
+// testClaims are the claims every test token carries.
+const testClaims = `{"sub":"u1","iss":"https://d.example","exp":1700000000}`
+
+func sign(t *testing.T, alg jose.SignatureAlgorithm, key any, kid string) string {
 	t.Helper()
 	opts := (&jose.SignerOptions{}).WithType("JWT")
 	if kid != "" {
@@ -66,7 +69,7 @@ func sign(t *testing.T, alg jose.SignatureAlgorithm, key any, kid string, claims
 	if err != nil {
 		t.Fatal(err)
 	}
-	obj, err := s.Sign([]byte(claims))
+	obj, err := s.Sign([]byte(testClaims))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +95,7 @@ func TestParseJWKS(t *testing.T) {
 		}
 		block, _ := pem.Decode([]byte(k.PublicKeyPEM))
 		pub, err := x509.ParsePKIXPublicKey(block.Bytes)
-		if block.Type != "PUBLIC KEY" || err != nil || pub.(*rsa.PublicKey).N.Cmp(rsaKey.N) != 0 {
+		if rsaPub, ok := pub.(*rsa.PublicKey); block.Type != "PUBLIC KEY" || err != nil || !ok || rsaPub.N.Cmp(rsaKey.N) != 0 {
 			t.Errorf("%s: PEM does not hold the modulus: %v", member, err)
 		}
 		if ec := set.Keys[1]; ec.KTY != "EC" || ec.Crv != "P-256" || ec.X == "" || ec.Y == "" {
@@ -142,7 +145,6 @@ func TestVerifyJWT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	claims := `{"sub":"u1","iss":"https://d.example","exp":1700000000}`
 	for _, tc := range []struct {
 		alg jose.SignatureAlgorithm
 		key any
@@ -151,13 +153,13 @@ func TestVerifyJWT(t *testing.T) {
 		{jose.RS256, rsaKey, "rsa-1"}, {jose.RS512, rsaKey, "rsa-1"}, {jose.PS256, rsaKey, "rsa-1"},
 		{jose.ES256, ecKey, "ec-1"}, {jose.EdDSA, edKey, "ed-1"},
 	} {
-		token := sign(t, tc.alg, tc.key, tc.kid, claims)
+		token := sign(t, tc.alg, tc.key, tc.kid)
 		header, got, err := VerifyJWT(token, set)
 		if err != nil || got["sub"] != "u1" || header["alg"] != string(tc.alg) || got["exp"] != json.Number("1700000000") {
 			t.Errorf("%s: %v %v %v", tc.alg, header, got, err)
 		}
 	}
-	good := sign(t, jose.RS256, rsaKey, "rsa-1", claims)
+	good := sign(t, jose.RS256, rsaKey, "rsa-1")
 	parts := strings.Split(good, ".")
 	otherKey, _ := rsa.GenerateKey(rand.Reader, 2048)
 	b64 := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
@@ -166,14 +168,14 @@ func TestVerifyJWT(t *testing.T) {
 	}{
 		"tampered claims":   {parts[0] + "." + b64(`{"sub":"admin"}`) + "." + parts[2], VerifyBadSignature, "does not verify"},
 		"tampered sig":      {parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2])), VerifyBadSignature, "does not verify"},
-		"another key":       {sign(t, jose.RS256, otherKey, "rsa-1", claims), VerifyBadSignature, "signed by another key"},
+		"another key":       {sign(t, jose.RS256, otherKey, "rsa-1"), VerifyBadSignature, "signed by another key"},
 		"alg none":          {b64(`{"alg":"none","kid":"rsa-1"}`) + "." + parts[1] + ".", VerifyAlgNone, `alg "none"`},
 		"alg None":          {b64(`{"alg":"None","kid":"rsa-1"}`) + "." + parts[1] + ".", VerifyAlgNone, "never accepted"},
-		"hmac":              {sign(t, jose.HS256, []byte("0123456789abcdef0123456789abcdef"), "rsa-1", claims), VerifyHMAC, "HMAC"},
-		"unknown kid":       {sign(t, jose.RS256, rsaKey, "rsa-9", claims), VerifyUnknownKID, `kid "rsa-9"`},
-		"no kid, many keys": {sign(t, jose.RS256, rsaKey, "", claims), VerifyUnknownKID, "no kid and the key set holds 3 keys"},
+		"hmac":              {sign(t, jose.HS256, []byte("0123456789abcdef0123456789abcdef"), "rsa-1"), VerifyHMAC, "HMAC"},
+		"unknown kid":       {sign(t, jose.RS256, rsaKey, "rsa-9"), VerifyUnknownKID, `kid "rsa-9"`},
+		"no kid, many keys": {sign(t, jose.RS256, rsaKey, ""), VerifyUnknownKID, "no kid and the key set holds 3 keys"},
 		"EC alg on RSA key": {b64(`{"alg":"ES256","kid":"rsa-1"}`) + "." + parts[1] + "." + parts[2], VerifyAlgorithm, "does not fit the RSA key"},
-		"RSA alg on EC key": {sign(t, jose.RS256, rsaKey, "ec-1", claims), VerifyAlgorithm, "allowed: ES256"},
+		"RSA alg on EC key": {sign(t, jose.RS256, rsaKey, "ec-1"), VerifyAlgorithm, "allowed: ES256"},
 		"ES384 on P-256":    {b64(`{"alg":"ES384","kid":"ec-1"}`) + "." + parts[1] + "." + parts[2], VerifyAlgorithm, "does not fit the EC key"},
 		"no alg":            {b64(`{"kid":"rsa-1"}`) + "." + parts[1] + "." + parts[2], VerifyMalformed, "no alg"},
 		"opaque token":      {"OAUTH2c615b14e-26e9", VerifyMalformed, "not a JWT"},
@@ -197,7 +199,7 @@ func TestVerifyJWT(t *testing.T) {
 	}
 	// A set of one key verifies a token without kid.
 	one, _ := ParseJWKS([]byte(strings.Replace(pinned, `"alg":"RS512",`, "", 1)))
-	if _, _, err := VerifyJWT(sign(t, jose.RS256, rsaKey, "", claims), one); err != nil {
+	if _, _, err := VerifyJWT(sign(t, jose.RS256, rsaKey, ""), one); err != nil {
 		t.Errorf("no kid, one key: %v", err)
 	}
 }

@@ -48,14 +48,14 @@ resource "ciam_authorization_code_token" "login" {
 `, srv.URL(), code, localciam.DemoRedirectURI, block)
 }
 
-func newGrantWorkspace(t *testing.T, srv *localciam.Server, block string, env ...string) *grantWorkspace {
+func newGrantWorkspace(t *testing.T, srv *localciam.Server, block string) *grantWorkspace {
 	t.Helper()
 	code, err := srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI, Scope: "openid"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := grantConfig(srv, code, block)
-	env = append([]string{"CIAM_CLIENT_ID=" + localciam.DemoClientID, "CIAM_CLIENT_SECRET=" + localciam.DemoClientSecret}, env...)
+	env := []string{"CIAM_CLIENT_ID=" + localciam.DemoClientID, "CIAM_CLIENT_SECRET=" + localciam.DemoClientSecret}
 	w := &grantWorkspace{t: t, srv: srv, tf: workspace(t, cfg, env...), code: code}
 	w.mustRun("apply", "-auto-approve")
 	return w

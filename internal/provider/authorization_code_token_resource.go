@@ -717,17 +717,17 @@ func (m *authorizationCodeTokenModel) describe(clientID string) string {
 
 // renewalDue reads the stored expiry against minRemaining (the default when
 // unreadable). due is false when the token has enough left or no lifetime.
-func (m *authorizationCodeTokenModel) renewalDue(minRemaining types.String) (expiresAt time.Time, remaining, min time.Duration, due bool) {
+func (m *authorizationCodeTokenModel) renewalDue(minRemaining types.String) (expiresAt time.Time, remaining, minimum time.Duration, due bool) {
 	expiresAt, err := time.Parse(time.RFC3339, m.ExpiresAt.ValueString())
 	if err != nil {
 		return expiresAt, 0, 0, false // the CIAM gave no lifetime: nothing to renew against
 	}
-	min, err = time.ParseDuration(minRemaining.ValueString())
+	minimum, err = time.ParseDuration(minRemaining.ValueString())
 	if err != nil {
-		min, _ = time.ParseDuration(defaultMinRemaining)
+		minimum, _ = time.ParseDuration(defaultMinRemaining)
 	}
 	remaining = time.Until(expiresAt)
-	return expiresAt, remaining, min, remaining < min
+	return expiresAt, remaining, minimum, remaining < minimum
 }
 
 // setTokens stores a token response. A refresh response may leave out the

@@ -351,8 +351,11 @@ func TestUnknownProviderSettingsDeferOrFail(t *testing.T) {
 		t.Fatalf("Configure failed: %v", confResp.Diagnostics)
 	}
 	for _, f := range []func() datasource.DataSource{newClientCredentialsTokenDataSource, newSCIMTokenDataSource} {
-		ds := f()
-		ds.(datasource.DataSourceWithConfigure).Configure(ctx, datasource.ConfigureRequest{ProviderData: confResp.DataSourceData}, &datasource.ConfigureResponse{})
+		ds, ok := f().(datasource.DataSourceWithConfigure)
+		if !ok {
+			t.Fatal("a token data source has no Configure")
+		}
+		ds.Configure(ctx, datasource.ConfigureRequest{ProviderData: confResp.DataSourceData}, &datasource.ConfigureResponse{})
 		var sresp datasource.SchemaResponse
 		ds.Schema(ctx, datasource.SchemaRequest{}, &sresp)
 		config := tfsdk.Config{Schema: sresp.Schema, Raw: tftypes.NewValue(sresp.Schema.Type().TerraformType(ctx), nil)}
@@ -368,8 +371,11 @@ func TestUnknownProviderSettingsDeferOrFail(t *testing.T) {
 		}
 	}
 	for _, f := range []func() ephemeral.EphemeralResource{newClientCredentialsTokenEphemeralResource, newSCIMTokenEphemeralResource} {
-		er := f()
-		er.(ephemeral.EphemeralResourceWithConfigure).Configure(ctx, ephemeral.ConfigureRequest{ProviderData: confResp.EphemeralResourceData}, &ephemeral.ConfigureResponse{})
+		er, ok := f().(ephemeral.EphemeralResourceWithConfigure)
+		if !ok {
+			t.Fatal("a token ephemeral resource has no Configure")
+		}
+		er.Configure(ctx, ephemeral.ConfigureRequest{ProviderData: confResp.EphemeralResourceData}, &ephemeral.ConfigureResponse{})
 		var sresp ephemeral.SchemaResponse
 		er.Schema(ctx, ephemeral.SchemaRequest{}, &sresp)
 		config := tfsdk.Config{Schema: sresp.Schema, Raw: tftypes.NewValue(sresp.Schema.Type().TerraformType(ctx), nil)}
