@@ -130,6 +130,7 @@ type docCache struct {
 
 type docEntry struct {
 	body []byte
+	err  error // a definitive answer that is not a document (404)
 	at   time.Time
 }
 
@@ -334,7 +335,7 @@ func (c *Client) token(ctx context.Context, r request) (*Token, error) {
 	}
 	tok, reason := parseTokenResponse(res.data, res.received)
 	if reason != "" {
-		e := &Error{Op: r.op(), StatusCode: res.status, Reason: c.redactor(r)(reason), ContentType: res.contentType, Attempts: res.attempts}
+		e := &Error{Op: r.op(), Host: c.host(r), StatusCode: res.status, Reason: c.redactor(r)(reason), ContentType: res.contentType, Attempts: res.attempts}
 		if strings.HasPrefix(reason, "response body is not") {
 			e.Excerpt = excerpt(res.data, c.redactor(r))
 		}
@@ -355,7 +356,7 @@ type result struct {
 
 // statusError describes a non-2xx answer.
 func (c *Client) statusError(r request, res *result) *Error {
-	e := &Error{Op: r.op(), StatusCode: res.status, ContentType: res.contentType, Attempts: res.attempts}
+	e := &Error{Op: r.op(), Host: c.host(r), StatusCode: res.status, ContentType: res.contentType, Attempts: res.attempts}
 	parseErrorResponse(e, res.data, c.redactor(r))
 	return e
 }
@@ -426,7 +427,7 @@ func (c *Client) attempt(ctx context.Context, r request) (*result, error) {
 	res.retryAfter = resp.Header.Get("Retry-After")
 
 	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
-		e := &Error{Op: r.op(), StatusCode: resp.StatusCode, ContentType: res.contentType,
+		e := &Error{Op: r.op(), Host: c.host(r), StatusCode: resp.StatusCode, ContentType: res.contentType,
 			Reason: "the server answered with a redirect, which a token client never follows"}
 		if loc, perr := url.Parse(resp.Header.Get("Location")); perr == nil && loc.Host != "" {
 			e.RedirectHost = printable(loc.Host, 253)
@@ -440,8 +441,8 @@ func (c *Client) attempt(ctx context.Context, r request) (*result, error) {
 		return res, c.transportError(ctx, r, fmt.Errorf("reading the response body: %w", err))
 	}
 	if len(data) > MaxBodyBytes {
-		return res, &Error{Op: r.op(), StatusCode: resp.StatusCode, ContentType: res.contentType,
-			Reason: fmt.Sprintf("response body is larger than %d bytes (1 MiB); a token response is a few kilobytes", MaxBodyBytes)}
+		return res, &Error{Op: r.op(), Host: c.host(r), StatusCode: resp.StatusCode, ContentType: res.contentType,
+			Reason: fmt.Sprintf("response body is larger than %d bytes (1 MiB); no answer the provider asks for is nearly that large", MaxBodyBytes)}
 	}
 	res.data = data
 	return res, nil

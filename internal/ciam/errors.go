@@ -25,6 +25,8 @@ const (
 type Error struct {
 	// Op names the request without its query, e.g. "POST /oauth2/token".
 	Op string
+	// Host is the host (and port) that answered.
+	Host string
 	// StatusCode is the HTTP status of the response.
 	StatusCode int
 	// Code, Description and URI are the members error, error_description and

@@ -25,6 +25,9 @@ func DecodeJWT(token string) (header, claims map[string]any, err error) {
 	if token == "" {
 		return nil, nil, errors.New("the token is empty")
 	}
+	if i := strings.IndexFunc(token, func(r rune) bool { return !isBase64URL(r) && r != '.' && r != '=' }); i >= 0 {
+		return nil, nil, errors.New("the token holds a character a JWT cannot hold (only base64url characters and dots), such as whitespace inside it")
+	}
 	parts := strings.Split(token, ".")
 	switch len(parts) {
 	case 3:
@@ -43,6 +46,15 @@ func DecodeJWT(token string) (header, claims map[string]any, err error) {
 	}
 	return header, claims, nil
 }
+
+func isBase64URL(r rune) bool {
+	return r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_'
+}
+
+// maxJSONDepth bounds how deeply a JWT's header and claims may nest: real
+// ones nest two or three levels, and converting a deeply nested value to
+// Terraform's types costs time that grows fast with the depth.
+const maxJSONDepth = 32
 
 func decodeSegment(seg, name string) (map[string]any, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(seg, "="))
@@ -68,5 +80,26 @@ func decodeJSONObject(raw []byte, name string) (map[string]any, error) {
 	if !ok {
 		return nil, fmt.Errorf("the %s segment is not a JSON object", name)
 	}
+	if depth(obj) > maxJSONDepth {
+		return nil, fmt.Errorf("the %s segment nests values deeper than %d levels", name, maxJSONDepth)
+	}
 	return obj, nil
+}
+
+// depth is how deeply a decoded JSON value nests objects and arrays.
+func depth(v any) int {
+	d := 0
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			d = max(d, depth(e))
+		}
+		return d + 1
+	case []any:
+		for _, e := range x {
+			d = max(d, depth(e))
+		}
+		return d + 1
+	}
+	return 0
 }

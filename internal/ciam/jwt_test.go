@@ -1,6 +1,7 @@
 package ciam
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -25,6 +26,11 @@ func TestDecodeJWT_seedToken(t *testing.T) {
 	}
 }
 
+// nested is a claims segment whose value nests n arrays deep.
+func nested(n int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(`{"a":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`))
+}
+
 func TestDecodeJWT_malformed(t *testing.T) {
 	parts := strings.Split(seedJWT, ".")
 	cases := map[string]string{
@@ -32,7 +38,10 @@ func TestDecodeJWT_malformed(t *testing.T) {
 		"abc":                               "not a JWT: it has no dots",
 		"a.b":                               "not a JWT: it has 2 dot-separated parts",
 		"a.b.c.d.e":                         "encrypted JWT",
-		"!!!." + parts[1] + "." + parts[2]:  "header segment is not base64url",
+		"!!!." + parts[1] + "." + parts[2]:  "holds a character a JWT cannot hold",
+		"A." + parts[1] + "." + parts[2]:    "header segment is not base64url",
+		parts[0] + ".\n" + parts[1] + ".x":  "holds a character a JWT cannot hold",
+		parts[0] + "." + nested(40) + ".x":  "claims segment nests values deeper than 32 levels",
 		parts[0] + ".bm90IGpzb24." + "sig":  "claims segment is not JSON",
 		parts[0] + ".WzEsMl0." + "sig":      "claims segment is not a JSON object",
 		"eyJhIjoxfXt9." + parts[1] + ".sig": "header segment has data after",

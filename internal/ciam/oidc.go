@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -53,13 +55,14 @@ type Discovery struct {
 
 // IssuerMismatchError says that the discovery document announces an issuer
 // other than the auth domain it was fetched from (OpenID Connect Discovery
-// section 4.3): a mix-up defence, so the document is not used.
+// section 4.3): a mix-up defence, so the document is not used. Announced is
+// as received (callers bound it when they print it).
 type IssuerMismatchError struct {
 	Announced, Expected string
 }
 
 func (e *IssuerMismatchError) Error() string {
-	return fmt.Sprintf("the discovery document announces issuer %q, but it was fetched from %q; the two must be identical", e.Announced, e.Expected)
+	return fmt.Sprintf("the discovery document announces issuer %q, but it was fetched from %q; the two must be identical", printable(e.Announced, 256), e.Expected)
 }
 
 // IsNotFound reports whether err is an answer 404 (e.g. a directory that
@@ -79,48 +82,82 @@ func (c *Client) Discovery(ctx context.Context) (*Discovery, error) {
 	if err != nil {
 		return nil, err
 	}
-	var d Discovery
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&d); err != nil {
-		return nil, &Error{Op: "GET " + DiscoveryPath, StatusCode: http.StatusOK, Reason: "response body is not a JSON discovery document (" + jsonProblem(err) + ")"}
+	bad := func(reason string) error {
+		return &Error{Op: "GET " + DiscoveryPath, Host: c.base.Host, StatusCode: http.StatusOK, Reason: reason}
+	}
+	members, reason := jsonMembers(body)
+	if reason != "" {
+		return nil, bad("response body is not a JSON discovery document: " + reason)
+	}
+	d := Discovery{Raw: body}
+	for name, into := range map[string]*string{
+		"issuer": &d.Issuer, "authorization_endpoint": &d.AuthorizationEndpoint, "token_endpoint": &d.TokenEndpoint,
+		"jwks_uri": &d.JWKSURI, "userinfo_endpoint": &d.UserinfoEndpoint, "revocation_endpoint": &d.RevocationEndpoint,
+	} {
+		if raw, ok := members[name]; ok && string(raw) != "null" && json.Unmarshal(raw, into) != nil {
+			return nil, bad("the discovery document's " + name + " is not a string")
+		}
+	}
+	for name, into := range map[string]*[]string{
+		"grant_types_supported": &d.GrantTypesSupported, "response_types_supported": &d.ResponseTypesSupported,
+		"scopes_supported": &d.ScopesSupported, "token_endpoint_auth_methods_supported": &d.TokenEndpointAuthMethodsSupported,
+		"id_token_signing_alg_values_supported": &d.IDTokenSigningAlgValuesSupported,
+	} {
+		if raw, ok := members[name]; ok && string(raw) != "null" && json.Unmarshal(raw, into) != nil {
+			return nil, bad("the discovery document's " + name + " is not an array of strings")
+		}
 	}
 	if d.Issuer == "" {
-		return nil, &Error{Op: "GET " + DiscoveryPath, StatusCode: http.StatusOK, Reason: "the discovery document has no issuer"}
+		return nil, bad("the discovery document has no issuer")
 	}
-	if !sameOrigin(d.Issuer, c.base) {
-		return nil, &IssuerMismatchError{Announced: printable(d.Issuer, 256), Expected: c.base.String()}
+	if !identicalIssuer(d.Issuer, c.base) {
+		return nil, &IssuerMismatchError{Announced: d.Issuer, Expected: c.base.String()}
 	}
-	d.Raw = body
 	return &d, nil
 }
 
-// jsonProblem says briefly what is wrong with a JSON document, without
-// quoting it.
-func jsonProblem(err error) string {
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		return fmt.Sprintf("%s is a JSON %s, not a %s", printable(typeErr.Field, 64), typeErr.Value, typeErr.Type)
+// jsonMembers reads a JSON object's members by their exact names (JSON
+// names are case-sensitive; encoding/json's struct matching is not). A
+// member named twice, or anything after the object, is a reason to refuse
+// the document: readers could disagree about what it says.
+func jsonMembers(body []byte) (map[string]json.RawMessage, string) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, "it is not a JSON object"
 	}
-	return "not a JSON object"
+	members := map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		name, ok := tok.(string)
+		if err != nil || !ok {
+			return nil, "it is not valid JSON"
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, "it is not valid JSON"
+		}
+		if _, dup := members[name]; dup {
+			return nil, fmt.Sprintf("it names the member %q twice", printable(name, 64))
+		}
+		members[name] = raw
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, "it is not valid JSON"
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, "it has data after its JSON object"
+	}
+	return members, ""
 }
 
-// sameOrigin reports whether issuer is the base URL: the same scheme and
-// host (case-insensitive, default port implied) and no path but "/".
-func sameOrigin(issuer string, base *url.URL) bool {
-	u, err := url.Parse(issuer)
-	if err != nil || u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
-		return false
-	}
-	port := func(v *url.URL) string {
-		if p := v.Port(); p != "" {
-			return p
-		}
-		if strings.EqualFold(v.Scheme, "http") {
-			return "80"
-		}
-		return "443"
-	}
-	return strings.EqualFold(u.Scheme, base.Scheme) && strings.EqualFold(u.Hostname(), base.Hostname()) && port(u) == port(base)
+// identicalIssuer reports whether issuer is the auth domain's URL, as
+// OpenID Connect Discovery section 4.3 requires: the same string as the base
+// URL (lower-case host, the port as configured) with or without a final "/".
+// Nothing is folded: another case, a default port spelled out, a path, a
+// query or fragment marker, or a character outside ASCII is another issuer.
+func identicalIssuer(issuer string, base *url.URL) bool {
+	b := base.String()
+	return issuer == b || issuer == b+"/"
 }
 
 // JWKS fetches the directory's key set from the discovered jwks_uri, or from
@@ -132,9 +169,9 @@ func (c *Client) JWKS(ctx context.Context) (*JWKS, error) {
 	d, err := c.Discovery(ctx)
 	switch {
 	case err == nil && d.JWKSURI != "":
-		discovered, perr := ParseDocumentURL(d.JWKSURI)
+		discovered, perr := c.documentURL(d.JWKSURI)
 		if perr != nil {
-			return nil, &Error{Op: "GET " + DiscoveryPath, StatusCode: http.StatusOK, Reason: "the discovery document's jwks_uri " + perr.Error()}
+			return nil, &Error{Op: "GET " + DiscoveryPath, Host: c.base.Host, StatusCode: http.StatusOK, Reason: "the discovery document's jwks_uri " + perr.Error()}
 		}
 		u = *discovered
 	case err != nil && !IsNotFound(err):
@@ -146,26 +183,27 @@ func (c *Client) JWKS(ctx context.Context) (*JWKS, error) {
 	}
 	set, err := ParseJWKS(body)
 	if err != nil {
-		return nil, &Error{Op: "GET " + u.EscapedPath(), StatusCode: http.StatusOK, Reason: err.Error()}
+		return nil, &Error{Op: "GET " + u.EscapedPath(), Host: u.Host, StatusCode: http.StatusOK, Reason: err.Error()}
 	}
 	set.URI = u.String()
 	return set, nil
 }
 
-// ParseDocumentURL checks a URL the directory gave for one of its
-// documents: https (http only to a loopback host), a host, and no user
-// information or fragment.
-func ParseDocumentURL(raw string) (*url.URL, error) {
+// documentURL checks a URL the directory gave for one of its documents:
+// https, a host, no user information or fragment. Plain http is accepted
+// only when the auth domain itself is a loopback http URL: a remote
+// directory must not send the provider to the runner's own loopback.
+func (c *Client) documentURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil || u.Host == "":
 		return nil, errors.New("is not an absolute URL")
 	case u.User != nil || u.Fragment != "":
 		return nil, errors.New("must not hold user information or a fragment")
-	case strings.EqualFold(u.Scheme, "https"):
-	case strings.EqualFold(u.Scheme, "http") && IsLoopbackHost(u.Hostname()):
+	case u.Scheme == "https":
+	case u.Scheme == "http" && c.base.Scheme == "http" && IsLoopbackHost(u.Hostname()):
 	default:
-		return nil, fmt.Errorf("uses scheme %q; only https (http for a loopback host) is accepted", printable(u.Scheme, 16))
+		return nil, fmt.Errorf("uses scheme %q; only https is accepted (http only next to a loopback http auth_domain, for tests)", printable(u.Scheme, 16))
 	}
 	return u, nil
 }
@@ -179,7 +217,7 @@ func (c *Client) document(ctx context.Context, u *url.URL) ([]byte, error) {
 	e, ok := c.docs.entries[key]
 	c.docs.mu.Unlock()
 	if ok && c.now().Sub(e.at) < documentMaxAge {
-		return e.body, nil
+		return e.body, e.err
 	}
 	r := request{method: http.MethodGet, target: u, mode: retrySafe}
 	body, err := flight(ctx, &c.docs.flight, key, func(ctx context.Context) ([]byte, error) {
@@ -187,13 +225,20 @@ func (c *Client) document(ctx context.Context, u *url.URL) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if res.status < 200 || res.status > 299 {
+		var entry docEntry
+		switch {
+		case res.status >= 200 && res.status <= 299:
+			entry = docEntry{body: res.data, at: c.now()}
+		case res.status == http.StatusNotFound:
+			// Definitive (no discovery document): remembered like a document.
+			entry = docEntry{err: c.statusError(r, res), at: c.now()}
+		default:
 			return nil, c.statusError(r, res)
 		}
 		c.docs.mu.Lock()
-		c.docs.entries[key] = docEntry{body: res.data, at: c.now()}
+		c.docs.entries[key] = entry
 		c.docs.mu.Unlock()
-		return res.data, nil
+		return entry.body, entry.err
 	})
 	return body, c.waitEnded(ctx, err, r)
 }
@@ -240,20 +285,24 @@ var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv
 // and OKP Ed25519 are skipped and listed in Skipped. The keys are parsed and
 // marshalled by go-jose.
 func ParseJWKS(body []byte) (*JWKS, error) {
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, errors.New("the key set is not a JSON object")
+	doc, reason := jsonMembers(body)
+	if reason != "" {
+		return nil, errors.New("the key set is not usable: " + reason)
 	}
 	rawKeys, ok := doc["keys"]
-	if !ok {
-		rawKeys, ok = doc["Keys"]
+	member := "keys"
+	if alt, hasAlt := doc["Keys"]; hasAlt {
+		if ok {
+			return nil, errors.New(`the key set has both "keys" and "Keys": readers could disagree about which keys it holds`)
+		}
+		rawKeys, ok, member = alt, true, "Keys"
 	}
 	if !ok {
 		return nil, errors.New(`the key set has no "keys" member`)
 	}
 	var raws []json.RawMessage
-	if err := json.Unmarshal(rawKeys, &raws); err != nil {
-		return nil, errors.New(`the key set's "keys" member is not an array`)
+	if err := json.Unmarshal(rawKeys, &raws); err != nil || raws == nil {
+		return nil, fmt.Errorf("the key set's %q member is not an array", member)
 	}
 	set := &JWKS{}
 	var keys []jose.JSONWebKey
@@ -270,6 +319,13 @@ func ParseJWKS(body []byte) (*JWKS, error) {
 				return nil, fmt.Errorf("%s carries private or symmetric key material (member %q): a published key set must hold public keys only, so the set is refused", name, m)
 			}
 		}
+		skip := func(reason string) {
+			set.Skipped = append(set.Skipped, SkippedKey{KID: kid, KTY: printable(kty, 16), Reason: reason})
+		}
+		if reason := notForSignatures(members); reason != "" {
+			skip(reason)
+			continue
+		}
 		var k jose.JSONWebKey
 		if err := k.UnmarshalJSON(raw); err != nil || !k.IsPublic() || !supportedKey(k) {
 			reason := "go-jose cannot parse it"
@@ -279,7 +335,11 @@ func ParseJWKS(body []byte) (*JWKS, error) {
 			case errors.Is(err, jose.ErrUnsupportedKeyType):
 				reason = fmt.Sprintf("its type %q is not supported (RSA, EC and OKP Ed25519 are)", printable(kty, 16))
 			}
-			set.Skipped = append(set.Skipped, SkippedKey{KID: printable(kid, 128), KTY: printable(kty, 16), Reason: reason})
+			skip(reason)
+			continue
+		}
+		if reason := weakRSA(k); reason != "" {
+			skip(reason)
 			continue
 		}
 		jwk, err := describeJWK(k)
@@ -298,6 +358,40 @@ func ParseJWKS(body []byte) (*JWKS, error) {
 	}
 	set.Canonical = canonical
 	return set, nil
+}
+
+// minRSABits is the smallest RSA modulus a key set may publish: keys below
+// it are left out rather than handed to gateways (Go itself refuses to
+// verify with fewer than 1024 bits).
+const minRSABits = 2048
+
+// weakRSA says why an RSA key is not fit to verify signatures, or "".
+func weakRSA(k jose.JSONWebKey) string {
+	pub, ok := k.Key.(*rsa.PublicKey)
+	switch {
+	case !ok:
+		return ""
+	case pub.N.Bit(0) == 0:
+		return "it is not a valid RSA key (its modulus is even)"
+	case pub.N.BitLen() < minRSABits:
+		return fmt.Sprintf("its RSA modulus has %d bits, too few to trust (%d at least)", pub.N.BitLen(), minRSABits)
+	}
+	return ""
+}
+
+// notForSignatures says why a key is not meant to verify signatures (RFC
+// 7517 sections 4.2 and 4.3: use "enc", or key_ops without "verify"), or "".
+func notForSignatures(members map[string]any) string {
+	if use, ok := members["use"]; ok && use != "sig" {
+		return fmt.Sprintf("it is not a signing key (use %q)", printable(fmt.Sprint(use), 16))
+	}
+	if ops, ok := members["key_ops"]; ok {
+		list, _ := ops.([]any)
+		if !slices.Contains(list, any("verify")) {
+			return "it is not a signing key (its key_ops do not include verify)"
+		}
+	}
+	return ""
 }
 
 func describeKey(i int, kid string) string {
@@ -381,6 +475,7 @@ const (
 	VerifyUnknownKID   = "unknown kid"
 	VerifyAlgorithm    = "algorithm"
 	VerifyBadSignature = "bad signature"
+	VerifyCritical     = "critical extension"
 )
 
 func verifyErr(kind, format string, args ...any) error {
@@ -410,11 +505,15 @@ func VerifyJWT(token string, set *JWKS) (header, claims map[string]any, err erro
 		return nil, nil, verifyErr(VerifyHMAC, "the token is signed with HMAC (alg %q), a shared secret; only public-key signatures (RS*, PS*, ES*, EdDSA) are verified against a key set, "+
 			"since accepting HMAC here is the classic key-confusion attack", printable(alg, 16))
 	}
-	key, err := selectKey(header, set)
+	if crit, ok := header["crit"]; ok {
+		return nil, nil, verifyErr(VerifyCritical, "the token's header marks %s as critical (crit), an extension the provider does not implement, so the token is refused",
+			printable(fmt.Sprint(crit), 64))
+	}
+	sigAlg := jose.SignatureAlgorithm(alg)
+	key, err := selectKey(header, set, sigAlg)
 	if err != nil {
 		return nil, nil, err
 	}
-	sigAlg := jose.SignatureAlgorithm(alg)
 	kty := key.KTY
 	if !slices.Contains(signingAlgorithms[kty], sigAlg) || (kty == "EC" && ecAlgorithmCurve[sigAlg] != key.Crv) {
 		return nil, nil, verifyErr(VerifyAlgorithm, "the token's alg %q does not fit the %s key %q (%s); allowed: %s",
@@ -437,7 +536,10 @@ func VerifyJWT(token string, set *JWKS) (header, claims map[string]any, err erro
 	return header, claims, nil
 }
 
-func selectKey(header map[string]any, set *JWKS) (JWK, error) {
+// selectKey picks the key for a token: by kid (among keys that share one,
+// the first whose type and curve fit the algorithm), or the only key of a set
+// of one when the token names none.
+func selectKey(header map[string]any, set *JWKS, alg jose.SignatureAlgorithm) (JWK, error) {
 	kid, hasKID := header["kid"].(string)
 	if !hasKID {
 		if len(set.Keys) != 1 {
@@ -445,9 +547,21 @@ func selectKey(header map[string]any, set *JWKS) (JWK, error) {
 		}
 		return set.Keys[0], nil
 	}
+	var named []JWK
 	for _, k := range set.Keys {
 		if k.KID == kid {
-			return k, nil
+			if fitsAlgorithm(k, alg) {
+				return k, nil
+			}
+			named = append(named, k)
+		}
+	}
+	if len(named) > 0 {
+		return named[0], nil // it does not fit: the caller says why
+	}
+	for _, s := range set.Skipped {
+		if s.KID == kid {
+			return JWK{}, verifyErr(VerifyUnknownKID, "the key set's key with the token's kid %q was left out: %s", printable(kid, 128), s.Reason)
 		}
 	}
 	known := make([]string, 0, len(set.Keys))
@@ -464,6 +578,12 @@ func selectKey(header map[string]any, set *JWKS) (JWK, error) {
 	}
 	return JWK{}, verifyErr(VerifyUnknownKID, "no key in the set has the token's kid %q (the set has %s); the token was signed by another directory, or with a key the set no longer holds",
 		printable(kid, 128), has)
+}
+
+// fitsAlgorithm reports whether a key may verify a signature of alg: the
+// algorithms of its type (and curve), and its own alg when it has one.
+func fitsAlgorithm(k JWK, alg jose.SignatureAlgorithm) bool {
+	return slices.Contains(signingAlgorithms[k.KTY], alg) && (k.KTY != "EC" || ecAlgorithmCurve[alg] == k.Crv) && (k.Alg == "" || k.Alg == string(alg))
 }
 
 func keyDetail(k JWK) string {

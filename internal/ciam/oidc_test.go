@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -280,30 +281,70 @@ func TestDiscoveryAndJWKSFetch(t *testing.T) {
 	}
 }
 
-func TestSameOriginAndDocumentURLs(t *testing.T) {
+func TestIdenticalIssuerAndDocumentURLs(t *testing.T) {
 	base, _ := ParseAuthDomain("https://sample.portal.tencentciam.com")
 	for issuer, want := range map[string]bool{
 		"https://sample.portal.tencentciam.com":       true,
 		"https://sample.portal.tencentciam.com/":      true,
-		"HTTPS://Sample.Portal.TencentCIAM.com:443":   true,
+		"HTTPS://Sample.Portal.TencentCIAM.com":       false, // identical means identical
+		"https://sample.portal.tencentciam.com:443":   false,
 		"https://sample.portal.tencentciam.com/t1":    false,
 		"http://sample.portal.tencentciam.com":        false,
 		"https://sample.portal.tencentciam.com:8443":  false,
 		"https://evil.example/sample.portal":          false,
-		"https://sample.portal.tencentciam.com?x=1":   false,
+		"https://sample.portal.tencentciam.com?":      false,
+		"https://sample.portal.tencentciam.com#":      false,
 		"https://u@sample.portal.tencentciam.com":     false,
 		"https://sample.portal.tencentciam.com.evil/": false,
+		"https://sample.portal.tencentciam.coſm":      false,
 	} {
-		if sameOrigin(issuer, base) != want {
-			t.Errorf("sameOrigin(%q) = %v", issuer, !want)
+		if identicalIssuer(issuer, base) != want {
+			t.Errorf("identicalIssuer(%q) = %v", issuer, !want)
 		}
 	}
-	for raw, ok := range map[string]bool{
-		"https://cdn.example/keys": true, "http://127.0.0.1:8/k": true, "http://cdn.example/keys": false,
-		"/oauth2/jwks": false, "ftp://x/k": false, "https://u:p@x/k": false,
+	remote := clientFor(t, "https://sample.portal.tencentciam.com", Config{})
+	loopback := clientFor(t, "http://127.0.0.1:9", Config{})
+	for raw, want := range map[string][2]bool{ // accepted next to a remote, a loopback auth domain
+		"https://cdn.example/keys": {true, true},
+		"http://127.0.0.1:8/k":     {false, true}, // a remote directory may not send us to our loopback
+		"http://cdn.example/keys":  {false, false},
+		"/oauth2/jwks":             {false, false},
+		"ftp://x/k":                {false, false},
+		"https://u:p@x/k":          {false, false},
+		"HTTPS://cdn.example/k":    {true, true},
 	} {
-		if _, err := ParseDocumentURL(raw); (err == nil) != ok {
-			t.Errorf("ParseDocumentURL(%q) = %v", raw, err)
+		for i, c := range []*Client{remote, loopback} {
+			if _, err := c.documentURL(raw); (err == nil) != want[i] {
+				t.Errorf("documentURL(%q) next to %s = %v", raw, c.base, err)
+			}
+		}
+	}
+}
+
+// A discovery document is read by its members' exact names; a member named
+// twice, or data after the object, refuses it.
+func TestDiscoveryIsReadStrictly(t *testing.T) {
+	var body string
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, strings.ReplaceAll(body, "SELF", srv.URL))
+	}))
+	defer srv.Close()
+	for doc, want := range map[string]string{
+		`{"issuer":"https://evil.example","Issuer":"SELF"}`: "announces issuer",
+		`{"ISSUER":"SELF"}`:                                       "has no issuer",
+		`{"issuer":"SELF","issuer":"SELF"}`:                       `names the member "issuer" twice`,
+		`{"issuer":"SELF"} trailing`:                              "data after its JSON object",
+		`{"issuer":"SELF"}{"issuer":"SELF"}`:                      "data after its JSON object",
+		`[]`:                                                      "not a JSON object",
+		`{"issuer":"SELF","jwks_uri":7}`:                          "jwks_uri is not a string",
+		`{"issuer":"SELF","scopes_supported":"openid"}`:           "scopes_supported is not an array of strings",
+		`{"issuer":"SELF","scopes_supported":null,"x":{"y":[1]}}`: "",
+	} {
+		body = doc
+		_, err := clientFor(t, srv.URL, Config{}).Discovery(context.Background())
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("%s: err = %v, want %q", doc, err, want)
 		}
 	}
 }
@@ -314,7 +355,89 @@ func TestDocumentErrorsAreClear(t *testing.T) {
 	}))
 	defer srv.Close()
 	_, err := clientFor(t, srv.URL, Config{}).Discovery(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "not a JSON discovery document") || !strings.Contains(err.Error(), "issuer is a JSON number") {
+	if err == nil || !strings.Contains(err.Error(), "the discovery document's issuer is not a string") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// Keys that are not for signatures, or not strong enough, are left out with
+// the reason; ambiguous sets are refused.
+func TestParseJWKSLeavesOutKeysUnfitToVerify(t *testing.T) {
+	rsaKey, _, _ := testKeys(t)
+	n := base64.RawURLEncoding.EncodeToString(rsaKey.N.Bytes())
+	small, _ := rsa.GenerateKey(rand.Reader, 1024)
+	even := new(big.Int).Lsh(rsaKey.N, 1)
+	key := func(kid, extra, modulus string) string {
+		return `{"kty":"RSA","kid":"` + kid + `","e":"AQAB","n":"` + modulus + `"` + extra + `}`
+	}
+	body := `{"keys":[` + strings.Join([]string{
+		key("good", `,"use":"sig","key_ops":["verify"]`, n),
+		key("enc", `,"use":"enc"`, n),
+		key("ops", `,"key_ops":["encrypt"]`, n),
+		key("small", "", base64.RawURLEncoding.EncodeToString(small.N.Bytes())),
+		key("even", "", base64.RawURLEncoding.EncodeToString(even.Bytes())),
+	}, ",") + `]}`
+	set, err := ParseJWKS([]byte(body))
+	if err != nil || len(set.Keys) != 1 || set.Keys[0].KID != "good" {
+		t.Fatalf("%v %+v", err, set)
+	}
+	reasons := map[string]string{}
+	for _, s := range set.Skipped {
+		reasons[s.KID] = s.Reason
+	}
+	for kid, want := range map[string]string{"enc": `use "enc"`, "ops": "key_ops do not include verify", "small": "1024 bits, too few", "even": "modulus is even"} {
+		if !strings.Contains(reasons[kid], want) {
+			t.Errorf("%s: reason %q, want %q", kid, reasons[kid], want)
+		}
+	}
+	for _, bad := range []string{`{"keys":[],"Keys":[]}`, `{"keys":null}`, `{"keys":[],"keys":[]}`} {
+		if _, err := ParseJWKS([]byte(bad)); err == nil {
+			t.Errorf("%s: accepted", bad)
+		}
+	}
+	// A token whose key was left out says so.
+	token := sign(t, jose.RS256, small, "small")
+	if _, _, err := VerifyJWT(token, set); err == nil || !strings.Contains(err.Error(), `kid "small" was left out: its RSA modulus has 1024 bits`) {
+		t.Errorf("verify with a left-out key: %v", err)
+	}
+}
+
+func TestVerifyJWTCriticalAndSharedKIDs(t *testing.T) {
+	rsaKey, ecKey, _ := testKeys(t)
+	// An EC and an RSA key that share a kid, as RFC 7517 allows: each token
+	// is verified with the key its algorithm fits.
+	shared, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+		{Key: &ecKey.PublicKey, KeyID: "k1"}, {Key: &rsaKey.PublicKey, KeyID: "k1"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, _ := ParseJWKS(shared)
+	for _, tok := range []string{sign(t, jose.RS256, rsaKey, "k1"), sign(t, jose.ES256, ecKey, "k1")} {
+		if _, _, err := VerifyJWT(tok, set); err != nil {
+			t.Errorf("shared kid: %v", err)
+		}
+	}
+	s, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: rsaKey}, (&jose.SignerOptions{}).WithHeader("kid", "k1").WithHeader("crit", []string{"exp"}).WithHeader("exp", 1))
+	obj, _ := s.Sign([]byte(testClaims))
+	crit, _ := obj.CompactSerialize()
+	var verr *VerifyError
+	if _, _, err := VerifyJWT(crit, set); !errors.As(err, &verr) || verr.Kind != VerifyCritical || !strings.Contains(err.Error(), "critical (crit)") {
+		t.Errorf("crit: %v", err)
+	}
+}
+
+// Without a discovery document, repeated key set reads cost one discovery
+// request (the 404 is remembered) and one key set request.
+func TestJWKSWithoutDiscoveryIsFetchedOnce(t *testing.T) {
+	srv, n := oidcServer(t, "", false)
+	c := clientFor(t, srv.URL, Config{})
+	for i := 0; i < 20; i++ {
+		if _, err := c.JWKS(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n.Load() != 2 {
+		t.Errorf("20 key set reads without discovery cost %d requests, want 2", n.Load())
 	}
 }

@@ -140,7 +140,8 @@ func TestFunctionDecodeJWT_malformed(t *testing.T) {
 		"a.b":              "is not a JWT: it has 2 dot-separated parts, a signed JWT has three (header.claims.signature).",
 		"a.b.c.d.e":        "encrypted JWT (JWE",
 		"e30.bm90IGpzb24.": "claims segment is not JSON.",
-		"!!.e30.sig":       "header segment is not base64url.",
+		"!!.e30.sig":       "the token holds a character a JWT cannot hold",
+		"A.e30.sig":        "header segment is not base64url.",
 		// Numbers that a Terraform number cannot hold are errors that name
 		// the claim, not an infinity that fails far away, nor a silent 0.
 		header + "." + b64(`{"exp":1e1000000000}`) + ".sig":                `claim "exp" is a number too large to represent (1e1000000000).`,

@@ -31,6 +31,8 @@ type tokenRequest struct {
 	// expected says what a good answer is, for an answer that is not one;
 	// empty means a JSON token response.
 	expected string
+	// hostFrom says where host came from; empty means auth_domain.
+	hostFrom string
 }
 
 // tokenErrorDiagnostic turns an error from the ciam client into a diagnostic
@@ -60,8 +62,8 @@ func explainTokenError(err error, r tokenRequest) (string, string) {
 				r.what, r.host, terr.Error())
 		}
 		return "Cannot Reach The CIAM", fmt.Sprintf(
-			"The %s request got no answer: %s.\n\nCheck that auth_domain (%s) is right and reachable from here, and any proxy (HTTPS_PROXY, NO_PROXY) and firewall in between.",
-			r.what, terr.Error(), r.host)
+			"The %s request got no answer: %s.\n\nCheck that %s (%s) is right and reachable from here, and any proxy (HTTPS_PROXY, NO_PROXY) and firewall in between.",
+			r.what, terr.Error(), orDefault(r.hostFrom, "auth_domain"), r.host)
 	default:
 		return "CIAM Token Request Failed", fmt.Sprintf("The %s request failed: %s.", r.what, err.Error())
 	}
@@ -134,10 +136,19 @@ func explainCIAMError(e *ciam.Error, r tokenRequest) (string, string) {
 }
 
 // documentErrorDiagnostic explains a failure to fetch one of the directory's
-// documents (discovery, JWKS).
+// documents (discovery, JWKS). host is the auth domain's; the host that
+// answered (a jwks_uri may name another) is taken from the error.
 func documentErrorDiagnostic(err error, what, host string) diag.Diagnostic {
 	var mismatch *ciam.IssuerMismatchError
 	var cerr *ciam.Error
+	var terr *ciam.TransportError
+	hostFrom := ""
+	switch {
+	case errors.As(err, &cerr) && cerr.Host != "":
+		host, hostFrom = cerr.Host, hostOrigin(cerr.Host, host)
+	case errors.As(err, &terr) && terr.Host != "":
+		host, hostFrom = terr.Host, hostOrigin(terr.Host, host)
+	}
 	switch {
 	case errors.As(err, &mismatch):
 		return diag.NewErrorDiagnostic("CIAM Issuer Mismatch", fmt.Sprintf(
@@ -153,9 +164,25 @@ func documentErrorDiagnostic(err error, what, host string) diag.Diagnostic {
 		return diag.NewErrorDiagnostic("Unusable CIAM "+titleWords(what), fmt.Sprintf(
 			"The CIAM at %s answered %s with HTTP %d, but %s. Check that auth_domain points at a Tencent CIAM user directory and not at a proxy or web page.",
 			host, cerr.Op, cerr.StatusCode, cerr.Reason))
+	case errors.As(err, &cerr) && cerr.Code != "":
+		answer := cerr.Code
+		if cerr.Description != "" {
+			answer += fmt.Sprintf(" (%s)", cerr.Description)
+		}
+		return diag.NewErrorDiagnostic(fmt.Sprintf("CIAM %s Request Failed (%s)", titleWords(what), cerr.Code), fmt.Sprintf(
+			"The CIAM at %s answered %s with HTTP %d %s%s. %s", host, cerr.Op, cerr.StatusCode, answer, attemptsNote(cerr.Attempts), statusAdvice(cerr.StatusCode, false)))
 	}
-	summary, detail := explainTokenError(err, tokenRequest{what: what, host: host})
+	summary, detail := explainTokenError(err, tokenRequest{what: what, host: host, expected: "the " + what, hostFrom: hostFrom})
 	return diag.NewErrorDiagnostic(summary, detail)
+}
+
+// hostOrigin says where a document's host came from: auth_domain, or the
+// directory's jwks_uri.
+func hostOrigin(answered, authDomainHost string) string {
+	if answered == authDomainHost {
+		return ""
+	}
+	return "the host of the jwks_uri that the directory's discovery document announces"
 }
 
 // titleWords upper-cases the first letter of each word ("key set (JWKS)" to

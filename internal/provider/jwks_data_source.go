@@ -64,9 +64,11 @@ func (d *jwksDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, r
 	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The user directory's signing keys (JWKS), from the `jwks_uri` of its discovery document (whose issuer is checked, as in " +
-			"`ciam_openid_configuration`), or from `/oauth2/jwks` when the directory serves no discovery document. Both the standard member `keys` and the " +
-			"`Keys` of one vendor sample are read. A key that carries private or symmetric material (`d`, `p`, `q`, `k`, ...) makes the whole set an error; " +
-			"a key of a type other than RSA, EC and OKP Ed25519 is skipped with a warning that names its `kid`. Keys are parsed and written by go-jose. " +
+			"`ciam_openid_configuration`; the `jwks_uri` must be https), or from `/oauth2/jwks` when the directory serves no discovery document. Either the standard " +
+			"member `keys` or the `Keys` of one vendor sample is read (a set with both is refused). A key that carries private or symmetric material " +
+			"(`d`, `p`, `q`, `k`, ...) makes the whole set an error. A key that cannot verify signatures is left out with a warning that names its `kid`: " +
+			"a type other than RSA, EC and OKP Ed25519, a key for encryption (`use` other than `sig`, or `key_ops` without `verify`), or an RSA key of fewer " +
+			"than 2048 bits. Keys are parsed and written by go-jose. A `kid` may be absent or shared by keys of different types: key maps by `thumbprint`. " +
 			"The document holds no secret; identical blocks share one request per run.",
 		Attributes: map[string]schema.Attribute{
 			"jwks_uri": schema.StringAttribute{MarkdownDescription: "Where the key set was fetched from.", Computed: true},
@@ -89,7 +91,7 @@ func (d *jwksDataSource) Configure(_ context.Context, req datasource.ConfigureRe
 
 func (d *jwksDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	defer d.data.guard(&resp.Diagnostics)
-	if d.data.settingsUnknownForRead(req, resp, "The data source ciam_jwks") {
+	if d.data.cannotRequestInRead(req, resp, "The data source ciam_jwks") {
 		return
 	}
 	set, err := d.data.client.JWKS(ctx)

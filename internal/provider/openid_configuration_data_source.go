@@ -49,8 +49,10 @@ func (d *openIDConfigurationDataSource) Schema(_ context.Context, _ datasource.S
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The user directory's OpenID Connect discovery document (`GET /.well-known/openid-configuration` on the provider's `auth_domain`): " +
 			"its issuer, endpoints and supported values, for configuring the services that accept its tokens. " +
-			"The announced `issuer` must be identical to `auth_domain` (OpenID Connect Discovery, section 4.3); a document that claims another issuer is an error, " +
-			"not data: it belongs to another directory, or to someone impersonating this one. The document holds no secret; identical blocks share one request per run.",
+			"The announced `issuer` must be identical to `auth_domain`'s URL (OpenID Connect Discovery, section 4.3): the same scheme, lower-case host and port, " +
+			"with or without a final `/`, and nothing else. A document that claims another issuer is an error, not data: it belongs to another directory, or to " +
+			"someone impersonating this one. The document is read by its members' exact names; one that names a member twice, or holds data after its object, is refused. " +
+			"The document holds no secret; identical blocks share one request per run.",
 		Attributes: map[string]schema.Attribute{
 			"issuer":                                str("The issuer, identical to `auth_domain`'s origin (checked): the `iss` of the directory's tokens."),
 			"authorization_endpoint":                str("Where users are sent to sign in (`/oauth2/authorize`); null when the document has none."),
@@ -74,7 +76,7 @@ func (d *openIDConfigurationDataSource) Configure(_ context.Context, req datasou
 
 func (d *openIDConfigurationDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	defer d.data.guard(&resp.Diagnostics)
-	if d.data.settingsUnknownForRead(req, resp, "The data source ciam_openid_configuration") {
+	if d.data.cannotRequestInRead(req, resp, "The data source ciam_openid_configuration") {
 		return
 	}
 	doc, err := d.data.client.Discovery(ctx)

@@ -7,7 +7,8 @@ output "jwks_json" {
   value = data.ciam_jwks.signing.json
 }
 
-# The keys by kid, as PEM, for gateways that take a public key file.
+# The keys as PEM, for gateways that take a public key file, by thumbprint
+# (a kid may be absent, or shared by two keys of different types).
 output "public_keys_pem" {
-  value = { for k in data.ciam_jwks.signing.keys : k.kid => k.public_key_pem }
+  value = { for k in data.ciam_jwks.signing.keys : k.thumbprint => k.public_key_pem }
 }

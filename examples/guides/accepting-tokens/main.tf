@@ -15,9 +15,10 @@ resource "local_file" "jwks" {
 }
 
 # Gateways that take a PEM public key (Kong's jwt plugin, Tencent Cloud API
-# Gateway's RS256 verification) get one file per kid.
+# Gateway's RS256 verification) get one file per key. Keys are keyed by their
+# RFC 7638 thumbprint: a kid may be absent, or shared by two keys.
 resource "local_file" "public_key" {
-  for_each        = { for k in data.ciam_jwks.signing.keys : k.kid => k.public_key_pem }
+  for_each        = { for k in data.ciam_jwks.signing.keys : k.thumbprint => k.public_key_pem }
   filename        = "${path.module}/out/ciam-${each.key}.pem"
   content         = each.value
   file_permission = "0644"
