@@ -243,7 +243,7 @@ func (r *authorizationCodeTokenResource) client(m *authorizationCodeTokenModel) 
 	case !m.ClientID.IsNull():
 		c = grantClient{ciam.Credentials{ClientID: m.ClientID.ValueString(), ClientSecret: m.ClientSecret.ValueString()}, blockOrigin}
 		ok = !m.ClientID.IsUnknown() && !m.ClientSecret.IsUnknown()
-	case r.data == nil || len(r.data.unknown) > 0:
+	case r.data == nil || len(r.data.unknown) > 0 || r.data.noAuthDomain:
 		return c, false
 	default:
 		c = grantClient{ciam.Credentials{ClientID: r.data.app.id, ClientSecret: r.data.app.secret}, r.data.app.origin()}
@@ -275,6 +275,10 @@ func (r *authorizationCodeTokenResource) Create(ctx context.Context, req resourc
 	var m authorizationCodeTokenModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	if r.data.noAuthDomain {
+		resp.Diagnostics.Append(missingAuthDomain("ciam_authorization_code_token"))
 		return
 	}
 	c, diags := r.exchangeClient(&m)
@@ -506,7 +510,7 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 	// new configuration asks for renewal at apply, or for more lifetime than
 	// Read renewed for, unless Read just renewed (a fresh token cannot get
 	// fresher: that would be two renewals in one run).
-	readRenewed := isTrueOrNull(state.RenewInPlan) && r.data != nil && len(r.data.unknown) == 0
+	readRenewed := isTrueOrNull(state.RenewInPlan) && r.data != nil && len(r.data.unknown) == 0 && !r.data.noAuthDomain
 	justRenewed := grant.ReadRenewed == state.ID.ValueString() && !state.ExpiresIn.IsNull() &&
 		remaining >= time.Duration(state.ExpiresIn.ValueInt64())*time.Second-freshSlack
 	if readRenewed && (justRenewed || isTrueOrNull(plan.RenewInPlan) && plan.MinRemaining.Equal(state.MinRemaining)) {
@@ -667,6 +671,13 @@ func (r *authorizationCodeTokenResource) Delete(ctx context.Context, req resourc
 	}
 	c, known := r.client(m)
 	owner := r.grantClientID(m, loadGrantPrivate(ctx, req.Private))
+	if r.data.noAuthDomain {
+		resp.Diagnostics.AddWarning("CIAM Token Not Revoked", fmt.Sprintf(
+			"The refresh token of %s was not revoked: the provider has no auth_domain (nor %s). Nothing was sent. "+
+				"The resource was removed from state; its refresh token stays valid until it expires or is revoked in the CIAM console.",
+			m.describe(owner), envAuthDomain))
+		return
+	}
 	if !known || c.creds.ClientID == "" || c.creds.ClientID != owner || r.data.client == nil {
 		resp.Diagnostics.AddWarning("CIAM Token Not Revoked", fmt.Sprintf(
 			"The refresh token of %s was not revoked: the grant belongs to client_id %s, and %s. Nothing was sent. "+

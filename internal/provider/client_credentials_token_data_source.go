@@ -46,7 +46,7 @@ func (d *clientCredentialsTokenDataSource) ValidateConfig(_ context.Context, req
 func (d *clientCredentialsTokenDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	defer d.data.guard(&resp.Diagnostics)
 	var m clientCredentialsTokenModel
-	if d.data.settingsUnknownForRead(req, resp, "The data source ciam_client_credentials_token") {
+	if d.data.cannotRequestInRead(req, resp, "The data source ciam_client_credentials_token") {
 		return
 	}
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)

@@ -208,9 +208,13 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	}
 
 	if values["auth_domain"] == "" {
-		resp.Diagnostics.AddAttributeError(path.Root("auth_domain"), "Missing CIAM Auth Domain",
-			"The provider needs the CIAM user directory's domain, e.g. sample.portal.tencentciam.com. "+
-				"Set auth_domain in the provider block or the "+envAuthDomain+" environment variable.")
+		// Nothing fails yet: a configuration may use only the functions,
+		// which need no directory (some OpenTofu versions configure the
+		// provider for them). Every type that sends a request says so.
+		_, diags := clientConfig(&cfg)
+		resp.Diagnostics.Append(diags...)
+		data := &providerData{secrets: secrets, noAuthDomain: true}
+		resp.DataSourceData, resp.ResourceData, resp.EphemeralResourceData = data, data, data
 		return
 	}
 	base, err := ciam.ParseAuthDomain(values["auth_domain"])

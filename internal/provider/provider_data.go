@@ -29,6 +29,17 @@ type providerData struct {
 	// unknown lists the provider settings that are not known yet (they come
 	// from a resource that is still planned). The client is nil then.
 	unknown []string
+	// noAuthDomain says that neither auth_domain nor CIAM_AUTH_DOMAIN is set.
+	// The client is nil then.
+	noAuthDomain bool
+}
+
+// missingAuthDomain is the error of a type that needs a request when no
+// auth_domain is set.
+func missingAuthDomain(what string) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Missing CIAM Auth Domain",
+		what+" needs the CIAM user directory's domain, e.g. sample.portal.tencentciam.com, and the provider has none. "+
+			"Set auth_domain in the provider block or the "+envAuthDomain+" environment variable.")
 }
 
 // pooled is the client for a token reuse pool.
@@ -39,10 +50,10 @@ func (d *providerData) pooled(pool ciam.Pool) *ciam.Client {
 	return d.client
 }
 
-// settingsUnknownForRead is settingsUnknown for a data source's Read: it
-// defers or adds the error, and reports whether Read must stop.
-func (d *providerData) settingsUnknownForRead(req datasource.ReadRequest, resp *datasource.ReadResponse, what string) bool {
-	unknown, deferNow, diags := d.settingsUnknown(req.ClientCapabilities.DeferralAllowed, what)
+// cannotRequestInRead is cannotRequest for a data source's Read: it defers
+// or adds the error, and reports whether Read must stop.
+func (d *providerData) cannotRequestInRead(req datasource.ReadRequest, resp *datasource.ReadResponse, what string) bool {
+	unknown, deferNow, diags := d.cannotRequest(req.ClientCapabilities.DeferralAllowed, what)
 	resp.Diagnostics.Append(diags...)
 	if deferNow {
 		resp.Deferred = &datasource.Deferred{Reason: datasource.DeferredReasonProviderConfigUnknown}
@@ -50,9 +61,9 @@ func (d *providerData) settingsUnknownForRead(req datasource.ReadRequest, resp *
 	return unknown
 }
 
-// settingsUnknownForOpen is settingsUnknown for an ephemeral resource's Open.
-func (d *providerData) settingsUnknownForOpen(req ephemeral.OpenRequest, resp *ephemeral.OpenResponse, what string) bool {
-	unknown, deferNow, diags := d.settingsUnknown(req.ClientCapabilities.DeferralAllowed, what)
+// cannotRequestInOpen is cannotRequest for an ephemeral resource's Open.
+func (d *providerData) cannotRequestInOpen(req ephemeral.OpenRequest, resp *ephemeral.OpenResponse, what string) bool {
+	unknown, deferNow, diags := d.cannotRequest(req.ClientCapabilities.DeferralAllowed, what)
 	resp.Diagnostics.Append(diags...)
 	if deferNow {
 		resp.Deferred = &ephemeral.Deferred{Reason: ephemeral.DeferredReasonProviderConfigUnknown}
@@ -60,11 +71,15 @@ func (d *providerData) settingsUnknownForOpen(req ephemeral.OpenRequest, resp *e
 	return unknown
 }
 
-// settingsUnknown tells a type that needs a request whether the provider's
-// settings are still unknown. If so, and Terraform allows deferral, the
-// caller defers (deferNow); otherwise diags holds the error that names the
-// unknown settings.
-func (d *providerData) settingsUnknown(deferralAllowed bool, what string) (unknown, deferNow bool, diags diag.Diagnostics) {
+// cannotRequest tells a type that needs a request whether the provider
+// cannot send one: its settings are still unknown, or it has no auth_domain.
+// For unknown settings, when Terraform allows deferral, the caller defers
+// (deferNow); otherwise diags holds the error that names what is missing.
+func (d *providerData) cannotRequest(deferralAllowed bool, what string) (stop, deferNow bool, diags diag.Diagnostics) {
+	if d != nil && d.noAuthDomain {
+		diags.Append(missingAuthDomain(what))
+		return true, false, diags
+	}
 	if d == nil || len(d.unknown) == 0 {
 		return false, false, nil
 	}

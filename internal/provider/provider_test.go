@@ -386,3 +386,23 @@ func TestUnknownProviderSettingsDeferOrFail(t *testing.T) {
 		}
 	}
 }
+
+// A provider without auth_domain configures without error: a configuration
+// that only calls functions needs no directory, and some OpenTofu versions
+// configure the provider for function calls. What needs a request says so.
+func TestConfigureWithoutAuthDomainFailsOnlyWhereARequestIsNeeded(t *testing.T) {
+	unsetCIAMEnv(t)
+	ctx := context.Background()
+	p := New("test")()
+	var schemaResp provider.SchemaResponse
+	p.Schema(ctx, provider.SchemaRequest{}, &schemaResp)
+	var confResp provider.ConfigureResponse
+	p.Configure(ctx, provider.ConfigureRequest{Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: providerRaw(t, schemaResp.Schema, nil)}}, &confResp)
+	if confResp.Diagnostics.HasError() {
+		t.Fatalf("Configure failed: %v", confResp.Diagnostics)
+	}
+	pd, _ := confResp.DataSourceData.(*providerData)
+	if stop, _, diags := pd.cannotRequest(false, "The data source x"); !stop || !diags.HasError() || diags[0].Summary() != "Missing CIAM Auth Domain" {
+		t.Errorf("a data source would not say the auth domain is missing: %v", diags)
+	}
+}

@@ -46,7 +46,7 @@ func (d *scimTokenDataSource) ValidateConfig(_ context.Context, req datasource.V
 func (d *scimTokenDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	defer d.data.guard(&resp.Diagnostics)
 	var m scimTokenModel
-	if d.data.settingsUnknownForRead(req, resp, "The data source ciam_scim_token") {
+	if d.data.cannotRequestInRead(req, resp, "The data source ciam_scim_token") {
 		return
 	}
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)

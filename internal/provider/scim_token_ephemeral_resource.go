@@ -47,7 +47,7 @@ func (e *scimTokenEphemeralResource) ValidateConfig(_ context.Context, req ephem
 func (e *scimTokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
 	defer e.data.guard(&resp.Diagnostics)
 	var m scimTokenModel
-	if e.data.settingsUnknownForOpen(req, resp, "The ephemeral resource ciam_scim_token") {
+	if e.data.cannotRequestInOpen(req, resp, "The ephemeral resource ciam_scim_token") {
 		return
 	}
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
