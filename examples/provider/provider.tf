@@ -2,7 +2,7 @@ terraform {
   required_providers {
     ciam = {
       source  = "ciam-oss/ciam"
-      version = "~> 0.1"
+      version = "~> 0.2"
     }
   }
 }

@@ -42,6 +42,9 @@ type release struct {
 	zip    string // the platform zip's file name
 	gnupg  string // GNUPGHOME
 	signer string // the key's fingerprint
+	// protocols are the plugin protocol versions the registry manifest
+	// declares, which the registry serves.
+	protocols []string
 }
 
 func TestReleaseInstallsThroughTheRegistryProtocol(t *testing.T) {
@@ -66,6 +69,26 @@ func TestReleaseInstallsThroughTheRegistryProtocol(t *testing.T) {
 		t.Fatalf("SHA256SUMS lists %v, want %v", listed, want)
 	}
 
+	// The manifest the SHA256SUMS lists is the repository's (goreleaser
+	// uploads it beside the zips); its protocols are what the registry serves.
+	manifest, err := os.ReadFile(filepath.Join(root, "terraform-registry-manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifestSum := sha256.Sum256(manifest)
+	if !bytes.Contains(rel.sums, []byte(hex.EncodeToString(manifestSum[:])+"  terraform-provider-ciam_"+version+"_manifest.json")) {
+		t.Errorf("SHA256SUMS does not hold the manifest's hash:\n%s", rel.sums)
+	}
+	var m struct {
+		Metadata struct {
+			ProtocolVersions []string `json:"protocol_versions"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal(manifest, &m); err != nil || len(m.Metadata.ProtocolVersions) == 0 {
+		t.Fatalf("terraform-registry-manifest.json: %v %+v", err, m)
+	}
+	rel.protocols = m.Metadata.ProtocolVersions
+
 	tools := []struct{ name, bin, host string }{{"terraform", terraformBin(t), "registry.terraform.io"}}
 	if tofu := tofuBin(root); tofu != "" {
 		tools = append(tools, struct{ name, bin, host string }{"tofu", tofu, "registry.opentofu.org"})
@@ -89,10 +112,15 @@ func testInstall(t *testing.T, rel *release, bin, host string) {
 	}
 
 	// A clean install: verified, self-signed, locked by hash.
-	w := newWorkspace(t, bin, host, serveRegistry(t, rel, files), srv)
+	zipSum := sha256.Sum256(files[rel.zip])
+	w := newWorkspace(t, bin, host, serveRegistry(t, rel, files, hex.EncodeToString(zipSum[:])), srv)
 	out := w.run(t, true, "init", "-input=false", "-no-color")
-	if !regexp.MustCompile(`Installed ciam-oss/ciam v` + regexp.QuoteMeta(version) + ` \((self-)?signed, key ID ` + rel.keyID + `\)`).MatchString(out) {
-		t.Errorf("init did not report a signed install with key ID %s:\n%s", rel.keyID, out)
+	signed := "self-signed" // Terraform's word for a key that is not a partner's
+	if host == "registry.opentofu.org" {
+		signed = "signed" // OpenTofu's
+	}
+	if !strings.Contains(out, fmt.Sprintf("Installed ciam-oss/ciam v%s (%s, key ID %s)", version, signed, rel.keyID)) {
+		t.Errorf("init did not report an install %s with key ID %s:\n%s", signed, rel.keyID, out)
 	}
 	lock, err := os.ReadFile(filepath.Join(w.dir, ".terraform.lock.hcl"))
 	if err != nil {
@@ -112,7 +140,6 @@ func testInstall(t *testing.T, rel *release, bin, host string) {
 	}
 	slices.Sort(sums)
 	slices.Sort(zh)
-	zipSum := sha256.Sum256(files[rel.zip])
 	if len(h1) == 0 || !slices.Equal(zh, sums) || !slices.Contains(zh, hex.EncodeToString(zipSum[:])) {
 		t.Errorf("lock file hashes h1 %v, zh %v; want h1 hashes, and zh hashes equal to the SHA256SUMS lines %v:\n%s", h1, zh, sums, lock)
 	}
@@ -131,22 +158,61 @@ func testInstall(t *testing.T, rel *release, bin, host string) {
 		t.Errorf("the CIAM saw User-Agents %v, want terraform-provider-ciam/%s", uas, version)
 	}
 
-	// Tampering is caught: a changed zip, a changed signature.
-	for name, tamper := range map[string]string{"a tampered zip": rel.zip, "a tampered signature": sumsName() + ".sig"} {
+	// Tampering is caught: a changed zip (behind honest download metadata),
+	// a changed signature, a changed checksum list, a signature by another
+	// key. Each fails init, for its own reason.
+	otherSig := signWithOtherKey(t, files[sumsName()])
+	for name, c := range map[string]struct {
+		file string
+		bad  func([]byte) []byte
+		want string
+	}{
+		"a tampered zip":       {rel.zip, flipByte, `(?i)checksum|doesn't match|does not match`},
+		"a tampered signature": {sumsName() + ".sig", flipByte, `(?i)signature`},
+		"a tampered SHA256SUMS": {sumsName(), func(b []byte) []byte {
+			return bytes.Replace(b, []byte(hex.EncodeToString(zipSum[:])), []byte(strings.Repeat("0", 64)), 1)
+		}, `(?i)signature|checksum`},
+		"a signature by another key": {sumsName() + ".sig", func([]byte) []byte { return otherSig }, `(?i)signature|key`},
+	} {
 		t.Run(name, func(t *testing.T) {
 			bad := map[string][]byte{}
 			for k, v := range files {
 				bad[k] = slices.Clone(v)
 			}
-			b := bad[tamper]
-			b[len(b)/2] ^= 0x5a
-			w := newWorkspace(t, bin, host, serveRegistry(t, rel, bad), srv)
+			bad[c.file] = c.bad(bad[c.file])
+			// The download document keeps the honest zip's hash: only the
+			// downloaded file, or the signed list, lies.
+			w := newWorkspace(t, bin, host, serveRegistry(t, rel, bad, hex.EncodeToString(zipSum[:])), srv)
 			out := w.run(t, false, "init", "-input=false", "-no-color")
-			if !regexp.MustCompile(`(?i)checksum|signature|hash`).MatchString(out) || strings.Contains(out, "Installed ciam-oss/ciam") {
+			if !regexp.MustCompile(c.want).MatchString(out) || strings.Contains(out, "Installed ciam-oss/ciam") {
 				t.Errorf("init with %s:\n%s", name, out)
 			}
 		})
 	}
+}
+
+func flipByte(b []byte) []byte {
+	b[len(b)/2] ^= 0x5a
+	return b
+}
+
+// signWithOtherKey signs data with a second throwaway key, one the registry
+// does not announce.
+func signWithOtherKey(t *testing.T, data []byte) []byte {
+	t.Helper()
+	home := shortTempDir(t)
+	env := []string{"GNUPGHOME=" + home}
+	runIn(t, "", env, "gpg", "--batch", "--passphrase", "", "--quick-gen-key", "other key <other@ciam.invalid>", "rsa3072", "sign", "never")
+	in := filepath.Join(t.TempDir(), "sums")
+	if err := os.WriteFile(in, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runIn(t, "", env, "gpg", "--batch", "--detach-sign", "--output", in+".sig", in)
+	sig, err := os.ReadFile(in + ".sig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sig
 }
 
 // buildRelease makes a signed single-target snapshot of the checkout with the
@@ -213,8 +279,9 @@ func sumsName() string             { return "terraform-provider-ciam_" + version
 func sumsPath(rel *release) string { return filepath.Join(rel.dist, sumsName()) }
 
 // serveRegistry serves the release through the provider registry protocol:
-// the versions list, the download document with its signing key, and files.
-func serveRegistry(t *testing.T, rel *release, files map[string][]byte) string {
+// the versions list, the download document (with the zip's shasum as the
+// release's metadata states it, and the signing key), and the files.
+func serveRegistry(t *testing.T, rel *release, files map[string][]byte, shasum string) string {
 	t.Helper()
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -222,14 +289,13 @@ func serveRegistry(t *testing.T, rel *release, files map[string][]byte) string {
 		switch {
 		case r.URL.Path == base+"versions":
 			writeJSON(w, map[string]any{"versions": []any{map[string]any{
-				"version": version, "protocols": []string{"6.0"},
+				"version": version, "protocols": rel.protocols,
 				"platforms": []any{map[string]string{"os": runtime.GOOS, "arch": runtime.GOARCH}},
 			}}})
 		case r.URL.Path == base+version+"/download/"+runtime.GOOS+"/"+runtime.GOARCH:
-			sum := sha256.Sum256(files[rel.zip])
 			writeJSON(w, map[string]any{
-				"protocols": []string{"6.0"}, "os": runtime.GOOS, "arch": runtime.GOARCH,
-				"filename": rel.zip, "download_url": srv.URL + "/files/" + rel.zip, "shasum": hex.EncodeToString(sum[:]),
+				"protocols": rel.protocols, "os": runtime.GOOS, "arch": runtime.GOARCH,
+				"filename": rel.zip, "download_url": srv.URL + "/files/" + rel.zip, "shasum": shasum,
 				"shasums_url": srv.URL + "/files/" + sumsName(), "shasums_signature_url": srv.URL + "/files/" + sumsName() + ".sig",
 				"signing_keys": map[string]any{"gpg_public_keys": []any{map[string]string{"key_id": rel.keyID, "ascii_armor": rel.armor}}},
 			})
@@ -363,8 +429,17 @@ func shortTempDir(t *testing.T) string {
 	return dir
 }
 
+// terraformBin is Terraform: the terraform under test, or, when the suite
+// drives OpenTofu (TF_ACC_TERRAFORM_PATH is tofu), terraform on PATH.
 func terraformBin(t *testing.T) string {
 	t.Helper()
+	if devenv.OpenTofu() {
+		bin, err := exec.LookPath("terraform")
+		if err != nil {
+			t.Fatal("terraform is not on PATH")
+		}
+		return bin
+	}
 	bin, err := devenv.TerraformPath()
 	if err != nil {
 		t.Fatal(err)
@@ -387,14 +462,15 @@ func goreleaserBin(t *testing.T, root string) string {
 	return p
 }
 
-// tofuBin is OpenTofu when available: CIAM_TOFU, the one make tofu built,
-// or tofu on PATH.
+// tofuBin is OpenTofu when available: CIAM_TOFU, the one make tofu built
+// (bin/tools/tofu-VERSION/tofu), or tofu on PATH.
 func tofuBin(root string) string {
 	if p := os.Getenv("CIAM_TOFU"); p != "" {
 		return p
 	}
-	if p := filepath.Join(root, "bin", "tools", "tofu"); fileExists(p) {
-		return p
+	if built, _ := filepath.Glob(filepath.Join(root, "bin", "tools", "tofu-*", "tofu")); len(built) > 0 {
+		slices.Sort(built)
+		return built[len(built)-1]
 	}
 	p, _ := exec.LookPath("tofu")
 	return p
