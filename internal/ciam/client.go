@@ -231,7 +231,10 @@ func (c *Client) reuse(ctx context.Context, path, grant string, creds Credential
 	}
 	key := c.cacheKey(path, grant, creds, scopes)
 	tok, err := c.cache.get(ctx, key, c.pool, func(ctx context.Context) (*Token, error) { return c.token(ctx, build()) })
-	return tok, c.waitEnded(ctx, err, build())
+	if err != nil {
+		err = c.waitEnded(ctx, err, build())
+	}
+	return tok, err
 }
 
 // request is one logical request; every attempt builds a fresh
