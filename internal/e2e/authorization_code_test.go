@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -19,19 +18,7 @@ func TestE2E_authorizationCodeLifecycle(t *testing.T) {
 		}
 		return code
 	}
-	config := func(code string) string {
-		return header + fmt.Sprintf(`
-provider "ciam" {
-  auth_domain = %q
-}
-
-resource "ciam_authorization_code_token" "login" {
-  code          = %q
-  redirect_uri  = %q
-  min_remaining = "10m"
-}
-`, srv.URL(), code, localciam.DemoRedirectURI)
-	}
+	config := func(code string) string { return grantConfig(srv, code, `min_remaining = "10m"`) }
 	code1 := issue()
 	tf := workspace(t, config(code1),
 		"CIAM_CLIENT_ID="+localciam.DemoClientID,
