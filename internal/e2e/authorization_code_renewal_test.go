@@ -323,3 +323,72 @@ func TestE2E_authorizationCodeRotatingDirectoryPipeline(t *testing.T) {
 		}
 	})
 }
+
+// A refresh token that Read sent in this run, successfully or not, is never
+// sent again by the apply of the same run, whatever the configuration change
+// asks for.
+func TestE2E_authorizationCodeReadsRenewalIsNotRepeatedByTheApply(t *testing.T) {
+	for name, block := range map[string]string{
+		"switching to renew_in_plan = false": `min_remaining = "10m"
+  renew_in_plan = false`,
+		"raising min_remaining": `min_remaining = "20m"`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := localciam.StartTest(t, localciam.Options{RotateRefreshTokens: true})
+			w := newGrantWorkspace(t, srv, `min_remaining = "10m"`)
+			w.configure(block)
+			srv.InjectFaults(localciam.TokenPath, localciam.Fault{Swallow: true, Status: 504})
+			before := srv.Attempts(localciam.GrantRefreshToken)
+			out, _ := w.run("apply", "-auto-approve")
+			if n := srv.Attempts(localciam.GrantRefreshToken) - before; n != 1 {
+				t.Errorf("one apply sent the refresh token %d times, want 1:\n%s", n, out)
+			}
+		})
+	}
+}
+
+// Without the grant's credentials (none, or a confidential grant's client
+// ID without its secret) nothing is sent; without an auth_domain nothing
+// breaks.
+func TestE2E_authorizationCodeWithoutUsableCredentials(t *testing.T) {
+	t.Run("no credentials, renewal at apply", func(t *testing.T) {
+		srv := startCIAM(t)
+		w := newGrantWorkspace(t, srv, `min_remaining = "10m"
+  renew_in_plan = false`)
+		w.tf.Env = append(w.tf.Env, "CIAM_CLIENT_ID=", "CIAM_CLIENT_SECRET=")
+		before := srv.Requests(localciam.TokenPath)
+		out, err := w.run("apply", "-auto-approve")
+		if err == nil || srv.Requests(localciam.TokenPath) != before {
+			t.Errorf("apply without credentials: err %v, %d requests sent", err, srv.Requests(localciam.TokenPath)-before)
+		}
+		wantIn(t, "apply without credentials", out, "CIAM Token Not Renewed", "no client credentials are configured", "Nothing was sent")
+		wantNotIn(t, "apply without credentials", out, "public client")
+	})
+	t.Run("a confidential grant's client_id without its secret", func(t *testing.T) {
+		srv := startCIAM(t)
+		w := newGrantWorkspace(t, srv, `min_remaining = "10m"`)
+		w.tf.Env = append(w.tf.Env, "CIAM_CLIENT_SECRET=")
+		before := srv.Requests("")
+		plan := w.mustRun("plan")
+		destroy := w.mustRun("destroy", "-auto-approve")
+		if srv.Requests("") != before {
+			t.Errorf("%d requests were sent without the client secret", srv.Requests("")-before)
+		}
+		wantIn(t, "plan and destroy", plan+destroy, "no client secret is configured", "confidential", "Nothing was sent", "Destroy complete!")
+		wantNotIn(t, "plan and destroy", plan+destroy, "public client")
+	})
+	t.Run("no auth_domain", func(t *testing.T) {
+		srv := startCIAM(t)
+		w := newGrantWorkspace(t, srv, `min_remaining = "10m"
+  renew_in_plan = false`)
+		cfg := strings.Replace(grantConfig(srv, w.code, `min_remaining = "10m"
+  renew_in_plan = false`), fmt.Sprintf("auth_domain = %q", srv.URL()), "", 1)
+		if err := os.WriteFile(filepath.Join(w.tf.Dir, "main.tf"), []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, _ := w.run("apply", "-auto-approve")
+		wantNotIn(t, "apply without auth_domain", out, "Provider Internal Error", "panic")
+		destroy := w.mustRun("destroy", "-auto-approve")
+		wantIn(t, "destroy without auth_domain", destroy, "Destroy complete!", "the provider has no auth_domain")
+	})
+}

@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -77,9 +79,24 @@ type grantPrivate struct {
 	// Rotates records that the directory was seen rotating refresh tokens
 	// (and that the warning about it was given).
 	Rotates bool `json:"rotates,omitempty"`
-	// ReadRenewed is the id of the token that Read last renewed to, so that
-	// ModifyPlan in the same run does not plan a second renewal.
-	ReadRenewed string `json:"read_renewed,omitempty"`
+	// ReadRenewal marks the refresh token in state as the outcome of a
+	// renewal that Read sent: the token it got, or the one it sent when the
+	// answer was lost. Read writes it on every refresh, so it speaks of the
+	// current run. ModifyPlan then plans no second renewal: a refresh token
+	// is single-use, and Terraform plans each resource again during the
+	// apply (in another provider process, without a Read), so the decision
+	// must come from the state, not from memory.
+	ReadRenewal string `json:"read_renewal,omitempty"`
+}
+
+// renewalMark is what ReadRenewal holds for a refresh token: a truncated
+// SHA-256, never the token.
+func renewalMark(refreshToken string) string {
+	if refreshToken == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(refreshToken))
+	return hex.EncodeToString(sum[:16])
 }
 
 const privateGrantKey = "grant"
@@ -134,7 +151,8 @@ func (r *authorizationCodeTokenResource) Schema(_ context.Context, _ resource.Sc
 		"code": schema.StringAttribute{
 			MarkdownDescription: "The authorization code the CIAM returned to `redirect_uri`. It is exchanged once, on create, and never sent again; a new code replaces the resource. " +
 				"A code that is not known until apply (it comes from a resource that is still planned) plans an in-place update, not a replacement that would revoke the grant; " +
-				"if it then turns out to be a new code, the apply stops and the next plan replaces the resource.",
+				"if it then turns out to be a new code, Terraform stops the apply (\"Provider produced inconsistent final plan\": the update it planned is now a replacement), nothing is changed, " +
+				"and the next plan replaces the resource.",
 			Required: true, Sensitive: true, PlanModifiers: []planmodifier.String{replaceOnKnownNewCode},
 			Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 		},
@@ -231,9 +249,19 @@ func (r *authorizationCodeTokenResource) ValidateConfig(ctx context.Context, req
 type grantClient struct {
 	creds  ciam.Credentials
 	origin string
+	// missingSecret says the grant is a confidential client's (issued
+	// without PKCE) and no secret is configured for it.
+	missingSecret bool
 }
 
-func (c grantClient) public() bool { return c.creds.ClientSecret == "" }
+// public reports a public client: a PKCE grant without a client secret.
+func (c grantClient) public() bool { return c.creds.ClientSecret == "" && !c.missingSecret }
+
+// usableFor reports whether the credentials can be sent for the grant of
+// owner: its client ID, with the secret when the grant is confidential.
+func (c grantClient) usableFor(owner string) bool {
+	return c.creds.ClientID != "" && c.creds.ClientID == owner && !c.missingSecret
+}
 
 // client resolves the client for the code flow: the block's client_id (with
 // its secret, possibly none for PKCE) or the provider's application pair.
@@ -241,15 +269,21 @@ func (c grantClient) public() bool { return c.creds.ClientSecret == "" }
 func (r *authorizationCodeTokenResource) client(m *authorizationCodeTokenModel) (c grantClient, ok bool) {
 	switch {
 	case !m.ClientID.IsNull():
-		c = grantClient{ciam.Credentials{ClientID: m.ClientID.ValueString(), ClientSecret: m.ClientSecret.ValueString()}, blockOrigin}
+		c = grantClient{creds: ciam.Credentials{ClientID: m.ClientID.ValueString(), ClientSecret: m.ClientSecret.ValueString()}, origin: blockOrigin}
 		ok = !m.ClientID.IsUnknown() && !m.ClientSecret.IsUnknown()
 	case r.data == nil || len(r.data.unknown) > 0 || r.data.noAuthDomain:
 		return c, false
 	default:
-		c = grantClient{ciam.Credentials{ClientID: r.data.app.id, ClientSecret: r.data.app.secret}, r.data.app.origin()}
+		c = grantClient{creds: ciam.Credentials{ClientID: r.data.app.id, ClientSecret: r.data.app.secret}, origin: r.data.app.origin()}
 		ok = true
 	}
-	if c.public() && c.creds.ClientID != "" {
+	switch {
+	case c.creds.ClientID == "" || c.creds.ClientSecret != "":
+	case m.CodeVerifier.IsNull():
+		// A grant issued without PKCE is a confidential client's: without
+		// its secret nothing may be sent, and it is not a public client.
+		c.missingSecret = true
+	default:
 		c.origin = "a public client: client_id with no client secret (none is configured), as PKCE allows"
 	}
 	return c, ok
@@ -263,7 +297,7 @@ func (r *authorizationCodeTokenResource) exchangeClient(m *authorizationCodeToke
 	if c.creds.ClientID == "" {
 		diags.AddError("Missing CIAM Credentials", "ciam_authorization_code_token needs the client ID of the application that obtained the code. "+
 			"Set client_id (and client_secret) on the block, or "+r.data.app.names()+".")
-	} else if c.public() && m.CodeVerifier.IsNull() {
+	} else if c.creds.ClientSecret == "" && m.CodeVerifier.IsNull() {
 		diags.AddError("Missing CIAM Client Secret", "Without code_verifier (PKCE) the code exchange needs the application's client secret. "+
 			"Set client_secret on the block, or "+r.data.app.names()+", or use PKCE with code_verifier.")
 	}
@@ -335,14 +369,19 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 		return
 	}
 	grant := loadGrantPrivate(ctx, req.Private)
+	changed := grant.ReadRenewal != "" // a mark from an earlier run
+	grant.ReadRenewal = ""
 	if grant.ClientID == "" {
 		// State from before the client was recorded: record the client it
 		// is configured with now, which is the one it was created with
 		// unless the configuration changed since.
 		if c, known := r.client(m); known && c.creds.ClientID != "" {
 			grant.ClientID = c.creds.ClientID
-			resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
+			changed = true
 		}
+	}
+	if changed {
+		resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
 	}
 	expiresAt, remaining, minRemaining, due := m.renewalDue(m.MinRemaining)
 	if !due {
@@ -365,7 +404,7 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 	if !known || r.data.client == nil {
 		return // the provider's settings are known at apply; the stored token stays
 	}
-	if owner := r.grantClientID(m, grant); c.creds.ClientID == "" || c.creds.ClientID != owner {
+	if owner := r.grantClientID(m, grant); !c.usableFor(owner) {
 		// No credentials, or another client's: a refresh would be refused
 		// (and reported as a lost grant). ModifyPlan says what changed.
 		resp.Diagnostics.AddWarning("CIAM Token Not Renewed", fmt.Sprintf(
@@ -374,11 +413,14 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 		return
 	}
 	err := r.renew(ctx, m, c, &grant, true, &resp.Diagnostics)
+	var terr *ciam.TransportError
+	if !errors.As(err, &terr) || !terr.Unsent() {
+		grant.ReadRenewal = renewalMark(m.RefreshToken.ValueString())
+		resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
+	}
 	switch {
 	case err == nil:
-		grant.ReadRenewed = m.ID.ValueString()
 		resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
-		resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
 	case ciam.IsOAuthError(err, ciam.ErrCodeInvalidGrant):
 		resp.Diagnostics.AddWarning("CIAM Refresh Token Rejected",
 			fmt.Sprintf("The access token of %s had %s left (less than min_remaining = %s), and the CIAM rejected the refresh token "+
@@ -395,8 +437,12 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 // clientProblem says what is wrong with the configured client for a grant
 // that belongs to another (or to one whose credentials are missing).
 func clientProblem(c grantClient) string {
-	if c.creds.ClientID == "" {
+	switch {
+	case c.creds.ClientID == "":
 		return "no client credentials are configured for it (set client_id and client_secret on the block, or the provider's, or CIAM_CLIENT_ID and CIAM_CLIENT_SECRET)"
+	case c.missingSecret:
+		return "no client secret is configured for it, and the grant is a confidential client's (it was issued without PKCE), so nothing may be sent without one " +
+			"(set client_secret on the block, or the provider's, or CIAM_CLIENT_SECRET)"
 	}
 	return fmt.Sprintf("the configured credentials are for client_id %s (%s)", quoted(c.creds.ClientID), c.origin)
 }
@@ -501,29 +547,26 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 	if state.RefreshToken.ValueString() == "" || plan.MinRemaining.IsUnknown() {
 		return // nothing to renew with, or nothing to decide by yet
 	}
-	_, remaining, _, due := state.renewalDue(plan.MinRemaining)
-	if !due {
+	if r.data == nil || r.data.noAuthDomain {
+		return // nothing can renew without a directory
+	}
+	if _, _, _, due := state.renewalDue(plan.MinRemaining); !due {
 		return
 	}
-	// Read renewed what it could when the stored renew_in_plan was true and
-	// the settings were known. The apply renews when Read did not, when the
-	// new configuration asks for renewal at apply, or for more lifetime than
-	// Read renewed for, unless Read just renewed (a fresh token cannot get
-	// fresher: that would be two renewals in one run).
-	readRenewed := isTrueOrNull(state.RenewInPlan) && r.data != nil && len(r.data.unknown) == 0 && !r.data.noAuthDomain
-	justRenewed := grant.ReadRenewed == state.ID.ValueString() && !state.ExpiresIn.IsNull() &&
-		remaining >= time.Duration(state.ExpiresIn.ValueInt64())*time.Second-freshSlack
-	if readRenewed && (justRenewed || isTrueOrNull(plan.RenewInPlan) && plan.MinRemaining.Equal(state.MinRemaining)) {
+	// Read renews when the stored renew_in_plan is true and the settings are
+	// known. The apply renews when Read did not, when the new configuration
+	// asks for renewal at apply, or for more lifetime than Read renewed for;
+	// but never when Read of this run already sent a refresh (whatever came
+	// of it): a refresh is single-use.
+	readRenews := isTrueOrNull(state.RenewInPlan) && len(r.data.unknown) == 0
+	if readRenews && isTrueOrNull(plan.RenewInPlan) && plan.MinRemaining.Equal(state.MinRemaining) ||
+		grant.ReadRenewal != "" && grant.ReadRenewal == renewalMark(state.RefreshToken.ValueString()) {
 		return
 	}
 	for _, a := range renewedAttributes {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(a.name), unknownOf(a))...)
 	}
 }
-
-// freshSlack is how close to its full lifetime a token Read renewed counts as
-// renewed in this run.
-const freshSlack = 10 * time.Second
 
 func isTrueOrNull(b types.Bool) bool { return b.IsNull() || b.IsUnknown() || b.ValueBool() }
 
@@ -625,19 +668,23 @@ func (r *authorizationCodeTokenResource) Update(ctx context.Context, req resourc
 		return
 	}
 	grant := loadGrantPrivate(ctx, req.Private)
-	if !plan.Code.Equal(state.Code) {
-		resp.Diagnostics.AddAttributeError(path.Root("code"), "New Authorization Code At Apply",
-			"code was not known at plan time, so the plan could not tell that it is a new code, and a replacement cannot happen in an update. Nothing has been changed: "+
-				"run terraform apply again, and its plan replaces the resource with the new code (a code is short-lived: exchange it soon).")
-		return
-	}
 	resp.Diagnostics.Append(r.sameGrant(&plan, state, grant)...) // values unknown at plan time are known now
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	c, _ := r.client(&plan)
 	grant.ClientID = r.grantClientID(state, grant)
+	grant.ReadRenewal = "" // the plan is applied: the mark has served
 	if plan.AccessToken.IsUnknown() {
+		switch {
+		case r.data.noAuthDomain:
+			resp.Diagnostics.Append(missingAuthDomain("Renewing ciam_authorization_code_token"))
+			return
+		case !c.usableFor(grant.ClientID):
+			resp.Diagnostics.AddError("CIAM Token Not Renewed", fmt.Sprintf("The token of %s was not renewed: the grant belongs to client_id %s, and %s. Nothing was sent; the stored token was kept.",
+				state.describe(grant.ClientID), quoted(grant.ClientID), clientProblem(c)))
+			return
+		}
 		plan.tokenResultModel, plan.RefreshToken, plan.IDToken = state.tokenResultModel, state.RefreshToken, state.IDToken
 		err := r.renew(ctx, &plan, c, &grant, !plan.RenewInPlan.IsNull() && plan.RenewInPlan.ValueBool(), &resp.Diagnostics)
 		if err != nil {
@@ -678,7 +725,7 @@ func (r *authorizationCodeTokenResource) Delete(ctx context.Context, req resourc
 			m.describe(owner), envAuthDomain))
 		return
 	}
-	if !known || c.creds.ClientID == "" || c.creds.ClientID != owner || r.data.client == nil {
+	if !known || !c.usableFor(owner) || r.data.client == nil {
 		resp.Diagnostics.AddWarning("CIAM Token Not Revoked", fmt.Sprintf(
 			"The refresh token of %s was not revoked: the grant belongs to client_id %s, and %s. Nothing was sent. "+
 				"The resource was removed from state; its refresh token stays valid until it expires or is revoked in the CIAM console.",
