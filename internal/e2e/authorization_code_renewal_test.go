@@ -87,9 +87,16 @@ func (w *grantWorkspace) mustRun(args ...string) string {
 // resource).
 func (w *grantWorkspace) attr(name string) string {
 	w.t.Helper()
-	res, err := w.tf.Run(context.Background(), "show", "-json")
+	return stateAttr(w.t, w.tf, name)
+}
+
+// stateAttr returns a string attribute of the only resource in the state of
+// tf ("" when there is none), from terraform show -json.
+func stateAttr(t *testing.T, tf *devenv.Terraform, name string) string {
+	t.Helper()
+	res, err := tf.Run(context.Background(), "show", "-json")
 	if err != nil {
-		w.t.Fatal(err)
+		t.Fatal(err)
 	}
 	var state struct {
 		Values struct {
@@ -101,7 +108,7 @@ func (w *grantWorkspace) attr(name string) string {
 		} `json:"values"`
 	}
 	if err := json.Unmarshal([]byte(res.Stdout), &state); err != nil {
-		w.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if len(state.Values.RootModule.Resources) == 0 {
 		return ""

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -49,19 +48,10 @@ func TestE2E_authorizationCodeLifecycle(t *testing.T) {
 
 	// An administrator revokes the refresh token: the next refresh removes
 	// the resource with a warning that says why and what to do.
-	var state struct {
-		Values struct {
-			RootModule struct {
-				Resources []struct {
-					Values map[string]any `json:"values"`
-				} `json:"resources"`
-			} `json:"root_module"`
-		} `json:"values"`
+	refresh := stateAttr(t, tf, "refresh_token")
+	if refresh == "" {
+		t.Fatal("no refresh token in state")
 	}
-	if err := json.Unmarshal([]byte(run("show", "-json")), &state); err != nil || len(state.Values.RootModule.Resources) != 1 {
-		t.Fatalf("state: %v", err)
-	}
-	refresh, _ := state.Values.RootModule.Resources[0].Values["refresh_token"].(string)
 	srv.RevokeRefreshToken(refresh)
 	res, err := tf.Run(ctx, "apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color")
 	if err != nil {
