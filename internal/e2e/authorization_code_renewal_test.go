@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/devenv"
 	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
@@ -66,7 +67,8 @@ func newGrantWorkspace(t *testing.T, srv *localciam.Server, block string) *grant
 func (w *grantWorkspace) run(args ...string) (string, error) {
 	w.t.Helper()
 	if args[0] == "plan" || args[0] == "apply" || args[0] == "destroy" {
-		args = append(args, "-input=false", "-no-color")
+		// Before any plan file: flags after it are not parsed.
+		args = append([]string{args[0], "-input=false", "-no-color"}, args[1:]...)
 	}
 	res, err := w.tf.Run(context.Background(), args...)
 	out := res.Combined()
@@ -398,4 +400,145 @@ func TestE2E_authorizationCodeWithoutUsableCredentials(t *testing.T) {
 		destroy := w.mustRun("destroy", "-auto-approve")
 		wantIn(t, "destroy without auth_domain", destroy, "Destroy complete!", "the provider has no auth_domain")
 	})
+}
+
+// applyLater plans into a file, waits until the access token (lifetime 20 s)
+// has less than 10 s left, and applies the plan: what a saved plan, or an
+// apply whose prompt waits, meets. It fails when the plan itself ran after
+// the token became due, since the test would then prove nothing.
+func (w *grantWorkspace) applyLater() (plan, apply string, err error) {
+	w.t.Helper()
+	plan = w.mustRun("plan", "-out=later.tfplan")
+	expiresAt, perr := time.Parse(time.RFC3339, w.attr("expires_at"))
+	if perr != nil {
+		w.t.Fatal(perr)
+	}
+	if left := time.Until(expiresAt); left < 11*time.Second {
+		w.t.Fatalf("the plan finished with %s left, not before the token became due", left)
+	}
+	time.Sleep(time.Until(expiresAt) - 8*time.Second)
+	apply, err = w.run("apply", "later.tfplan")
+	return plan, apply, err
+}
+
+// An in-place update planned while the token was fresh and applied after it
+// became due renews at apply, once, instead of failing with Terraform's
+// "Provider produced inconsistent final plan" (the plan is made again during
+// the apply, and a token attribute known in the plan must not turn unknown).
+func TestE2E_authorizationCodeUpdateAppliedAfterTheTokenBecameDue(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct{ create, change string }{
+		"min_remaining raised": {`min_remaining = "5s"`, `min_remaining = "10s"`},
+		"renew_in_plan = false, min_remaining raised": {"min_remaining = \"5s\"\n  renew_in_plan = false",
+			"min_remaining = \"10s\"\n  renew_in_plan = false"},
+		"renew_in_plan = false, credentials moved into the block": {"min_remaining = \"10s\"\n  renew_in_plan = false",
+			fmt.Sprintf("min_remaining = \"10s\"\n  renew_in_plan = false\n  client_id = %q\n  client_secret = %q", localciam.DemoClientID, localciam.DemoClientSecret)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := localciam.StartTest(t, localciam.Options{AccessTokenExpiresIn: 20})
+			w := newGrantWorkspace(t, srv, tc.create)
+			w.configure(tc.change)
+			at := w.attr("access_token")
+			before := srv.Attempts(localciam.GrantRefreshToken)
+			plan, out, err := w.applyLater()
+			wantIn(t, "plan", plan, "will be updated in-place")
+			if err != nil {
+				t.Fatalf("apply: %v\n%s", err, out)
+			}
+			if n := srv.Attempts(localciam.GrantRefreshToken) - before; n != 1 || w.attr("access_token") == at {
+				t.Errorf("the apply sent %d refresh requests (want 1); token renewed: %v", n, w.attr("access_token") != at)
+			}
+		})
+	}
+}
+
+// A plan without changes stays without changes when it is applied after the
+// token became due, postcondition and all (conditions are checked again
+// during the apply).
+func TestE2E_authorizationCodeNoOpPlanAppliedAfterTheTokenBecameDue(t *testing.T) {
+	t.Parallel()
+	srv := localciam.StartTest(t, localciam.Options{AccessTokenExpiresIn: 20})
+	block := "min_remaining = \"10s\"\n  renew_in_plan = false\n  lifecycle {\n    postcondition {\n      condition     = self.expires_in > 0\n      error_message = \"no lifetime\"\n    }\n  }"
+	w := newGrantWorkspace(t, srv, block)
+	before := srv.Attempts(localciam.GrantRefreshToken)
+	plan, out, err := w.applyLater()
+	wantIn(t, "plan", plan, "No changes.")
+	if err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	if n := srv.Attempts(localciam.GrantRefreshToken) - before; n != 0 {
+		t.Errorf("applying a plan without changes sent %d refresh requests", n)
+	}
+}
+
+// min_remaining that is not known until apply: the apply decides, with the
+// value it then has, and renews once or not at all.
+func TestE2E_authorizationCodeMinRemainingUnknownAtPlan(t *testing.T) {
+	for name, tc := range map[string]struct {
+		minRemaining string
+		renewals     int64
+	}{
+		"due under the value at apply":     {"10m", 1},
+		"not due under the value at apply": {"1m", 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := startCIAM(t)
+			w := newGrantWorkspace(t, srv, "min_remaining = \"1m\"\n  renew_in_plan = false")
+			w.configure(fmt.Sprintf(`min_remaining = terraform_data.m.output
+  renew_in_plan = false
+}
+
+resource "terraform_data" "m" {
+  input            = %q
+  triggers_replace = timestamp()`, tc.minRemaining))
+			at := w.attr("access_token")
+			before := srv.Attempts(localciam.GrantRefreshToken)
+			out, err := w.run("apply", "-auto-approve")
+			if err != nil {
+				t.Fatalf("apply: %v\n%s", err, out)
+			}
+			n := srv.Attempts(localciam.GrantRefreshToken) - before
+			if n != tc.renewals || (w.attr("access_token") != at) != (tc.renewals == 1) {
+				t.Errorf("the apply sent %d refresh requests, want %d; token changed: %v", n, tc.renewals, w.attr("access_token") != at)
+			}
+		})
+	}
+}
+
+// Provider settings not known until apply: the renewal a read could not
+// make is planned, and the apply makes it, with the provider's client or
+// the block's.
+func TestE2E_authorizationCodeRenewsAtApplyWhenSettingsAreUnknownAtPlan(t *testing.T) {
+	for name, block := range map[string]string{
+		"the provider's client": `min_remaining = "10m"`,
+		"the block's client": fmt.Sprintf("min_remaining = \"10m\"\n  client_id = %q\n  client_secret = %q",
+			localciam.DemoClientID, localciam.DemoClientSecret),
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := startCIAM(t)
+			w := newGrantWorkspace(t, srv, block)
+			cfg := strings.Replace(grantConfig(srv, w.code, block), fmt.Sprintf("auth_domain = %q", srv.URL()), "auth_domain = terraform_data.d.output", 1) +
+				fmt.Sprintf(`
+resource "terraform_data" "d" {
+  input            = %q
+  triggers_replace = timestamp()
+}
+`, srv.URL())
+			if err := os.WriteFile(filepath.Join(w.tf.Dir, "main.tf"), []byte(cfg), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			at := w.attr("access_token")
+			before := srv.Attempts(localciam.GrantRefreshToken)
+			plan := w.mustRun("plan")
+			wantIn(t, "plan", plan, "will be updated in-place", "(known after apply)")
+			out, err := w.run("apply", "-auto-approve")
+			if err != nil {
+				t.Fatalf("apply: %v\n%s", err, out)
+			}
+			if n := srv.Attempts(localciam.GrantRefreshToken) - before; n != 1 || w.attr("access_token") == at {
+				t.Errorf("plan and apply sent %d refresh requests (want 1); token renewed: %v", n, w.attr("access_token") != at)
+			}
+		})
+	}
 }

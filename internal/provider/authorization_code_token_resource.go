@@ -87,6 +87,11 @@ type grantPrivate struct {
 	// apply (in another provider process, without a Read), so the decision
 	// must come from the state, not from memory.
 	ReadRenewal string `json:"read_renewal,omitempty"`
+	// ReadDeferred marks the refresh token in state as one that Read found
+	// due but could not renew, the provider's settings being unknown until
+	// apply: the apply renews it. Like ReadRenewal it speaks of the current
+	// run only.
+	ReadDeferred string `json:"read_deferred,omitempty"`
 }
 
 // renewalMark is what ReadRenewal holds for a refresh token: a truncated
@@ -180,7 +185,7 @@ func (r *authorizationCodeTokenResource) Schema(_ context.Context, _ resource.Sc
 		},
 		"min_remaining": schema.StringAttribute{
 			MarkdownDescription: "When the access token has less than this left, it is renewed with the refresh token: when the resource is read (plan, apply, refresh) with `renew_in_plan = true`, " +
-				"at apply with `renew_in_plan = false`. A change takes effect in the plan that changes it. A Go duration such as `90s` or `5m`; default `" + defaultMinRemaining + "`. " +
+				"at apply with `renew_in_plan = false`. A change is an in-place update whose apply renews the token if it is due then under the new value (a value not known until apply works the same way). A Go duration such as `90s` or `5m`; default `" + defaultMinRemaining + "`. " +
 				"It should be well below the lifetime the directory grants (300 s for the CIAM's access tokens); at or above it, every run renews, and a warning says so.",
 			Optional: true, Computed: true, Default: stringdefault.StaticString(defaultMinRemaining),
 			Validators: []validator.String{durationValidator{}},
@@ -189,7 +194,7 @@ func (r *authorizationCodeTokenResource) Schema(_ context.Context, _ resource.Sc
 			MarkdownDescription: "Whether renewal happens when the resource is read, during `terraform plan` too (`true`, the default), or only at apply (`false`). " +
 				"With `true`, plans see a fresh token and providers configured from it can use it during plan; but a plan whose state is thrown away spends the refresh token, " +
 				"which a directory that rotates refresh tokens does not accept again. With `false`, reads never send a request: a plan that finds the token due shows an in-place update " +
-				"with the token attributes unknown (known after apply), and the apply renews. Choose `false` for directories that rotate refresh tokens and pipelines that plan without applying.",
+				"with the token attributes unknown (known after apply), and the apply renews; so does any other in-place update, whose apply renews if the token is due by then. Choose `false` for directories that rotate refresh tokens and pipelines that plan without applying.",
 			Optional: true, Computed: true, Default: booldefault.StaticBool(true),
 		},
 		"refresh_token": schema.StringAttribute{
@@ -369,8 +374,8 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 		return
 	}
 	grant := loadGrantPrivate(ctx, req.Private)
-	changed := grant.ReadRenewal != "" // a mark from an earlier run
-	grant.ReadRenewal = ""
+	changed := grant.ReadRenewal != "" || grant.ReadDeferred != "" // marks from an earlier run
+	grant.ReadRenewal, grant.ReadDeferred = "", ""
 	if grant.ClientID == "" {
 		// State from before the client was recorded: record the client it
 		// is configured with now, which is the one it was created with
@@ -401,8 +406,15 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 		return // renew_in_plan = false: ModifyPlan plans the renewal, Update makes it
 	}
 	c, known := r.client(m)
-	if !known || r.data.client == nil {
-		return // the provider's settings are known at apply; the stored token stays
+	switch {
+	case r.data == nil || r.data.noAuthDomain:
+		return // nothing can renew without a directory
+	case !known || r.data.client == nil:
+		// The provider's settings are known at apply: the stored token stays,
+		// and the plan renews at apply.
+		grant.ReadDeferred = renewalMark(m.RefreshToken.ValueString())
+		resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
+		return
 	}
 	if owner := r.grantClientID(m, grant); !c.usableFor(owner) {
 		// No credentials, or another client's: a refresh would be refused
@@ -544,23 +556,17 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 		return
 	}
 	resp.Diagnostics.Append(minRemainingWarning(&state, plan.MinRemaining)...)
-	if state.RefreshToken.ValueString() == "" || plan.MinRemaining.IsUnknown() {
-		return // nothing to renew with, or nothing to decide by yet
+	if state.RefreshToken.ValueString() == "" || r.data == nil || r.data.noAuthDomain || readDecided(&plan, &state, grant) {
+		return // nothing to renew with or at, or this run's Read decided
 	}
-	if r.data == nil || r.data.noAuthDomain {
-		return // nothing can renew without a directory
-	}
-	if _, _, _, due := state.renewalDue(plan.MinRemaining); !due {
-		return
-	}
-	// Read renews when the stored renew_in_plan is true and the settings are
-	// known. The apply renews when Read did not, when the new configuration
-	// asks for renewal at apply, or for more lifetime than Read renewed for;
-	// but never when Read of this run already sent a refresh (whatever came
-	// of it): a refresh is single-use.
-	readRenews := isTrueOrNull(state.RenewInPlan) && len(r.data.unknown) == 0
-	if readRenews && isTrueOrNull(plan.RenewInPlan) && plan.MinRemaining.Equal(state.MinRemaining) ||
-		grant.ReadRenewal != "" && grant.ReadRenewal == renewalMark(state.RefreshToken.ValueString()) {
+	// Otherwise the apply renews if the token is due by then, under the
+	// min_remaining it then has. Terraform plans the resource again during
+	// the apply, and a value known in the plan must stay the same; but a
+	// token fresh now may be due then (a saved plan, a prompt that waits),
+	// and min_remaining may not be known yet. So the token attributes are
+	// unknown, for Update to decide, whenever the apply updates the resource
+	// anyway, and when the token is due now (which it still is then).
+	if _, _, _, due := state.renewalDue(plan.MinRemaining); !due && req.Plan.Raw.Equal(req.State.Raw) {
 		return
 	}
 	for _, a := range renewedAttributes {
@@ -569,6 +575,24 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 }
 
 func isTrueOrNull(b types.Bool) bool { return b.IsNull() || b.IsUnknown() || b.ValueBool() }
+
+// readDecided reports whether this run's Read decided the renewal, so that
+// the apply must not renew: Read sent a refresh (whatever came of it: a
+// refresh token is single-use), or it renews (renew_in_plan was and stays
+// true, and the settings were known) under the min_remaining the plan keeps.
+// It reads the state, its private part and the configuration, never the
+// clock: the plan and the plan made again during the apply agree.
+func readDecided(plan, state *authorizationCodeTokenModel, grant grantPrivate) bool {
+	mark := renewalMark(state.RefreshToken.ValueString())
+	switch {
+	case grant.ReadRenewal == mark:
+		return true
+	case grant.ReadDeferred == mark || !isTrueOrNull(state.RenewInPlan):
+		return false
+	}
+	return !plan.RenewInPlan.IsUnknown() && (plan.RenewInPlan.IsNull() || plan.RenewInPlan.ValueBool()) &&
+		!plan.MinRemaining.IsUnknown() && plan.MinRemaining.Equal(state.MinRemaining)
+}
 
 // renewedAttributes are the attributes a renewal may change: the token
 // results and the refresh and ID tokens.
@@ -658,7 +682,8 @@ func minRemainingWarning(m *authorizationCodeTokenModel, minRemaining types.Stri
 }
 
 // Update stores the new arguments and, when the plan left the tokens unknown
-// (a renewal planned by ModifyPlan), renews. A failure keeps the prior state.
+// (ModifyPlan left the decision to the apply), renews if the token is due
+// now. A failure keeps the prior state.
 func (r *authorizationCodeTokenResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	defer r.data.guard(&resp.Diagnostics)
 	var plan authorizationCodeTokenModel
@@ -674,8 +699,14 @@ func (r *authorizationCodeTokenResource) Update(ctx context.Context, req resourc
 	}
 	c, _ := r.client(&plan)
 	grant.ClientID = r.grantClientID(state, grant)
-	grant.ReadRenewal = "" // the plan is applied: the mark has served
+	renew := false
 	if plan.AccessToken.IsUnknown() {
+		_, _, _, due := state.renewalDue(plan.MinRemaining)
+		renew = due && state.RefreshToken.ValueString() != "" && !readDecided(&plan, state, grant)
+		plan.tokenResultModel, plan.RefreshToken, plan.IDToken = state.tokenResultModel, state.RefreshToken, state.IDToken
+	}
+	grant.ReadRenewal, grant.ReadDeferred = "", "" // the plan is applied: the marks have served
+	if renew {
 		switch {
 		case r.data.noAuthDomain:
 			resp.Diagnostics.Append(missingAuthDomain("Renewing ciam_authorization_code_token"))
@@ -685,7 +716,6 @@ func (r *authorizationCodeTokenResource) Update(ctx context.Context, req resourc
 				state.describe(grant.ClientID), quoted(grant.ClientID), clientProblem(c)))
 			return
 		}
-		plan.tokenResultModel, plan.RefreshToken, plan.IDToken = state.tokenResultModel, state.RefreshToken, state.IDToken
 		err := r.renew(ctx, &plan, c, &grant, !plan.RenewInPlan.IsNull() && plan.RenewInPlan.ValueBool(), &resp.Diagnostics)
 		if err != nil {
 			expiresAt, remaining, minRemaining, _ := state.renewalDue(plan.MinRemaining)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -371,6 +372,67 @@ func TestAccAuthorizationCodeTokenResource_minRemainingTakesEffectAtOnce(t *test
 			},
 		},
 	})
+}
+
+// An in-place update whose read did not decide leaves the decision to the
+// apply (the token could become due before it): the plan shows the token
+// unknown, and an apply that finds it fresh keeps it, sending nothing.
+func TestAccAuthorizationCodeTokenResource_updateKeepsAFreshToken(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t)
+	code := issueCode(t, srv, "")
+	args := func(minRemaining string) []string {
+		return []string{"redirect_uri", fmt.Sprintf("%q", localciam.DemoRedirectURI), "min_remaining", minRemaining, "renew_in_plan", "false"}
+	}
+	var access []string
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: acConfig(srv, code, args(`"1m"`)...), Check: recordAttr("access_token", &access)},
+			{
+				Config: acConfig(srv, code, args(`"2m"`)...),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(acAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue(acAddr, tfjsonpath.New("access_token")),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(recordAttr("access_token", &access), func(*terraform.State) error {
+					if n := srv.Attempts(localciam.GrantRefreshToken); n != 0 || access[1] != access[0] {
+						return fmt.Errorf("%d refresh requests (want 0); token kept: %v", n, access[1] == access[0])
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
+
+// readDecided reads only the state, its private part and the configuration.
+func TestReadDecided(t *testing.T) {
+	const rt = "rt-1"
+	model := func(rip types.Bool, minRemaining types.String) *authorizationCodeTokenModel {
+		return &authorizationCodeTokenModel{RenewInPlan: rip, MinRemaining: minRemaining, RefreshToken: types.StringValue(rt)}
+	}
+	state := model(types.BoolValue(true), types.StringValue("5m"))
+	for name, tc := range map[string]struct {
+		plan, state *authorizationCodeTokenModel
+		grant       grantPrivate
+		want        bool
+	}{
+		"read renews, nothing changed":      {model(types.BoolValue(true), types.StringValue("5m")), state, grantPrivate{}, true},
+		"read sent a refresh, min raised":   {model(types.BoolValue(true), types.StringValue("9m")), state, grantPrivate{ReadRenewal: renewalMark(rt)}, true},
+		"an earlier token's mark":           {model(types.BoolValue(true), types.StringValue("9m")), state, grantPrivate{ReadRenewal: renewalMark("rt-0")}, false},
+		"min raised":                        {model(types.BoolValue(true), types.StringValue("9m")), state, grantPrivate{}, false},
+		"min unknown":                       {model(types.BoolValue(true), types.StringUnknown()), state, grantPrivate{}, false},
+		"switched to renewal at apply":      {model(types.BoolValue(false), types.StringValue("5m")), state, grantPrivate{}, false},
+		"renew_in_plan unknown":             {model(types.BoolUnknown(), types.StringValue("5m")), state, grantPrivate{}, false},
+		"read deferred: settings unknown":   {model(types.BoolValue(true), types.StringValue("5m")), state, grantPrivate{ReadDeferred: renewalMark(rt)}, false},
+		"renewal at apply, nothing changed": {model(types.BoolValue(false), types.StringValue("5m")), model(types.BoolValue(false), types.StringValue("5m")), grantPrivate{}, false},
+		"state from before renew_in_plan":   {model(types.BoolValue(true), types.StringValue("5m")), model(types.BoolNull(), types.StringValue("5m")), grantPrivate{}, true},
+	} {
+		if got := readDecided(tc.plan, tc.state, tc.grant); got != tc.want {
+			t.Errorf("%s: readDecided = %v, want %v", name, got, tc.want)
+		}
+	}
 }
 
 // With renew_in_plan = false, reads never send a request; a plan that finds
