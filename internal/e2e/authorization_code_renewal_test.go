@@ -402,7 +402,11 @@ func TestE2E_authorizationCodeWithoutUsableCredentials(t *testing.T) {
 	})
 }
 
-// applyLater plans into a file, waits until the access token (lifetime 20 s)
+// laterLifetime is the access token lifetime (seconds) of the directories
+// applyLater is used with: time enough to create and plan on a loaded machine.
+const laterLifetime = 25
+
+// applyLater plans into a file, waits until the access token (laterLifetime)
 // has less than 10 s left, and applies the plan: what a saved plan, or an
 // apply whose prompt waits, meets. It fails when the plan itself ran after
 // the token became due, since the test would then prove nothing.
@@ -436,7 +440,7 @@ func TestE2E_authorizationCodeUpdateAppliedAfterTheTokenBecameDue(t *testing.T) 
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv := localciam.StartTest(t, localciam.Options{AccessTokenExpiresIn: 20})
+			srv := localciam.StartTest(t, localciam.Options{AccessTokenExpiresIn: laterLifetime})
 			w := newGrantWorkspace(t, srv, tc.create)
 			w.configure(tc.change)
 			at := w.attr("access_token")
@@ -458,7 +462,7 @@ func TestE2E_authorizationCodeUpdateAppliedAfterTheTokenBecameDue(t *testing.T) 
 // during the apply).
 func TestE2E_authorizationCodeNoOpPlanAppliedAfterTheTokenBecameDue(t *testing.T) {
 	t.Parallel()
-	srv := localciam.StartTest(t, localciam.Options{AccessTokenExpiresIn: 20})
+	srv := localciam.StartTest(t, localciam.Options{AccessTokenExpiresIn: laterLifetime})
 	block := "min_remaining = \"10s\"\n  renew_in_plan = false\n  lifecycle {\n    postcondition {\n      condition     = self.expires_in > 0\n      error_message = \"no lifetime\"\n    }\n  }"
 	w := newGrantWorkspace(t, srv, block)
 	before := srv.Attempts(localciam.GrantRefreshToken)
