@@ -458,8 +458,10 @@ func TestE2E_authorizationCodeUpdateAppliedAfterTheTokenBecameDue(t *testing.T) 
 }
 
 // A plan without changes stays without changes when it is applied after the
-// token became due, postcondition and all (conditions are checked again
-// during the apply).
+// token became due, postcondition and all. ModifyPlan's clock could disagree
+// there, and does not have to: Terraform does not plan a resource without
+// changes again during the apply (it checks its conditions only). This test
+// holds the design to that.
 func TestE2E_authorizationCodeNoOpPlanAppliedAfterTheTokenBecameDue(t *testing.T) {
 	t.Parallel()
 	srv := localciam.StartTest(t, localciam.Options{AccessTokenExpiresIn: laterLifetime})

@@ -185,7 +185,8 @@ func (r *authorizationCodeTokenResource) Schema(_ context.Context, _ resource.Sc
 		},
 		"min_remaining": schema.StringAttribute{
 			MarkdownDescription: "When the access token has less than this left, it is renewed with the refresh token: when the resource is read (plan, apply, refresh) with `renew_in_plan = true`, " +
-				"at apply with `renew_in_plan = false`. A change is an in-place update whose apply renews the token if it is due then under the new value (a value not known until apply works the same way). A Go duration such as `90s` or `5m`; default `" + defaultMinRemaining + "`. " +
+				"at apply with `renew_in_plan = false`. A change is an in-place update whose apply renews the token if it is due then under the new value (a value not known until apply works the same way), " +
+				"unless a read renewed it in this run, or, with `-refresh=false`, in the last run that read. A Go duration such as `90s` or `5m`; default `" + defaultMinRemaining + "`. " +
 				"It should be well below the lifetime the directory grants (300 s for the CIAM's access tokens); at or above it, every run renews, and a warning says so.",
 			Optional: true, Computed: true, Default: stringdefault.StaticString(defaultMinRemaining),
 			Validators: []validator.String{durationValidator{}},
@@ -536,9 +537,9 @@ func trimPeriod(s string) string {
 
 // ModifyPlan refuses, at plan time, changes that only a new code can satisfy
 // while code stays the same (a replacement would revoke the working grant and
-// then fail to exchange the spent code), plans the renewal at apply when
-// renew_in_plan is false or min_remaining changed, and warns about a
-// min_remaining that makes every run renew.
+// then fail to exchange the spent code), leaves the renewal to the apply
+// when this run's read did not decide it (see readDecided), and warns about
+// a min_remaining that makes every run renew.
 func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	defer r.data.guard(&resp.Diagnostics)
 	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
@@ -547,13 +548,17 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 	var plan, state authorizationCodeTokenModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || plan.Code.IsUnknown() || !plan.Code.Equal(state.Code) {
+	if resp.Diagnostics.HasError() || !plan.Code.IsUnknown() && !plan.Code.Equal(state.Code) {
 		return // a new code replaces the resource
 	}
 	grant := loadGrantPrivate(ctx, req.Private)
-	resp.Diagnostics.Append(r.sameGrant(&plan, &state, grant)...)
-	if resp.Diagnostics.HasError() {
-		return
+	if !plan.Code.IsUnknown() {
+		// With a code not known yet the change may be a new grant; Update
+		// checks again when it is known to be the same.
+		resp.Diagnostics.Append(r.sameGrant(&plan, &state, grant)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
 	}
 	resp.Diagnostics.Append(minRemainingWarning(&state, plan.MinRemaining)...)
 	if state.RefreshToken.ValueString() == "" || r.data == nil || r.data.noAuthDomain || readDecided(&plan, &state, grant) {

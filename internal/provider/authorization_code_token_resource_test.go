@@ -349,8 +349,9 @@ func nothingRevoked(srv *localciam.Server) resource.TestCheckFunc {
 	}
 }
 
-// A change of min_remaining takes effect in the plan where it changes: the
-// plan shows the renewal, and the apply makes it.
+// A change of min_remaining takes effect in the run where it changes: the
+// plan shows the token unknown, and the apply, finding it due under the new
+// value, renews.
 func TestAccAuthorizationCodeTokenResource_minRemainingTakesEffectAtOnce(t *testing.T) {
 	unsetCIAMEnv(t)
 	srv := startCIAM(t)
@@ -578,13 +579,24 @@ resource "ciam_authorization_code_token" "test" {
 
 // A code that is unknown at plan time (it comes from a resource that is
 // replaced) plans an in-place update: the grant is not revoked when the code
-// turns out to be the same one.
+// turns out to be the same one. Other changes in the same plan work as with
+// a known code: the apply renews when the token is due.
 func TestAccAuthorizationCodeTokenResource_unknownCodeDoesNotReplace(t *testing.T) {
-	unsetCIAMEnv(t)
-	srv := startCIAM(t)
-	code := issueCode(t, srv, "")
-	cfg := func(rev string) string {
-		return testAccProviderConfig(srv.URL(), "client_id", localciam.DemoClientID, "client_secret", localciam.DemoClientSecret) + fmt.Sprintf(`
+	for name, tc := range map[string]struct {
+		before, after string
+		renewals      int64
+	}{
+		"nothing else changes":               {"", "", 0},
+		"min_remaining changes, token fresh": {`min_remaining = "1m"`, `min_remaining = "2m"`, 0},
+		"renewal at apply, token due":        {"min_remaining = \"10m\"\n  renew_in_plan = false", "min_remaining = \"10m\"\n  renew_in_plan = false", 1},
+		"credentials move into the block":    {"", fmt.Sprintf("client_id = %q\n  client_secret = %q", localciam.DemoClientID, localciam.DemoClientSecret), 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			unsetCIAMEnv(t)
+			srv := startCIAM(t)
+			code := issueCode(t, srv, "")
+			cfg := func(rev, block string) string {
+				return testAccProviderConfig(srv.URL(), "client_id", localciam.DemoClientID, "client_secret", localciam.DemoClientSecret) + fmt.Sprintf(`
 resource "terraform_data" "code" {
   input            = %q
   triggers_replace = %q
@@ -592,23 +604,33 @@ resource "terraform_data" "code" {
 resource "ciam_authorization_code_token" "test" {
   code         = terraform_data.code.output
   redirect_uri = %q
+  %s
 }
-`, code, rev, localciam.DemoRedirectURI)
+`, code, rev, localciam.DemoRedirectURI, block)
+			}
+			var refresh []string
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps: []resource.TestStep{
+					{Config: cfg("1", tc.before), Check: recordAttr("refresh_token", &refresh), ExpectNonEmptyPlan: tc.renewals > 0},
+					{
+						Config: cfg("2", tc.after),
+						ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+							plancheck.ExpectResourceAction(acAddr, plancheck.ResourceActionUpdate),
+						}},
+						Check: resource.ComposeAggregateTestCheckFunc(refreshTokenStillWorks(srv, &refresh), grantsAre(srv, 1, tc.renewals), nothingRevoked(srv),
+							func(*terraform.State) error {
+								if n := srv.Attempts(localciam.GrantRefreshToken); n != tc.renewals {
+									return fmt.Errorf("%d refresh requests, want %d", n, tc.renewals)
+								}
+								return nil
+							}),
+						ExpectNonEmptyPlan: tc.renewals > 0,
+					},
+				},
+			})
+		})
 	}
-	var refresh []string
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{Config: cfg("1"), Check: recordAttr("refresh_token", &refresh)},
-			{
-				Config: cfg("2"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(acAddr, plancheck.ResourceActionUpdate),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(refreshTokenStillWorks(srv, &refresh), grantsAre(srv, 1, 0), nothingRevoked(srv)),
-			},
-		},
-	})
 }
 
 // Switching renew_in_plan from false to true with the token due: Read did
