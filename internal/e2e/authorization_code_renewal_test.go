@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -545,6 +546,44 @@ resource "terraform_data" "d" {
 			if n := srv.Attempts(localciam.GrantRefreshToken) - before; n != 1 || w.attr("access_token") == at {
 				t.Errorf("plan and apply sent %d refresh requests (want 1); token renewed: %v", n, w.attr("access_token") != at)
 			}
+		})
+	}
+}
+
+// A saved plan applied with another auth_domain setting than it was made
+// with (CIAM_AUTH_DOMAIN set in one job and not the other): the apply never
+// fails with "inconsistent final plan", and never silently skips a renewal
+// that the plan showed.
+func TestE2E_authorizationCodeSavedPlanAppliedWithAuthDomainSetOrNot(t *testing.T) {
+	for name, tc := range map[string]struct {
+		block               string
+		planWith, applyWith bool
+		wantApply           []string
+	}{
+		"planned without, applied with": {"min_remaining = \"2m\"\n  renew_in_plan = false", false, true, []string{"Apply complete!"}},
+		"planned with, applied without (renewal due)": {"min_remaining = \"10m\"\n  renew_in_plan = false", true, false,
+			[]string{"Missing CIAM Auth Domain"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := startCIAM(t)
+			w := newGrantWorkspace(t, srv, "min_remaining = \"1m\"\n  renew_in_plan = false")
+			cfg := strings.Replace(grantConfig(srv, w.code, tc.block), fmt.Sprintf("auth_domain = %q", srv.URL()), "", 1)
+			if err := os.WriteFile(filepath.Join(w.tf.Dir, "main.tf"), []byte(cfg), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			env := w.tf.Env
+			domain := func(set bool) {
+				w.tf.Env = env
+				if set {
+					w.tf.Env = append(slices.Clone(env), "CIAM_AUTH_DOMAIN="+srv.URL())
+				}
+			}
+			domain(tc.planWith)
+			w.mustRun("plan", "-out=p.tfplan")
+			domain(tc.applyWith)
+			out, _ := w.run("apply", "p.tfplan")
+			wantNotIn(t, "apply", out, "inconsistent final plan")
+			wantIn(t, "apply", out, tc.wantApply...)
 		})
 	}
 }

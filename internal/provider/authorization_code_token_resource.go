@@ -561,8 +561,11 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 		}
 	}
 	resp.Diagnostics.Append(minRemainingWarning(&state, plan.MinRemaining)...)
-	if state.RefreshToken.ValueString() == "" || r.data == nil || r.data.noAuthDomain || readDecided(&plan, &state, grant) {
-		return // nothing to renew with or at, or this run's Read decided
+	// A missing auth_domain does not end it here: the apply may have one (a
+	// saved plan applied in another environment), and a renewal the apply
+	// cannot make fails there with an error that says so.
+	if state.RefreshToken.ValueString() == "" || r.data == nil || readDecided(&plan, &state, grant) {
+		return // nothing to renew with, or this run's Read decided
 	}
 	// Otherwise the apply renews if the token is due by then, under the
 	// min_remaining it then has. Terraform plans the resource again during
