@@ -587,3 +587,34 @@ func TestE2E_authorizationCodeSavedPlanAppliedWithAuthDomainSetOrNot(t *testing.
 		})
 	}
 }
+
+// The client secret rotated in the directory and changed on the block, with
+// the token due: the read, which can only use the secret stored in state, is
+// refused; that spends nothing, the warning says the stored secret was used,
+// and the apply renews with the new secret.
+func TestE2E_authorizationCodeClientSecretChangedOnTheBlock(t *testing.T) {
+	srv := localciam.StartTest(t, localciam.Options{RotateRefreshTokens: true})
+	block := func(secret string) string {
+		return fmt.Sprintf("min_remaining = \"10m\"\n  client_id = %q\n  client_secret = %q", localciam.DemoClientID, secret)
+	}
+	w := newGrantWorkspace(t, srv, block(localciam.DemoClientSecret))
+	client := localciam.DefaultClients()[0]
+	client.Secret = "N3w/s&cret+9=Qa%7"
+	srv.SetClient(client)
+	w.configure(block(client.Secret))
+	renewals := srv.Grants(localciam.GrantRefreshToken)
+	out, err := w.run("apply", "-auto-approve")
+	if err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	assertNoLeak(t, "apply", out, srv, localciam.DemoClientSecret)
+	wantIn(t, "apply", out, "Warning: CIAM Token Not Renewed", "invalid_client", "client_secret stored in state", "the apply renews with the new one",
+		"the refresh token was not used")
+	wantNotIn(t, "apply", out, "may already have spent it")
+	if n := srv.Grants(localciam.GrantRefreshToken) - renewals; n != 1 {
+		t.Errorf("%d renewals, want 1 (by the apply, with the new secret)", n)
+	}
+	if rt := w.attr("refresh_token"); !srv.RefreshTokenWorks(rt) {
+		t.Error("the refresh token in state does not work")
+	}
+}

@@ -92,6 +92,11 @@ type grantPrivate struct {
 	// apply: the apply renews it. Like ReadRenewal it speaks of the current
 	// run only.
 	ReadDeferred string `json:"read_deferred,omitempty"`
+	// ReadRefused marks the refresh token in state as one whose renewal by
+	// Read the directory refused for the client (invalid_client): nothing
+	// was spent. Read used the credentials in state; when the configuration
+	// has others, the apply renews with them.
+	ReadRefused string `json:"read_refused,omitempty"`
 }
 
 // renewalMark is what ReadRenewal holds for a refresh token: a truncated
@@ -375,8 +380,8 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 		return
 	}
 	grant := loadGrantPrivate(ctx, req.Private)
-	changed := grant.ReadRenewal != "" || grant.ReadDeferred != "" // marks from an earlier run
-	grant.ReadRenewal, grant.ReadDeferred = "", ""
+	changed := grant.ReadRenewal != "" || grant.ReadDeferred != "" || grant.ReadRefused != "" // marks from an earlier run
+	grant.ReadRenewal, grant.ReadDeferred, grant.ReadRefused = "", "", ""
 	if grant.ClientID == "" {
 		// State from before the client was recorded: record the client it
 		// is configured with now, which is the one it was created with
@@ -425,9 +430,14 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 			m.describe(owner), remaining.Round(time.Second), minRemaining, quoted(owner), clientProblem(c)))
 		return
 	}
+	sent := m.RefreshToken.ValueString()
 	err := r.renew(ctx, m, c, &grant, true, &resp.Diagnostics)
 	var terr *ciam.TransportError
-	if !errors.As(err, &terr) || !terr.Unsent() {
+	switch {
+	case clientRefused(err):
+		grant.ReadRefused = renewalMark(sent)
+		resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
+	case !errors.As(err, &terr) || !terr.Unsent():
 		grant.ReadRenewal = renewalMark(m.RefreshToken.ValueString())
 		resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
 	}
@@ -442,9 +452,21 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 				m.describe(c.creds.ClientID), remaining.Round(time.Second), minRemaining))
 		resp.State.RemoveResource(ctx)
 	default:
+		stored := ""
+		if clientRefused(err) && c.origin == blockOrigin {
+			stored = " A read uses the client_id and client_secret stored in state by the last apply, as it cannot see the configuration: " +
+				"if client_secret has changed since, the apply renews with the new one."
+		}
 		resp.Diagnostics.AddWarning("CIAM Token Not Renewed", renewalFailure(m, c, err, r.data.client.Host(), expiresAt, remaining, minRemaining)+
-			" The next plan or apply tries again.")
+			stored+" The next plan or apply tries again.")
 	}
+}
+
+// clientRefused reports a renewal refused for the client (RFC 6749 section
+// 5.2): the directory authenticates the client before it looks at the
+// refresh token, so nothing was spent.
+func clientRefused(err error) bool {
+	return ciam.IsOAuthError(err, ciam.ErrCodeInvalidClient) || ciam.IsOAuthError(err, ciam.ErrCodeUnauthorizedClient)
 }
 
 // clientProblem says what is wrong with the configured client for a grant
@@ -520,8 +542,11 @@ func renewalFailure(m *authorizationCodeTokenModel, c grantClient, err error, ho
 	}
 	sent := "The refresh token was sent once and not retried, since a directory that rotates refresh tokens may already have spent it."
 	var terr *ciam.TransportError
-	if errors.As(err, &terr) && terr.Unsent() {
+	switch {
+	case errors.As(err, &terr) && terr.Unsent():
 		sent = "The refresh token was never sent (no connection could be made), so it is still good."
+	case clientRefused(err):
+		sent = "The directory refused the client, so the refresh token was not used and is still good."
 	}
 	return fmt.Sprintf("The access token of %s has %s left, less than min_remaining (%s), but renewing it failed: %s\n\n"+
 		"The stored token was kept: %s. %s",
@@ -586,8 +611,10 @@ func isTrueOrNull(b types.Bool) bool { return b.IsNull() || b.IsUnknown() || b.V
 
 // readDecided reports whether this run's Read decided the renewal, so that
 // the apply must not renew: Read sent a refresh (whatever came of it: a
-// refresh token is single-use), or it renews (renew_in_plan was and stays
-// true, and the settings were known) under the min_remaining the plan keeps.
+// refresh token is single-use, unless the directory refused the client, and
+// the configuration has the same one), or it renews (renew_in_plan was and
+// stays true, and the settings were known) under the min_remaining the plan
+// keeps.
 // It reads the state, its private part and the configuration, never the
 // clock: the plan and the plan made again during the apply agree.
 func readDecided(plan, state *authorizationCodeTokenModel, grant grantPrivate) bool {
@@ -595,6 +622,10 @@ func readDecided(plan, state *authorizationCodeTokenModel, grant grantPrivate) b
 	switch {
 	case grant.ReadRenewal == mark:
 		return true
+	case grant.ReadRefused == mark:
+		// Refused with the block's credentials in state (or the provider's,
+		// which the apply has too): only other ones may do better.
+		return plan.ClientID.Equal(state.ClientID) && plan.ClientSecret.Equal(state.ClientSecret)
 	case grant.ReadDeferred == mark || !isTrueOrNull(state.RenewInPlan):
 		return false
 	}

@@ -433,7 +433,13 @@ func TestReadDecided(t *testing.T) {
 		"renew_in_plan unknown":             {model(types.BoolUnknown(), types.StringValue("5m")), state, grantPrivate{}, false},
 		"read deferred: settings unknown":   {model(types.BoolValue(true), types.StringValue("5m")), state, grantPrivate{ReadDeferred: renewalMark(rt)}, false},
 		"renewal at apply, nothing changed": {model(types.BoolValue(false), types.StringValue("5m")), model(types.BoolValue(false), types.StringValue("5m")), grantPrivate{}, false},
-		"state from before renew_in_plan":   {model(types.BoolValue(true), types.StringValue("5m")), model(types.BoolNull(), types.StringValue("5m")), grantPrivate{}, true},
+		"read refused, same client":         {model(types.BoolValue(true), types.StringValue("9m")), state, grantPrivate{ReadRefused: renewalMark(rt)}, true},
+		"read refused, new secret": {func() *authorizationCodeTokenModel {
+			m := model(types.BoolValue(true), types.StringValue("5m"))
+			m.ClientSecret = types.StringValue("new")
+			return m
+		}(), state, grantPrivate{ReadRefused: renewalMark(rt)}, false},
+		"state from before renew_in_plan": {model(types.BoolValue(true), types.StringValue("5m")), model(types.BoolNull(), types.StringValue("5m")), grantPrivate{}, true},
 	} {
 		if got := readDecided(tc.plan, tc.state, tc.grant); got != tc.want {
 			t.Errorf("%s: readDecided = %v, want %v", name, got, tc.want)
