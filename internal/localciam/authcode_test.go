@@ -1,11 +1,13 @@
 package localciam
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -257,5 +259,30 @@ func TestFaultSwallowProcessesThenFails(t *testing.T) {
 	status, _ := exchange(t, s, url.Values{"grant_type": {"refresh_token"}, "client_id": {DemoClientID}, "client_secret": {DemoClientSecret}, "refresh_token": {rt}})
 	if status != 503 || !s.RefreshTokenRevoked(rt) || s.Grants(GrantRefreshToken) != 1 {
 		t.Errorf("status %d, rotated %v, grants %d", status, s.RefreshTokenRevoked(rt), s.Grants(GrantRefreshToken))
+	}
+}
+
+// AnswerAfter: the directory acts on the request at once and answers later;
+// a client that leaves first finds the work done.
+func TestFaultAnswerAfterProcessesAtOnce(t *testing.T) {
+	s := StartTest(t, Options{RotateRefreshTokens: true})
+	code, _ := s.IssueCode(AuthorizeRequest{ClientID: DemoClientID, RedirectURI: DemoRedirectURI, Scope: "openid"})
+	_, tok := exchange(t, s, codeForm(code))
+	rt, _ := tok["refresh_token"].(string)
+	s.InjectFaults(TokenPath, Fault{AnswerAfter: time.Minute})
+	form := url.Values{"grant_type": {"refresh_token"}, "client_id": {DemoClientID}, "client_secret": {DemoClientSecret}, "refresh_token": {rt}}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL()+TokenPath, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("answered at once: %d", resp.StatusCode)
+	}
+	if !s.RefreshTokenRevoked(rt) || s.Grants(GrantRefreshToken) != 1 {
+		t.Errorf("rotated %v, grants %d: the directory did not act before answering", s.RefreshTokenRevoked(rt), s.Grants(GrantRefreshToken))
 	}
 }

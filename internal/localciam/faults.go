@@ -40,6 +40,11 @@ type Fault struct {
 	// revoke), throws its answer away and answers Status with Body instead:
 	// a gateway that fails after the directory did its work.
 	Swallow bool
+	// AnswerAfter, when non-zero, lets the normal handler act on the request
+	// at once and sends its answer this much later: a slow link after the
+	// directory did its work. What it did stays done when the client leaves
+	// first.
+	AnswerAfter time.Duration
 }
 
 // discard is a ResponseWriter that keeps nothing.

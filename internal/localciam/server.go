@@ -22,8 +22,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"sync"
@@ -347,6 +349,16 @@ func (s *Server) Handler() http.Handler {
 			if f.wait(r) {
 				mux.ServeHTTP(discard{header: http.Header{}}, r)
 				f.answer(w)
+			}
+			return
+		}
+		if ok && f.AnswerAfter > 0 {
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, r)
+			if (Fault{Delay: f.AnswerAfter}).wait(r) {
+				maps.Copy(w.Header(), rec.Header())
+				w.WriteHeader(rec.Code)
+				_, _ = w.Write(rec.Body.Bytes())
 			}
 			return
 		}
