@@ -367,8 +367,22 @@ func (c *Client) statusError(r request, res *result) *Error {
 // send runs the attempts of r under the retry policy.
 func (c *Client) send(ctx context.Context, r request) (*result, error) {
 	for attempt := 1; ; attempt++ {
+		actx := ctx
+		if r.mode == retryUnsent {
+			// A single-use request (a code, a refresh token) is not
+			// abandoned once it may have reached the server: the server
+			// spends what it carries when it acts, and the answer holds the
+			// only copy of what it issued in return. So a cancellation
+			// (Ctrl-C) stops it before it is sent and between attempts, not
+			// in flight; request_timeout still bounds each attempt.
+			if err := ctx.Err(); err != nil {
+				return &result{attempts: attempt - 1}, &TransportError{Op: r.op(), Host: c.host(r), msg: contextEndedMessage(err) + " before it was sent",
+					err: err, Attempts: attempt - 1, unsent: true}
+			}
+			actx = context.WithoutCancel(ctx)
+		}
 		start := c.now()
-		res, err := c.attempt(ctx, r)
+		res, err := c.attempt(actx, r)
 		res.attempts = attempt
 		retry := attempt <= c.retry.MaxRetries && ctx.Err() == nil && retryable(r.mode, res.status, err)
 		var wait time.Duration

@@ -88,6 +88,8 @@ type TransportError struct {
 	Attempts int
 	msg      string
 	err      error
+	// unsent: the request was not started (its context had ended).
+	unsent bool
 }
 
 func (e *TransportError) Error() string {
@@ -104,7 +106,7 @@ func (e *TransportError) Unwrap() error { return e.err }
 
 // Unsent reports whether the request never left the client (no connection
 // could be made), so that nothing single-use in it was spent.
-func (e *TransportError) Unsent() bool { return neverSent(e.err) }
+func (e *TransportError) Unsent() bool { return e.unsent || neverSent(e.err) }
 
 // CertificateError reports whether the server's TLS certificate could not be
 // verified: an unknown authority, a name mismatch, an expired or otherwise

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 const seedCodeBody = `{"access_token" : "eyJraWQiOiJkNDli.eyJzdWIiOiJNT0NL.SnBaXHhZ0jz3","refresh_token" : "Ugvo1lO7Se8vvIPrIOwn_eBe0hoi5","scope" : "openid","id_token" : "eyJraWQiOiJkNDli.eyJzdWIiOiJNT0NLX1VTRVJOQU1FIn0.enLzJ","token_type" : "Bearer","expires_in" : 299}`
@@ -96,4 +97,39 @@ func TestRevokeError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	assertNoSecret(t, err.Error(), "refresh-value-456")
+}
+
+// A single-use request that may have reached the server is not abandoned
+// when its context is cancelled (Ctrl-C): the answer holds the only copy of
+// what the server issued for the spent code or refresh token. Nothing is
+// sent once the context has ended, and retries stop with it.
+func TestSingleUseRequestsFinishInFlight(t *testing.T) {
+	var n atomic.Int32
+	arrived := make(chan struct{}, 4)
+	c := newTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
+		n.Add(1)
+		arrived <- struct{}{}
+		time.Sleep(300 * time.Millisecond)
+		_, _ = io.WriteString(w, seedCodeBody)
+	})
+	for name, call := range map[string]func(context.Context) (*Token, error){
+		"refresh": func(ctx context.Context) (*Token, error) { return c.RefreshToken(ctx, testCreds, "rt-single-use") },
+		"code exchange": func(ctx context.Context) (*Token, error) {
+			return c.AuthorizationCodeToken(ctx, testCreds, AuthorizationCodeRequest{Code: "code-single-use", RedirectURI: "https://e/cb"})
+		},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { <-arrived; cancel() }()
+		tok, err := call(ctx)
+		if err != nil || tok.RefreshToken == "" {
+			t.Errorf("%s cancelled in flight: err %v; want the answer", name, err)
+		}
+		if _, err := call(ctx); err == nil {
+			t.Errorf("%s with an ended context was sent", name)
+		}
+		cancel()
+	}
+	if got := n.Load(); got != 2 {
+		t.Errorf("%d requests reached the server, want 2", got)
+	}
 }

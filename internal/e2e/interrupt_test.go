@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ciam-oss/terraform-provider-ciam/internal/devenv"
 	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
 )
 
@@ -27,25 +28,7 @@ data "ciam_client_credentials_token" "t" {}
 `, srv.URL()),
 		"CIAM_CLIENT_ID="+localciam.DemoClientID, "CIAM_CLIENT_SECRET="+localciam.DemoClientSecret)
 
-	cmd := exec.Command(tf.Bin, "plan", "-input=false", "-no-color")
-	cmd.Dir = tf.Dir
-	cmd.Env = append([]string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TF_CLI_CONFIG_FILE=" + tf.CLIConfig, "CHECKPOINT_DISABLE=1",
-	}, tf.Env...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Wait until the request is pending at the server.
-	deadline := time.Now().Add(30 * time.Second)
-	for srv.Requests(localciam.TokenPath) == 0 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if srv.Requests(localciam.TokenPath) == 0 {
-		_ = cmd.Process.Kill()
-		t.Fatalf("the token request never arrived:\n%s", out.String())
-	}
+	cmd, out := startUntilRequest(t, tf, srv, "plan")
 	start := time.Now()
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
@@ -74,4 +57,54 @@ data "ciam_client_credentials_token" "t" {}
 	if srv.Requests(localciam.TokenPath) != 1 {
 		t.Errorf("requests = %d, want 1 (a cancelled request is not retried)", srv.Requests(localciam.TokenPath))
 	}
+}
+
+// startUntilRequest starts terraform with args (-input=false -no-color
+// added) and returns once a token request from it is pending at srv.
+func startUntilRequest(t *testing.T, tf *devenv.Terraform, srv *localciam.Server, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	before := srv.Requests(localciam.TokenPath)
+	cmd := exec.Command(tf.Bin, append(args, "-input=false", "-no-color")...)
+	cmd.Dir = tf.Dir
+	cmd.Env = append([]string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TF_CLI_CONFIG_FILE=" + tf.CLIConfig, "CHECKPOINT_DISABLE=1",
+	}, tf.Env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for srv.Requests(localciam.TokenPath) == before && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if srv.Requests(localciam.TokenPath) == before {
+		_ = cmd.Process.Kill()
+		t.Fatalf("the token request never arrived:\n%s", out.String())
+	}
+	return cmd, &out
+}
+
+// Ctrl-C while the apply's renewal is in flight, against a directory that
+// rotates refresh tokens and answers slowly after it did its work: the
+// provider waits for the answer instead of abandoning it, so the rotated
+// refresh token reaches state and the grant survives.
+func TestE2E_interruptDuringARenewalKeepsTheGrant(t *testing.T) {
+	srv := localciam.StartTest(t, localciam.Options{RotateRefreshTokens: true})
+	w := newGrantWorkspace(t, srv, "min_remaining = \"10m\"\n  renew_in_plan = false")
+	srv.InjectFaults(localciam.TokenPath, localciam.Fault{AnswerAfter: 3 * time.Second})
+	cmd, out := startUntilRequest(t, w.tf, srv, "apply", "-auto-approve")
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	assertNoLeak(t, "interrupted apply", out.String(), srv, w.code)
+	if rt := w.attr("refresh_token"); !srv.RefreshTokenWorks(rt) {
+		t.Fatalf("the refresh token in state was spent by the interrupted renewal, whose answer was thrown away:\n%s", out.String())
+	}
+	next, err := w.run("apply", "-auto-approve")
+	if err != nil {
+		t.Fatalf("the next apply: %v\n%s", err, next)
+	}
+	wantNotIn(t, "the next apply", next, "invalid_grant")
 }
