@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -182,11 +183,44 @@ func New(cfg Config) (*Client, error) {
 // request (http.ProxyFromEnvironment reads the environment only once per
 // process). Loopback hosts are never proxied.
 func NewTransport(roots *x509.CertPool) *http.Transport {
+	return newTransport(roots, nil)
+}
+
+// callerContextKey carries, in the context of a single-use request's
+// attempt (which is not cancelled with its caller's), the caller's context.
+type callerContextKey struct{}
+
+// dialUntilCallerEnds makes the connections of a single-use request end with
+// its caller's context, which the rest of the attempt does not: until the
+// connection is made nothing can have reached the server. (Go's transport
+// dials with the request context's values.)
+func dialUntilCallerEnds(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if caller, ok := ctx.Value(callerContextKey{}).(context.Context); ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithCancel(ctx)
+			defer cancel()
+			defer context.AfterFunc(caller, cancel)()
+		}
+		return dial(ctx, network, addr)
+	}
+}
+
+// newTransport is NewTransport with dial (nil: Go's default) making the
+// connections.
+func newTransport(roots *x509.CertPool, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
 	t, ok := http.DefaultTransport.(*http.Transport)
 	if !ok {
 		t = &http.Transport{}
 	}
 	t = t.Clone()
+	if dial == nil {
+		dial = t.DialContext
+	}
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	t.DialContext = dialUntilCallerEnds(dial)
 	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots}
 	t.Proxy = func(req *http.Request) (*url.URL, error) {
 		return httpproxy.FromEnvironment().ProxyFunc()(req.URL)
@@ -373,13 +407,19 @@ func (c *Client) send(ctx context.Context, r request) (*result, error) {
 			// abandoned once it may have reached the server: the server
 			// spends what it carries when it acts, and the answer holds the
 			// only copy of what it issued in return. So a cancellation
-			// (Ctrl-C) stops it before it is sent and between attempts, not
-			// in flight; request_timeout still bounds each attempt.
+			// (Ctrl-C) stops it before it is sent, while it connects (see
+			// dialUntilCallerEnds) and between attempts, not once connected;
+			// request_timeout and the caller's deadline still bound it.
 			if err := ctx.Err(); err != nil {
 				return &result{attempts: attempt - 1}, &TransportError{Op: r.op(), Host: c.host(r), msg: contextEndedMessage(err) + " before it was sent",
 					err: err, Attempts: attempt - 1, unsent: true}
 			}
-			actx = context.WithoutCancel(ctx)
+			actx = context.WithValue(context.WithoutCancel(ctx), callerContextKey{}, ctx)
+			if dl, ok := ctx.Deadline(); ok {
+				var cancel context.CancelFunc
+				actx, cancel = context.WithDeadline(actx, dl)
+				defer cancel()
+			}
 		}
 		start := c.now()
 		res, err := c.attempt(actx, r)

@@ -2,7 +2,9 @@ package ciam
 
 import (
 	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -131,5 +133,42 @@ func TestSingleUseRequestsFinishInFlight(t *testing.T) {
 	}
 	if got := n.Load(); got != 2 {
 		t.Errorf("%d requests reached the server, want 2", got)
+	}
+}
+
+// Until the connection is made nothing can have reached the server, so a
+// cancellation while connecting ends a single-use request at once (reported
+// as never sent), as it ends any other request.
+func TestSingleUseRequestsEndWhileConnecting(t *testing.T) {
+	base, err := ParseAuthDomain("http://127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dialing := make(chan struct{}, 4)
+	blackHole := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		dialing <- struct{}{}
+		<-ctx.Done() // SYNs dropped: only the context ends the dial
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: ctx.Err()}
+	}
+	c, err := New(Config{BaseURL: base, HTTPClient: &http.Client{Transport: newTransport(nil, blackHole)}, Retry: RetryPolicy{AttemptTimeout: 5 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, call := range map[string]func(context.Context) error{
+		"refresh": func(ctx context.Context) error { _, err := c.RefreshToken(ctx, testCreds, "rt-single-use"); return err },
+		"code exchange": func(ctx context.Context) error {
+			_, err := c.AuthorizationCodeToken(ctx, testCreds, AuthorizationCodeRequest{Code: "code-single-use", RedirectURI: "https://e/cb"})
+			return err
+		},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { <-dialing; cancel() }()
+		start := time.Now()
+		err := call(ctx)
+		var terr *TransportError
+		if d := time.Since(start); d > 2*time.Second || !errors.As(err, &terr) || !terr.Unsent() {
+			t.Errorf("%s cancelled while connecting: %v after %v; want an unsent error at once", name, err, d.Round(10*time.Millisecond))
+		}
+		cancel()
 	}
 }
