@@ -187,7 +187,7 @@ func TestE2E_authorizationCodeDestroyWhileTheDirectoryIsDown(t *testing.T) {
 
 	out := w.mustRun("plan")
 	wantIn(t, "plan while down", out, "Warning: CIAM Token Not Renewed", "Cannot Reach The CIAM", id, localciam.DemoClientID,
-		"The refresh token was never sent (no connection could be made), so it is still good")
+		"The refresh token was never sent (no connection was made), so it is still good")
 	wantNotIn(t, "plan while down", out, "sent once")
 	out = w.mustRun("destroy", "-auto-approve")
 	wantIn(t, "destroy while down", out, "Destroy complete!", "Warning: CIAM Token Not Revoked", "id "+id, `client_id "demo-app"`, "stays valid until it expires")
@@ -222,11 +222,14 @@ func TestE2E_authorizationCodeDestroyWithoutTheGrantsClient(t *testing.T) {
 	}
 }
 
+// pkceVerifier is the code verifier of the public-client tests.
+const pkceVerifier = "Wq3Xz9LmN0pR5tV7yB2cD4fG6hJ8kA1sE3uI5oP7aZx"
+
 // Public clients (PKCE, no secret) renew and revoke with client_id alone
 // where the directory allows it; where it does not, the warning says that
 // the client is public and never that a secret is wrong.
 func TestE2E_authorizationCodePublicClient(t *testing.T) {
-	const verifier = "Wq3Xz9LmN0pR5tV7yB2cD4fG6hJ8kA1sE3uI5oP7aZx"
+	verifier := pkceVerifier
 	for _, allow := range []bool{true, false} {
 		t.Run(fmt.Sprintf("directory allows public refresh: %v", allow), func(t *testing.T) {
 			srv := localciam.StartTest(t, localciam.Options{PublicClientRefresh: allow})
@@ -617,4 +620,56 @@ func TestE2E_authorizationCodeClientSecretChangedOnTheBlock(t *testing.T) {
 	if rt := w.attr("refresh_token"); !srv.RefreshTokenWorks(rt) {
 		t.Error("the refresh token in state does not work")
 	}
+}
+
+// After a read refused for the client and an apply that renewed with the new
+// secret, the read's record is spent: a later run without a read
+// (-refresh=false) that asks for renewal at apply renews.
+func TestE2E_authorizationCodeRefusedReadIsForgottenByTheApply(t *testing.T) {
+	srv := startCIAM(t) // the refresh token stays the same across renewals
+	block := func(secret, extra string) string {
+		return fmt.Sprintf("min_remaining = \"10m\"\n  client_id = %q\n  client_secret = %q\n  %s", localciam.DemoClientID, secret, extra)
+	}
+	w := newGrantWorkspace(t, srv, block(localciam.DemoClientSecret, ""))
+	client := localciam.DefaultClients()[0]
+	client.Secret = "N3w/s&cret+9=Qa%7"
+	srv.SetClient(client)
+	w.configure(block(client.Secret, ""))
+	w.mustRun("apply", "-auto-approve") // the read is refused, the apply renews
+	w.configure(block(client.Secret, "renew_in_plan = false"))
+	before := srv.Grants(localciam.GrantRefreshToken)
+	w.mustRun("apply", "-auto-approve", "-refresh=false")
+	if n := srv.Grants(localciam.GrantRefreshToken) - before; n != 1 {
+		t.Errorf("%d renewals with the token due and renewal at apply, want 1", n)
+	}
+}
+
+// A public client authenticates nothing, and a directory may answer a spent
+// refresh token with invalid_client: such a refusal is not taken to mean
+// that the refresh token is still good.
+func TestE2E_authorizationCodePublicClientRefusalMaySpend(t *testing.T) {
+	srv := localciam.StartTest(t, localciam.Options{PublicClientRefresh: true, RotateRefreshTokens: true})
+	code, err := srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI,
+		Scope: "openid", CodeChallenge: localciam.S256Challenge(pkceVerifier)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &grantWorkspace{t: t, srv: srv, code: code, tf: workspace(t, header+fmt.Sprintf(`
+provider "ciam" {
+  auth_domain = %q
+}
+
+resource "ciam_authorization_code_token" "login" {
+  code          = %q
+  redirect_uri  = %q
+  code_verifier = %q
+  client_id     = %q
+  min_remaining = "10m"
+}
+`, srv.URL(), code, localciam.DemoRedirectURI, pkceVerifier, localciam.DemoClientID))}
+	w.mustRun("apply", "-auto-approve")
+	srv.InjectFaults(localciam.TokenPath, localciam.Fault{Swallow: true, Status: 401, Body: `{"error":"invalid_client"}`})
+	out := w.mustRun("apply", "-refresh-only", "-auto-approve")
+	wantIn(t, "refresh", out, "Warning: CIAM Token Not Renewed", "public client", "may already have spent it")
+	wantNotIn(t, "refresh", out, "still good")
 }

@@ -434,7 +434,7 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 	err := r.renew(ctx, m, c, &grant, true, &resp.Diagnostics)
 	var terr *ciam.TransportError
 	switch {
-	case clientRefused(err):
+	case c.refused(err):
 		grant.ReadRefused = renewalMark(sent)
 		resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
 	case !errors.As(err, &terr) || !terr.Unsent():
@@ -453,7 +453,7 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 		resp.State.RemoveResource(ctx)
 	default:
 		stored := ""
-		if clientRefused(err) && c.origin == blockOrigin {
+		if c.refused(err) && c.origin == blockOrigin {
 			stored = " A read uses the client_id and client_secret stored in state by the last apply, as it cannot see the configuration: " +
 				"if client_secret has changed since, the apply renews with the new one."
 		}
@@ -462,11 +462,14 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 	}
 }
 
-// clientRefused reports a renewal refused for the client (RFC 6749 section
-// 5.2): the directory authenticates the client before it looks at the
-// refresh token, so nothing was spent.
-func clientRefused(err error) bool {
-	return ciam.IsOAuthError(err, ciam.ErrCodeInvalidClient) || ciam.IsOAuthError(err, ciam.ErrCodeUnauthorizedClient)
+// refused reports a renewal refused for the client (RFC 6749 section 5.2):
+// the directory authenticates a confidential client before it looks at the
+// refresh token, so nothing was spent. A public client authenticates nothing,
+// and a directory may answer a spent refresh token with invalid_client (the
+// CIAM does so for a used PKCE code): its refusal may have spent it.
+func (c grantClient) refused(err error) bool {
+	return !c.public() && c.creds.ClientSecret != "" &&
+		(ciam.IsOAuthError(err, ciam.ErrCodeInvalidClient) || ciam.IsOAuthError(err, ciam.ErrCodeUnauthorizedClient))
 }
 
 // clientProblem says what is wrong with the configured client for a grant
@@ -544,8 +547,8 @@ func renewalFailure(m *authorizationCodeTokenModel, c grantClient, err error, ho
 	var terr *ciam.TransportError
 	switch {
 	case errors.As(err, &terr) && terr.Unsent():
-		sent = "The refresh token was never sent (no connection could be made), so it is still good."
-	case clientRefused(err):
+		sent = "The refresh token was never sent (no connection was made), so it is still good."
+	case c.refused(err):
 		sent = "The directory refused the client, so the refresh token was not used and is still good."
 	}
 	return fmt.Sprintf("The access token of %s has %s left, less than min_remaining (%s), but renewing it failed: %s\n\n"+
@@ -744,7 +747,7 @@ func (r *authorizationCodeTokenResource) Update(ctx context.Context, req resourc
 		renew = due && state.RefreshToken.ValueString() != "" && !readDecided(&plan, state, grant)
 		plan.tokenResultModel, plan.RefreshToken, plan.IDToken = state.tokenResultModel, state.RefreshToken, state.IDToken
 	}
-	grant.ReadRenewal, grant.ReadDeferred = "", "" // the plan is applied: the marks have served
+	grant.ReadRenewal, grant.ReadDeferred, grant.ReadRefused = "", "", "" // the plan is applied: the marks have served
 	if renew {
 		switch {
 		case r.data.noAuthDomain:
