@@ -447,7 +447,10 @@ func (c *Client) send(ctx context.Context, r request) (*result, error) {
 			return res, err
 		}
 		if !sleep(ctx, wait) {
-			return res, &TransportError{Op: r.op(), Host: c.host(r), msg: contextEndedMessage(ctx.Err()), err: ctx.Err(), Attempts: attempt}
+			// A single-use request is retried only after an attempt that
+			// sent nothing (see retryable): nothing of it was sent.
+			return res, &TransportError{Op: r.op(), Host: c.host(r), msg: contextEndedMessage(ctx.Err()), err: ctx.Err(), Attempts: attempt,
+				unsent: r.mode == retryUnsent}
 		}
 	}
 }

@@ -172,3 +172,31 @@ func TestSingleUseRequestsEndWhileConnecting(t *testing.T) {
 		cancel()
 	}
 }
+
+// A cancellation during the wait before a retry of a single-use request
+// (the directory is down: each attempt failed to connect) reports the
+// request as never sent.
+func TestSingleUseRequestsCancelledBetweenAttemptsAreUnsent(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // connections are refused
+	base, err := ParseAuthDomain("http://" + addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{BaseURL: base, Retry: RetryPolicy{MaxRetries: 5, MinBackoff: 10 * time.Second, MaxBackoff: 10 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(300*time.Millisecond, cancel) // during the first wait
+	_, err = c.RefreshToken(ctx, testCreds, "rt-single-use")
+	var terr *TransportError
+	if !errors.As(err, &terr) || !terr.Unsent() {
+		t.Errorf("err = %v; want a transport error that says the request was never sent", err)
+	}
+}

@@ -367,7 +367,12 @@ func codeExchangeDiagnostic(err error, req tokenRequest, pkce bool) diag.Diagnos
 			"In PKCE mode the CIAM answers invalid_client when the code or code_verifier is wrong or already used, or the application does not exist or is disabled: "+
 			"check that code_verifier matches the code_challenge sent to /oauth2/authorize, and get a new code.", req.host, quoted(req.clientID), cerr.StatusCode)
 	}
-	detail += " The exchange was not retried: a code must never be sent twice."
+	var terr *ciam.TransportError
+	if errors.As(err, &terr) && terr.Unsent() {
+		detail += " The code was never sent (no connection was made), so it is still good if it has not expired: the next apply tries again."
+	} else {
+		detail += " The exchange was not retried: a code must never be sent twice."
+	}
 	return diag.NewErrorDiagnostic(summary, detail)
 }
 

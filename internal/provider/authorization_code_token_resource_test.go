@@ -281,6 +281,30 @@ func acConfig(srv *localciam.Server, code string, args ...string) string {
 	return b.String()
 }
 
+// A create whose directory is down never sends the code, and says that it
+// is still good rather than that it must never be sent twice.
+func TestAccAuthorizationCodeTokenResource_createWhileTheDirectoryIsDown(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t)
+	code := issueCode(t, srv, "")
+	down := localciam.StartTest(t, localciam.Options{})
+	url := down.URL()
+	if err := down.Close(); err != nil {
+		t.Fatal(err)
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			// max_retries keeps its default: every attempt fails to connect.
+			Config:      strings.Replace(acConfig(srv, code, "redirect_uri", fmt.Sprintf("%q", localciam.DemoRedirectURI)), srv.URL(), url, 1),
+			ExpectError: regexp.MustCompile(`(?s)never sent.*still good`),
+		}},
+	})
+	if srv.Grants(localciam.GrantAuthorizationCode) != 0 {
+		t.Error("the code was exchanged")
+	}
+}
+
 // refreshTokenStillWorks checks that the refresh token recorded first still
 // works and the resource is still in state.
 func refreshTokenStillWorks(srv *localciam.Server, refresh *[]string) resource.TestCheckFunc {
