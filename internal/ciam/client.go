@@ -186,6 +186,16 @@ func NewTransport(roots *x509.CertPool) *http.Transport {
 	return newTransport(roots, nil)
 }
 
+type abandonKey struct{}
+
+// AbandonOnCancel marks ctx so that a single-use request sent with it ends
+// in flight when ctx does, like any other request: for callers that could
+// not keep its answer anyway (Terraform saves nothing of an interrupted
+// refresh).
+func AbandonOnCancel(ctx context.Context) context.Context {
+	return context.WithValue(ctx, abandonKey{}, true)
+}
+
 // callerContextKey carries, in the context of a single-use request's
 // attempt (which is not cancelled with its caller's), the caller's context.
 type callerContextKey struct{}
@@ -402,7 +412,7 @@ func (c *Client) statusError(r request, res *result) *Error {
 func (c *Client) send(ctx context.Context, r request) (*result, error) {
 	for attempt := 1; ; attempt++ {
 		actx := ctx
-		if r.mode == retryUnsent {
+		if r.mode == retryUnsent && ctx.Value(abandonKey{}) == nil {
 			// A single-use request (a code, a refresh token) is not
 			// abandoned once it may have reached the server: the server
 			// spends what it carries when it acts, and the answer holds the

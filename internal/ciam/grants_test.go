@@ -200,3 +200,26 @@ func TestSingleUseRequestsCancelledBetweenAttemptsAreUnsent(t *testing.T) {
 		t.Errorf("err = %v; want a transport error that says the request was never sent", err)
 	}
 }
+
+// AbandonOnCancel: the caller could not keep the answer, so a single-use
+// request ends in flight with its context, like any other.
+func TestAbandonOnCancel(t *testing.T) {
+	arrived, done := make(chan struct{}, 1), make(chan struct{})
+	defer close(done) // before the server closes
+	c := newTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-time.After(5 * time.Second):
+		case <-done:
+		}
+		_, _ = io.WriteString(w, seedCodeBody)
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { <-arrived; cancel() }()
+	start := time.Now()
+	_, err := c.RefreshToken(AbandonOnCancel(ctx), testCreds, "rt-single-use")
+	if d := time.Since(start); err == nil || d > 2*time.Second {
+		t.Errorf("err %v after %v; want a cancellation at once", err, d.Round(10*time.Millisecond))
+	}
+}

@@ -108,3 +108,22 @@ func TestE2E_interruptDuringARenewalKeepsTheGrant(t *testing.T) {
 	}
 	wantNotIn(t, "the next apply", next, "invalid_grant")
 }
+
+// Ctrl-C while a read's renewal waits for its answer: Terraform saves nothing
+// of an interrupted refresh, so the provider does not wait for an answer it
+// could not keep, and terraform stops promptly.
+func TestE2E_interruptDuringAReadsRenewalStopsPromptly(t *testing.T) {
+	srv := startCIAM(t)
+	w := newGrantWorkspace(t, srv, `min_remaining = "10m"`)
+	srv.InjectFaults(localciam.TokenPath, localciam.Fault{AnswerAfter: 30 * time.Second})
+	cmd, out := startUntilRequest(t, w.tf, srv, "plan")
+	start := time.Now()
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("terraform took %v to stop after Ctrl-C during a read's renewal:\n%s", d.Round(time.Millisecond), out.String())
+	}
+	assertNoLeak(t, "interrupted plan", out.String(), srv, w.code)
+}

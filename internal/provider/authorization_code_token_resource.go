@@ -436,7 +436,9 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 		return
 	}
 	sent := m.RefreshToken.ValueString()
-	err := r.renew(ctx, m, c, &grant, true, &resp.Diagnostics)
+	// Terraform saves nothing of an interrupted refresh: waiting for the
+	// answer after a Ctrl-C would only delay the stop.
+	err := r.renew(ciam.AbandonOnCancel(ctx), m, c, &grant, true, &resp.Diagnostics)
 	var terr *ciam.TransportError
 	switch {
 	case c.refused(err):
