@@ -673,3 +673,31 @@ resource "ciam_authorization_code_token" "login" {
 	wantIn(t, "refresh", out, "Warning: CIAM Token Not Renewed", "public client", "may already have spent it")
 	wantNotIn(t, "refresh", out, "still good")
 }
+
+// With renew_in_plan = true and no auth_domain, a due token is not kept
+// silently: the read says why it could not renew and leaves the renewal to
+// the apply, which fails while there is still no auth_domain and renews
+// once there is one (a plan saved without it, applied with it).
+func TestE2E_authorizationCodeDueWithoutAuthDomain(t *testing.T) {
+	srv := startCIAM(t)
+	w := newGrantWorkspace(t, srv, `min_remaining = "10m"`)
+	cfg := strings.Replace(grantConfig(srv, w.code, `min_remaining = "10m"`), fmt.Sprintf("auth_domain = %q", srv.URL()), "", 1)
+	if err := os.WriteFile(filepath.Join(w.tf.Dir, "main.tf"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	plan := w.mustRun("plan", "-out=p.tfplan")
+	wantIn(t, "plan", plan, "Warning: CIAM Token Not Renewed", "no auth_domain", "will be updated in-place")
+	env := w.tf.Env
+	w.tf.Env = append(slices.Clone(env), "CIAM_AUTH_DOMAIN="+srv.URL())
+	before := srv.Grants(localciam.GrantRefreshToken)
+	w.mustRun("apply", "p.tfplan")
+	if n := srv.Grants(localciam.GrantRefreshToken) - before; n != 1 {
+		t.Errorf("the saved plan applied with an auth_domain made %d renewals, want 1", n)
+	}
+	w.tf.Env = env // min_remaining is above the lifetime: due again at once
+	out, err := w.run("apply", "-auto-approve")
+	if err == nil {
+		t.Errorf("an apply that has to renew without auth_domain succeeded:\n%s", out)
+	}
+	wantIn(t, "apply", out, "Missing CIAM Auth Domain")
+}

@@ -417,22 +417,29 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 		return // renew_in_plan = false: ModifyPlan plans the renewal, Update makes it
 	}
 	c, known := r.client(m)
-	switch {
-	case r.data == nil || r.data.noAuthDomain:
-		return // nothing can renew without a directory
-	case !known || r.data.client == nil:
-		// The provider's settings are known at apply: the stored token stays,
+	if r.data == nil {
+		return
+	}
+	if r.data.noAuthDomain || !known || r.data.client == nil {
+		// The provider's settings are known at apply (or the apply has an
+		// auth_domain where this read had none): the stored token stays,
 		// and the plan renews at apply.
 		grant.ReadDeferred = renewalMark(m.RefreshToken.ValueString())
 		resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
+		if r.data.noAuthDomain {
+			resp.Diagnostics.AddWarning("CIAM Token Not Renewed", fmt.Sprintf(
+				"The access token of %s %s, but it was not renewed: the provider has no auth_domain (nor %s). Nothing was sent; the stored token was kept. "+
+					"The plan leaves the renewal to the apply, which fails unless the provider has an auth_domain by then.",
+				m.describe(r.grantClientID(m, grant)), leftPhrase(remaining, minRemaining), envAuthDomain))
+		}
 		return
 	}
 	if owner := r.grantClientID(m, grant); !c.usableFor(owner) {
 		// No credentials, or another client's: a refresh would be refused
 		// (and reported as a lost grant). ModifyPlan says what changed.
 		resp.Diagnostics.AddWarning("CIAM Token Not Renewed", fmt.Sprintf(
-			"The access token of %s has %s left, less than min_remaining (%s), but it was not renewed: the grant belongs to client_id %s, and %s. Nothing was sent; the stored token was kept.",
-			m.describe(owner), remaining.Round(time.Second), minRemaining, quoted(owner), clientProblem(c)))
+			"The access token of %s %s, but it was not renewed: the grant belongs to client_id %s, and %s. Nothing was sent; the stored token was kept.",
+			m.describe(owner), leftPhrase(remaining, minRemaining), quoted(owner), clientProblem(c)))
 		return
 	}
 	sent := m.RefreshToken.ValueString()
@@ -453,10 +460,10 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 		resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
 	case ciam.IsOAuthError(err, ciam.ErrCodeInvalidGrant):
 		resp.Diagnostics.AddWarning("CIAM Refresh Token Rejected",
-			fmt.Sprintf("The access token of %s had %s left (less than min_remaining = %s), and the CIAM rejected the refresh token "+
+			fmt.Sprintf("The access token of %s %s, and the CIAM rejected the refresh token "+
 				"with invalid_grant: it was revoked, expired, or replaced by a newer one (refresh token rotation, see renew_in_plan). "+
 				"The resource has been removed from state; the next apply creates it again, which needs a new authorization code in code.",
-				m.describe(c.creds.ClientID), remaining.Round(time.Second), minRemaining))
+				m.describe(c.creds.ClientID), leftPhrase(remaining, minRemaining)))
 		resp.State.RemoveResource(ctx)
 	default:
 		stored := ""
@@ -558,9 +565,18 @@ func renewalFailure(m *authorizationCodeTokenModel, c grantClient, err error, ho
 	case c.refused(err):
 		sent = "The directory refused the client, so the refresh token was not used and is still good."
 	}
-	return fmt.Sprintf("The access token of %s has %s left, less than min_remaining (%s), but renewing it failed: %s\n\n"+
+	return fmt.Sprintf("The access token of %s %s, but renewing it failed: %s\n\n"+
 		"The stored token was kept: %s. %s",
-		m.describe(c.creds.ClientID), remaining.Round(time.Second), minRemaining, trimPeriod(why), kept, sent)
+		m.describe(c.creds.ClientID), leftPhrase(remaining, minRemaining), trimPeriod(why), kept, sent)
+}
+
+// leftPhrase says, after "The access token of ...", how much of its life is
+// left against min_remaining.
+func leftPhrase(remaining, minRemaining time.Duration) string {
+	if remaining <= 0 {
+		return fmt.Sprintf("expired %s ago", (-remaining).Round(time.Second))
+	}
+	return fmt.Sprintf("has %s left, less than min_remaining (%s)", remaining.Round(time.Second), minRemaining)
 }
 
 func trimPeriod(s string) string {

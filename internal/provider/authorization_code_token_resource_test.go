@@ -687,3 +687,15 @@ func TestAccAuthorizationCodeTokenResource_renewInPlanSwitchedOn(t *testing.T) {
 		},
 	})
 }
+
+// An expired token is said to have expired, not to have a negative time left.
+func TestLeftPhrase(t *testing.T) {
+	for remaining, want := range map[time.Duration]string{
+		90 * time.Second:                "has 1m30s left, less than min_remaining (5m0s)",
+		-4*time.Minute - 58*time.Second: "expired 4m58s ago",
+	} {
+		if got := leftPhrase(remaining, 5*time.Minute); got != want {
+			t.Errorf("leftPhrase(%v) = %q, want %q", remaining, got, want)
+		}
+	}
+}
