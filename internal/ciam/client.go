@@ -532,6 +532,10 @@ func (c *Client) transportError(ctx context.Context, r request, err error) *Tran
 		msg = contextEndedMessage(ctx.Err())
 	case errors.Is(cause, context.Canceled):
 		msg = "request cancelled"
+	case tlsHandshakeTimeout(cause):
+		msg = "the TLS handshake did not finish in time (the server accepted the connection and said nothing)"
+	case neverSent(cause) && isTimeout(cause) && !errors.Is(cause, context.DeadlineExceeded):
+		msg = "no connection could be made in time: " + cause.Error()
 	case errors.Is(cause, context.DeadlineExceeded) || isTimeout(cause):
 		msg = fmt.Sprintf("no answer within %s (request_timeout)", c.retry.AttemptTimeout)
 	}

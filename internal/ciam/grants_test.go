@@ -223,3 +223,44 @@ func TestAbandonOnCancel(t *testing.T) {
 		t.Errorf("err %v after %v; want a cancellation at once", err, d.Round(10*time.Millisecond))
 	}
 }
+
+// A server that accepts the connection but never completes the TLS
+// handshake: the error names the handshake (not request_timeout), and a
+// single-use request is known to be unsent.
+func TestTLSHandshakeTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		var held []net.Conn // held open, never answered
+		defer func() {
+			for _, conn := range held {
+				conn.Close()
+			}
+		}()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, conn)
+		}
+	}()
+	base, err := ParseAuthDomain("https://" + ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := newTransport(nil, nil)
+	tr.TLSHandshakeTimeout = 200 * time.Millisecond
+	c, err := New(Config{BaseURL: base, HTTPClient: &http.Client{Transport: tr}, Retry: RetryPolicy{AttemptTimeout: 5 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.RefreshToken(context.Background(), testCreds, "rt-single-use")
+	var terr *TransportError
+	if !errors.As(err, &terr) || !terr.Unsent() || !strings.Contains(err.Error(), "TLS handshake") || strings.Contains(err.Error(), "request_timeout") {
+		t.Errorf("err = %v; want an unsent transport error about the TLS handshake", err)
+	}
+}

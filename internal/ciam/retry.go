@@ -145,14 +145,21 @@ func retryable(mode retryMode, status int, err error) bool {
 }
 
 // neverSent reports whether a transport error happened before any byte of
-// the request could reach the server: a failure to connect.
+// the request could reach the server: a failure to connect, or a TLS
+// handshake that did not finish in time.
 func neverSent(err error) bool {
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {
 		return true
 	}
 	var dns *net.DNSError
-	return errors.As(err, &dns)
+	return errors.As(err, &dns) || tlsHandshakeTimeout(err)
+}
+
+// tlsHandshakeTimeout reports net/http's TLS handshake timeout, whose type
+// is not exported.
+func tlsHandshakeTimeout(err error) bool {
+	return isTimeout(err) && strings.Contains(err.Error(), "TLS handshake timeout")
 }
 
 // sleep waits d or until ctx ends; it returns false if ctx ended.
