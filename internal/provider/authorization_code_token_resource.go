@@ -164,29 +164,29 @@ func (r *authorizationCodeTokenResource) Schema(_ context.Context, _ resource.Sc
 				"if it then turns out to be a new code, Terraform stops the apply (\"Provider produced inconsistent final plan\": the update it planned is now a replacement), nothing is changed, " +
 				"and the next plan replaces the resource.",
 			Required: true, Sensitive: true, PlanModifiers: []planmodifier.String{replaceOnKnownNewCode},
-			Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			Validators: []validator.String{stringvalidator.LengthAtLeast(1), noSurroundingSpace{}},
 		},
 		"redirect_uri": schema.StringAttribute{
 			MarkdownDescription: "The redirect URI used to obtain the code; it must match exactly." + newCode,
 			Required:            true,
-			Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+			Validators:          []validator.String{stringvalidator.LengthAtLeast(1), noSurroundingSpace{}},
 		},
 		"code_verifier": schema.StringAttribute{
 			MarkdownDescription: "The PKCE code verifier (RFC 7636, S256) whose challenge was sent to `/oauth2/authorize`. When set, the exchange sends no client secret, as in the CIAM's PKCE mode; " +
 				"without a `client_secret` the client is public, and renewal and revocation send `client_id` alone (RFC 6749 section 6, RFC 7009 section 2.1)." + newCode,
 			Optional: true, Sensitive: true,
-			Validators: []validator.String{stringvalidator.LengthBetween(43, 128)},
+			Validators: []validator.String{stringvalidator.LengthBetween(43, 128), noSurroundingSpace{}},
 		},
 		"client_id": schema.StringAttribute{
 			MarkdownDescription: "Client ID of the application that obtained the code, instead of the provider's `client_id`. A change to another client needs a new code (an error at plan time with the same `code`); " +
 				"moving the same client ID between this block and the provider block changes nothing.",
 			Optional:   true,
-			Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			Validators: []validator.String{stringvalidator.LengthAtLeast(1), noSurroundingSpace{}},
 		},
 		"client_secret": schema.StringAttribute{
 			MarkdownDescription: "Client secret that goes with this block's `client_id`. Not needed with `code_verifier` for a public client. Stored in state (sensitive); a change takes effect on the next renewal without replacing the resource.",
 			Optional:            true, Sensitive: true,
-			Validators: []validator.String{stringvalidator.LengthAtLeast(1), stringvalidator.AlsoRequires(path.MatchRoot("client_id"))},
+			Validators: []validator.String{stringvalidator.LengthAtLeast(1), noSurroundingSpace{}, stringvalidator.AlsoRequires(path.MatchRoot("client_id"))},
 		},
 		"min_remaining": schema.StringAttribute{
 			MarkdownDescription: "When the access token has less than this left, it is renewed with the refresh token: when the resource is read (plan, apply, refresh) with `renew_in_plan = true`, " +

@@ -264,8 +264,22 @@ resource "ciam_authorization_code_token" "test" {
 				PlanOnly:    true,
 				ExpectError: errorMatching("Missing Client Secret", "this block's client_id needs this block's client_secret", "the provider's client_secret belongs to the provider's client_id", "code_verifier"),
 			},
+			{
+				// A code read with file() keeps the file's final newline:
+				// an error at plan time, not an invalid_grant that spends
+				// nothing but suggests getting a new code.
+				Config:      acConfig(srv, "c0de\n", "redirect_uri", `"https://app.example.com/callback"`),
+				ExpectError: errorMatching("Leading Or Trailing Whitespace", "code starts or ends with whitespace", "trimspace(file("),
+			},
+			{
+				Config:      acConfig(srv, "c0de", "redirect_uri", `"https://app.example.com/callback"`, "client_id", `"app"`, "client_secret", `" s3cret"`),
+				ExpectError: errorMatching("Leading Or Trailing Whitespace", "client_secret starts or ends with whitespace"),
+			},
 		},
 	})
+	if n := srv.Requests(""); n != 0 {
+		t.Errorf("%d requests were sent", n)
+	}
 }
 
 // acConfig is a ciam_authorization_code_token with the given arguments

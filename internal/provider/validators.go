@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -65,4 +66,29 @@ func parsePositiveDuration(name, v string) (time.Duration, error) {
 		return 0, fmt.Errorf("%s must be positive; got %s", name, quoted(v))
 	}
 	return d, nil
+}
+
+// noSurroundingSpace refuses a value that starts or ends with whitespace: a
+// code, URI, client ID or secret never does, and file() keeps a file's final
+// newline. The message never shows the value (it may be a secret).
+type noSurroundingSpace struct{}
+
+var _ validator.String = noSurroundingSpace{}
+
+func (noSurroundingSpace) Description(context.Context) string {
+	return "no leading or trailing whitespace"
+}
+
+func (v noSurroundingSpace) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (noSurroundingSpace) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if v := req.ConfigValue.ValueString(); strings.TrimSpace(v) != v {
+		resp.Diagnostics.AddAttributeError(req.Path, "Leading Or Trailing Whitespace", fmt.Sprintf(
+			"%s starts or ends with whitespace, which the CIAM would not accept. A value read with file() keeps the file's final newline: use trimspace(file(...)).", req.Path))
+	}
 }
