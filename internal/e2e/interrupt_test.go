@@ -28,7 +28,7 @@ data "ciam_client_credentials_token" "t" {}
 `, srv.URL()),
 		"CIAM_CLIENT_ID="+localciam.DemoClientID, "CIAM_CLIENT_SECRET="+localciam.DemoClientSecret)
 
-	cmd, out := startUntilRequest(t, tf, srv, "plan")
+	cmd, out := startUntilRequest(t, tf, srv, localciam.TokenPath, "plan")
 	start := time.Now()
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
@@ -60,10 +60,10 @@ data "ciam_client_credentials_token" "t" {}
 }
 
 // startUntilRequest starts terraform with args (-input=false -no-color
-// added) and returns once a token request from it is pending at srv.
-func startUntilRequest(t *testing.T, tf *devenv.Terraform, srv *localciam.Server, args ...string) (*exec.Cmd, *bytes.Buffer) {
+// added) and returns once a request from it to path is pending at srv.
+func startUntilRequest(t *testing.T, tf *devenv.Terraform, srv *localciam.Server, path string, args ...string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
-	before := srv.Requests(localciam.TokenPath)
+	before := srv.Requests(path)
 	cmd := exec.Command(tf.Bin, append(args, "-input=false", "-no-color")...)
 	cmd.Dir = tf.Dir
 	cmd.Env = append([]string{
@@ -75,12 +75,12 @@ func startUntilRequest(t *testing.T, tf *devenv.Terraform, srv *localciam.Server
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for srv.Requests(localciam.TokenPath) == before && time.Now().Before(deadline) {
+	for srv.Requests(path) == before && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if srv.Requests(localciam.TokenPath) == before {
+	if srv.Requests(path) == before {
 		_ = cmd.Process.Kill()
-		t.Fatalf("the token request never arrived:\n%s", out.String())
+		t.Fatalf("the request to %s never arrived:\n%s", path, out.String())
 	}
 	return cmd, &out
 }
@@ -93,7 +93,7 @@ func TestE2E_interruptDuringARenewalKeepsTheGrant(t *testing.T) {
 	srv := localciam.StartTest(t, localciam.Options{RotateRefreshTokens: true})
 	w := newGrantWorkspace(t, srv, "min_remaining = \"10m\"\n  renew_in_plan = false")
 	srv.InjectFaults(localciam.TokenPath, localciam.Fault{AnswerAfter: 3 * time.Second})
-	cmd, out := startUntilRequest(t, w.tf, srv, "apply", "-auto-approve")
+	cmd, out := startUntilRequest(t, w.tf, srv, localciam.TokenPath, "apply", "-auto-approve")
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestE2E_interruptDuringAReadsRenewalStopsPromptly(t *testing.T) {
 	srv := startCIAM(t)
 	w := newGrantWorkspace(t, srv, `min_remaining = "10m"`)
 	srv.InjectFaults(localciam.TokenPath, localciam.Fault{AnswerAfter: 30 * time.Second})
-	cmd, out := startUntilRequest(t, w.tf, srv, "plan")
+	cmd, out := startUntilRequest(t, w.tf, srv, localciam.TokenPath, "plan")
 	start := time.Now()
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
@@ -126,4 +126,28 @@ func TestE2E_interruptDuringAReadsRenewalStopsPromptly(t *testing.T) {
 		t.Errorf("terraform took %v to stop after Ctrl-C during a read's renewal:\n%s", d.Round(time.Millisecond), out.String())
 	}
 	assertNoLeak(t, "interrupted plan", out.String(), srv, w.code)
+}
+
+// Ctrl-C while the destroy's revocation is pending: the destroy did not
+// happen, so the resource stays in state (its refresh token still valid and
+// tracked), and the next destroy revokes it.
+func TestE2E_interruptDuringTheRevocationKeepsTheResource(t *testing.T) {
+	srv := startCIAM(t)
+	w := newGrantWorkspace(t, srv, `min_remaining = "1m"`)
+	rt := w.attr("refresh_token")
+	srv.InjectFaults(localciam.RevokePath, localciam.Fault{Delay: 30 * time.Second})
+	cmd, out := startUntilRequest(t, w.tf, srv, localciam.RevokePath, "destroy", "-auto-approve")
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	assertNoLeak(t, "interrupted destroy", out.String(), srv, w.code)
+	if err == nil || w.attr("refresh_token") != rt {
+		t.Fatalf("the interrupted destroy: err %v, resource still in state: %v\n%s", err, w.attr("refresh_token") == rt, out.String())
+	}
+	wantIn(t, "interrupted destroy", strings.Join(strings.Fields(out.String()), " "), "Destroy Interrupted", "did not finish", "stays in state")
+	w.mustRun("destroy", "-auto-approve")
+	if !srv.RefreshTokenRevoked(rt) {
+		t.Error("the next destroy did not revoke the refresh token")
+	}
 }

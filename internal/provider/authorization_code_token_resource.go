@@ -829,6 +829,14 @@ func (r *authorizationCodeTokenResource) Delete(ctx context.Context, req resourc
 	}
 	r.data.secrets.addCredentials(c.creds.ClientID, c.creds.ClientSecret)
 	if err := r.data.client.Revoke(ctx, c.creds, token); err != nil {
+		if ctx.Err() != nil {
+			// Interrupted, not failed: the destroy did not happen, and the
+			// state keeps the token that is still valid.
+			resp.Diagnostics.AddError("Destroy Interrupted", fmt.Sprintf(
+				"Terraform was interrupted while the refresh token of %s was being revoked: the revocation did not finish, so the token may still be valid, "+
+					"and the resource stays in state. Run terraform destroy again to revoke it (revoking twice is harmless).", m.describe(c.creds.ClientID)))
+			return
+		}
 		var why string
 		var cerr *ciam.Error
 		if c.public() && errors.As(err, &cerr) && publicClientRefused(cerr) {
