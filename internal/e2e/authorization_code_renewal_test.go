@@ -225,20 +225,16 @@ func TestE2E_authorizationCodeDestroyWithoutTheGrantsClient(t *testing.T) {
 // pkceVerifier is the code verifier of the public-client tests.
 const pkceVerifier = "Wq3Xz9LmN0pR5tV7yB2cD4fG6hJ8kA1sE3uI5oP7aZx"
 
-// Public clients (PKCE, no secret) renew and revoke with client_id alone
-// where the directory allows it; where it does not, the warning says that
-// the client is public and never that a secret is wrong.
-func TestE2E_authorizationCodePublicClient(t *testing.T) {
-	verifier := pkceVerifier
-	for _, allow := range []bool{true, false} {
-		t.Run(fmt.Sprintf("directory allows public refresh: %v", allow), func(t *testing.T) {
-			srv := localciam.StartTest(t, localciam.Options{PublicClientRefresh: allow})
-			code, err := srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI,
-				Scope: "openid", CodeChallenge: localciam.S256Challenge(verifier)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg := header + fmt.Sprintf(`
+// newPublicGrantWorkspace creates (applied) a ciam_authorization_code_token
+// for a public client: PKCE, client_id on the block, no secret anywhere.
+func newPublicGrantWorkspace(t *testing.T, srv *localciam.Server) *grantWorkspace {
+	t.Helper()
+	code, err := srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI,
+		Scope: "openid", CodeChallenge: localciam.S256Challenge(pkceVerifier)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &grantWorkspace{t: t, srv: srv, code: code, tf: workspace(t, header+fmt.Sprintf(`
 provider "ciam" {
   auth_domain = %q
 }
@@ -250,9 +246,19 @@ resource "ciam_authorization_code_token" "login" {
   client_id     = %q
   min_remaining = "10m"
 }
-`, srv.URL(), code, localciam.DemoRedirectURI, verifier, localciam.DemoClientID)
-			w := &grantWorkspace{t: t, srv: srv, tf: workspace(t, cfg), code: code}
-			w.mustRun("apply", "-auto-approve")
+`, srv.URL(), code, localciam.DemoRedirectURI, pkceVerifier, localciam.DemoClientID))}
+	w.mustRun("apply", "-auto-approve")
+	return w
+}
+
+// Public clients (PKCE, no secret) renew and revoke with client_id alone
+// where the directory allows it; where it does not, the warning says that
+// the client is public and never that a secret is wrong.
+func TestE2E_authorizationCodePublicClient(t *testing.T) {
+	for _, allow := range []bool{true, false} {
+		t.Run(fmt.Sprintf("directory allows public refresh: %v", allow), func(t *testing.T) {
+			w := newPublicGrantWorkspace(t, localciam.StartTest(t, localciam.Options{PublicClientRefresh: allow}))
+			srv := w.srv
 			out := w.mustRun("apply", "-refresh-only", "-auto-approve")
 			destroy := w.mustRun("destroy", "-auto-approve")
 			if allow {
@@ -649,25 +655,7 @@ func TestE2E_authorizationCodeRefusedReadIsForgottenByTheApply(t *testing.T) {
 // that the refresh token is still good.
 func TestE2E_authorizationCodePublicClientRefusalMaySpend(t *testing.T) {
 	srv := localciam.StartTest(t, localciam.Options{PublicClientRefresh: true, RotateRefreshTokens: true})
-	code, err := srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI,
-		Scope: "openid", CodeChallenge: localciam.S256Challenge(pkceVerifier)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &grantWorkspace{t: t, srv: srv, code: code, tf: workspace(t, header+fmt.Sprintf(`
-provider "ciam" {
-  auth_domain = %q
-}
-
-resource "ciam_authorization_code_token" "login" {
-  code          = %q
-  redirect_uri  = %q
-  code_verifier = %q
-  client_id     = %q
-  min_remaining = "10m"
-}
-`, srv.URL(), code, localciam.DemoRedirectURI, pkceVerifier, localciam.DemoClientID))}
-	w.mustRun("apply", "-auto-approve")
+	w := newPublicGrantWorkspace(t, srv)
 	srv.InjectFaults(localciam.TokenPath, localciam.Fault{Swallow: true, Status: 401, Body: `{"error":"invalid_client"}`})
 	out := w.mustRun("apply", "-refresh-only", "-auto-approve")
 	wantIn(t, "refresh", out, "Warning: CIAM Token Not Renewed", "public client", "may already have spent it")
