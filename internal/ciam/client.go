@@ -368,6 +368,12 @@ func (c *Client) build(ctx context.Context, r request) (*http.Request, error) {
 	if c.userAgent != "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}
+	if r.mode == retryUnsent {
+		// Go's HTTP/2 client replays a request whose body it can rewind
+		// after some stream errors, also once the server has read it: a
+		// single-use request must not be rewound.
+		req.GetBody = nil
+	}
 	return req, nil
 }
 
@@ -534,8 +540,11 @@ func (c *Client) transportError(ctx context.Context, r request, err error) *Tran
 		msg = "request cancelled"
 	case tlsHandshakeTimeout(cause):
 		msg = "the TLS handshake did not finish in time (the server accepted the connection and said nothing)"
-	case neverSent(cause) && isTimeout(cause) && !errors.Is(cause, context.DeadlineExceeded):
+	case neverSent(cause) && isTimeout(cause):
 		msg = "no connection could be made in time: " + cause.Error()
+	case strings.Contains(cause.Error(), "after Request.Body was written"):
+		// The HTTP/2 client's refusal to replay a single-use request.
+		msg = "the connection failed after the request was sent, and a single-use request is not sent again"
 	case errors.Is(cause, context.DeadlineExceeded) || isTimeout(cause):
 		msg = fmt.Sprintf("no answer within %s (request_timeout)", c.retry.AttemptTimeout)
 	}

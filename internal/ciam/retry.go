@@ -134,7 +134,7 @@ func retryable(mode retryMode, status int, err error) bool {
 			return false // redirects, oversized bodies, untrusted certificates: final
 		}
 		if mode == retryUnsent {
-			return neverSent(err)
+			return terr.Unsent()
 		}
 		return true
 	}
