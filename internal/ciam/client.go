@@ -18,9 +18,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http/httpproxy"
@@ -488,13 +490,20 @@ func (c *Client) attempt(ctx context.Context, r request) (*result, error) {
 	res := &result{}
 	actx, cancel := context.WithTimeout(ctx, c.retry.AttemptTimeout)
 	defer cancel()
+	// No byte of the request is written before the transport has a
+	// connection (dialled, TLS and proxy handshakes done): a failure before
+	// that sent nothing, whatever ended it.
+	var connected atomic.Bool
+	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }})
 	req, err := c.build(actx, r)
 	if err != nil {
 		return res, err
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return res, c.transportError(ctx, r, err)
+		terr := c.transportError(ctx, r, err)
+		terr.unsent = terr.unsent || !connected.Load()
+		return res, terr
 	}
 	defer resp.Body.Close()
 	res.received = c.now()

@@ -88,7 +88,8 @@ type TransportError struct {
 	Attempts int
 	msg      string
 	err      error
-	// unsent: the request was not started (its context had ended).
+	// unsent: no byte of the request was written (no connection was made,
+	// or the context had ended before it was started).
 	unsent bool
 }
 

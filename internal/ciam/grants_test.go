@@ -264,3 +264,42 @@ func TestTLSHandshakeTimeout(t *testing.T) {
 		t.Errorf("err = %v; want an unsent transport error about the TLS handshake", err)
 	}
 }
+
+// request_timeout shorter than the TLS handshake timeout, against a server
+// that never finishes the handshake: the attempt ends before any request
+// byte was written, so the request is known to be unsent.
+func TestRequestTimeoutDuringTheTLSHandshakeIsUnsent(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, conn := range held {
+				conn.Close()
+			}
+		}()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, conn)
+		}
+	}()
+	base, err := ParseAuthDomain("https://" + ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{BaseURL: base, Retry: RetryPolicy{AttemptTimeout: 300 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.AuthorizationCodeToken(context.Background(), testCreds, AuthorizationCodeRequest{Code: "code-single-use", RedirectURI: "https://e/cb"})
+	var terr *TransportError
+	if !errors.As(err, &terr) || !terr.Unsent() {
+		t.Errorf("err = %v; want a transport error that says the request was never sent", err)
+	}
+}
