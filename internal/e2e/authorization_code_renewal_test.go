@@ -689,3 +689,35 @@ func TestE2E_authorizationCodeDueWithoutAuthDomain(t *testing.T) {
 	}
 	wantIn(t, "apply", out, "Missing CIAM Auth Domain")
 }
+
+// The grant belongs to the directory that issued it: with the provider
+// pointed at another directory (a wrong CIAM_AUTH_DOMAIN in one job), the
+// refresh token and client secret are never sent there. The plan fails and
+// names both; destroy (with -refresh=false, as the error says) removes the
+// resource with a warning and sends nothing.
+func TestE2E_authorizationCodeAnotherDirectory(t *testing.T) {
+	srv := startCIAM(t)
+	other := startCIAM(t)
+	w := newGrantWorkspace(t, srv, `min_remaining = "10m"`)
+	rt := w.attr("refresh_token")
+	cfg := strings.Replace(grantConfig(srv, w.code, `min_remaining = "10m"`), srv.URL(), other.URL(), 1)
+	if err := os.WriteFile(filepath.Join(w.tf.Dir, "main.tf"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := w.run("plan")
+	if err == nil {
+		t.Errorf("a plan against another directory succeeded:\n%s", plan)
+	}
+	host := strings.TrimPrefix(srv.URL(), "http://")
+	otherHost := strings.TrimPrefix(other.URL(), "http://")
+	wantIn(t, "plan", plan, "Warning: CIAM Token Not Renewed", "New Authorization Code Needed", host, otherHost)
+	wantIn(t, "plan", plan, "terraform destroy -refresh=false")
+	destroy := w.mustRun("destroy", "-auto-approve", "-refresh=false")
+	wantIn(t, "destroy", destroy, "Warning: CIAM Token Not Revoked", host, "Destroy complete!")
+	if n := other.Requests(""); n != 0 {
+		t.Errorf("%d requests went to the other directory", n)
+	}
+	if !srv.RefreshTokenWorks(rt) {
+		t.Error("the grant no longer works at its directory")
+	}
+}

@@ -76,6 +76,9 @@ type grantPrivate struct {
 	// configured (block or provider): a change of it needs a new code, a move
 	// of the credentials that keeps it does not.
 	ClientID string `json:"client_id,omitempty"`
+	// Directory is the host of the directory that issued the grant: its
+	// refresh token and the client's secret go nowhere else.
+	Directory string `json:"directory,omitempty"`
 	// Rotates records that the directory was seen rotating refresh tokens
 	// (and that the warning about it was given).
 	Rotates bool `json:"rotates,omitempty"`
@@ -346,7 +349,7 @@ func (r *authorizationCodeTokenResource) Create(ctx context.Context, req resourc
 	m.setTokens(tok)
 	m.registerSecrets(r.data.secrets)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-	resp.Diagnostics.Append(grantPrivate{ClientID: c.creds.ClientID}.save(ctx, resp.Private)...)
+	resp.Diagnostics.Append(grantPrivate{ClientID: c.creds.ClientID, Directory: r.data.client.Host()}.save(ctx, resp.Private)...)
 	resp.Diagnostics.Append(minRemainingWarning(&m, m.MinRemaining)...)
 }
 
@@ -396,6 +399,10 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 			changed = true
 		}
 	}
+	if grant.Directory == "" && r.data != nil && r.data.client != nil {
+		grant.Directory = r.data.client.Host() // likewise
+		changed = true
+	}
 	if changed {
 		resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
 	}
@@ -432,6 +439,12 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 					"The plan leaves the renewal to the apply, which fails unless the provider has an auth_domain by then.",
 				m.describe(r.grantClientID(m, grant)), leftPhrase(remaining, minRemaining), envAuthDomain))
 		}
+		return
+	}
+	if other := r.otherDirectory(grant); other != "" {
+		resp.Diagnostics.AddWarning("CIAM Token Not Renewed", fmt.Sprintf(
+			"The access token of %s %s, but it was not renewed: %s. Nothing was sent; the stored token was kept.",
+			m.describe(r.grantClientID(m, grant)), leftPhrase(remaining, minRemaining), other))
 		return
 	}
 	if owner := r.grantClientID(m, grant); !c.usableFor(owner) {
@@ -696,6 +709,9 @@ func (r *authorizationCodeTokenResource) sameGrant(plan, state *authorizationCod
 		p := path.Root("code_verifier")
 		needsNewCode(&p, "code_verifier", fmt.Sprintf("code_verifier changed (from %s to %s)", describeSecret(state.CodeVerifier), describeSecret(plan.CodeVerifier)))
 	}
+	if other := r.otherDirectory(grant); other != "" {
+		needsNewCode(nil, "the provider's auth_domain (or "+envAuthDomain+")", "The directory changed: "+other)
+	}
 	if to, ok := r.client(plan); ok && to.creds.ClientID != "" {
 		from := r.grantClientID(state, grant)
 		if from != "" && to.creds.ClientID != from {
@@ -709,6 +725,15 @@ func (r *authorizationCodeTokenResource) sameGrant(plan, state *authorizationCod
 		}
 	}
 	return diags
+}
+
+// otherDirectory says how the provider's directory differs from the one
+// that issued the grant ("" when it does not, or is not known yet).
+func (r *authorizationCodeTokenResource) otherDirectory(grant grantPrivate) string {
+	if r.data == nil || r.data.client == nil || grant.Directory == "" || grant.Directory == r.data.client.Host() {
+		return ""
+	}
+	return fmt.Sprintf("the grant was issued by the directory at %s, and the provider's auth_domain is %s", grant.Directory, r.data.client.Host())
 }
 
 // grantClientID is the client the grant was issued to: as recorded at
@@ -818,6 +843,13 @@ func (r *authorizationCodeTokenResource) Delete(ctx context.Context, req resourc
 			"The refresh token of %s was not revoked: the provider has no auth_domain (nor %s). Nothing was sent. "+
 				"The resource was removed from state; its refresh token stays valid until it expires or is revoked in the CIAM console.",
 			m.describe(owner), envAuthDomain))
+		return
+	}
+	if other := r.otherDirectory(loadGrantPrivate(ctx, req.Private)); other != "" {
+		resp.Diagnostics.AddWarning("CIAM Token Not Revoked", fmt.Sprintf(
+			"The refresh token of %s was not revoked: %s. Nothing was sent. "+
+				"The resource was removed from state; its refresh token stays valid until it expires or is revoked in the CIAM console of the directory at %s.",
+			m.describe(owner), other, loadGrantPrivate(ctx, req.Private).Directory))
 		return
 	}
 	if !known || !c.usableFor(owner) || r.data.client == nil {
