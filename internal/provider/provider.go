@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -185,6 +186,19 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	secrets := newSecretSet()
 	secrets.addCredentials(values["client_id"], values["client_secret"])
 	secrets.addCredentials(values["scim_client_id"], values["scim_client_secret"])
+	for _, s := range settings {
+		if v := values[s.attr]; s.attr != "auth_domain" && strings.TrimSpace(v) != v { // auth_domain has its own parser
+			source := s.attr
+			if fromEnv[s.attr] {
+				source = fmt.Sprintf("The %s environment variable (used because %s is not set)", s.env, s.attr)
+			}
+			resp.Diagnostics.AddAttributeError(path.Root(s.attr), "Leading Or Trailing Whitespace", source+
+				" starts or ends with whitespace, which the CIAM would not accept. A value read with file() keeps the file's final newline: use trimspace(file(...)).")
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
 
 	// A setting that comes from another resource is unknown while that
 	// resource is planned. Nothing fails here: a resource plans without the

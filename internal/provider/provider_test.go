@@ -201,6 +201,31 @@ func TestAccProvider_invalidAuthDomainFromEnvironment(t *testing.T) {
 	})
 }
 
+// A credential with a leading or trailing newline or space (file() keeps a
+// file's final newline; so do many secret stores) fails before any request,
+// naming where it came from and never showing it.
+func TestAccProvider_credentialsWithSurroundingWhitespace(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t)
+	t.Setenv(envSCIMClientSecret, localciam.DemoSCIMClientSecret+"\n")
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      testAccProviderConfig(srv.URL(), "client_id", localciam.DemoClientID, "client_secret", localciam.DemoClientSecret+"\n") + `data "ciam_client_credentials_token" "t" {}`,
+				ExpectError: errorMatching("Leading Or Trailing Whitespace", "client_secret starts or ends with whitespace", "trimspace(file("),
+			},
+			{
+				Config:      testAccProviderConfig(srv.URL(), "client_id", localciam.DemoClientID, "client_secret", localciam.DemoClientSecret) + `data "ciam_client_credentials_token" "t" {}`,
+				ExpectError: errorMatching("Leading Or Trailing Whitespace", "The CIAM_SCIM_CLIENT_SECRET environment variable (used because scim_client_secret is not set) starts or ends with whitespace"),
+			},
+		},
+	})
+	if n := srv.Requests(""); n != 0 {
+		t.Errorf("%d requests were sent", n)
+	}
+}
+
 func TestAccProvider_missingAuthDomain(t *testing.T) {
 	unsetCIAMEnv(t)
 	resource.UnitTest(t, resource.TestCase{
