@@ -371,9 +371,13 @@ func codeExchangeDiagnostic(err error, req tokenRequest, pkce bool) diag.Diagnos
 			"check that code_verifier matches the code_challenge sent to /oauth2/authorize, and get a new code.", req.host, quoted(req.clientID), cerr.StatusCode)
 	}
 	var terr *ciam.TransportError
-	if errors.As(err, &terr) && terr.Unsent() {
+	switch {
+	case errors.As(err, &terr) && terr.Unsent():
 		detail += " The code was never sent (no connection was made), so it is still good if it has not expired: the next apply tries again."
-	} else {
+	case !pkce && (ciam.IsOAuthError(err, ciam.ErrCodeInvalidClient) || ciam.IsOAuthError(err, ciam.ErrCodeUnauthorizedClient)):
+		// A confidential client is authenticated before the code is looked at.
+		detail += " The CIAM refused the client before it looked at the code, so the code is still good if it has not expired: fix the credentials and apply again."
+	default:
 		detail += " The exchange was not retried: a code must never be sent twice."
 	}
 	return diag.NewErrorDiagnostic(summary, detail)
@@ -589,7 +593,8 @@ func leftPhrase(remaining, minRemaining time.Duration) string {
 	if remaining <= 0 {
 		return fmt.Sprintf("expired %s ago", (-remaining).Round(time.Second))
 	}
-	return fmt.Sprintf("has %s left, less than min_remaining (%s)", remaining.Round(time.Second), minRemaining)
+	// Truncated: rounded, 4m59.6s left would read as the 5m0s it is less than.
+	return fmt.Sprintf("has %s left, less than min_remaining (%s)", remaining.Truncate(time.Second), minRemaining)
 }
 
 func trimPeriod(s string) string {
@@ -865,7 +870,7 @@ func (r *authorizationCodeTokenResource) Delete(ctx context.Context, req resourc
 			// Interrupted, not failed: the destroy did not happen, and the
 			// state keeps the token that is still valid.
 			resp.Diagnostics.AddError("Destroy Interrupted", fmt.Sprintf(
-				"Terraform was interrupted while the refresh token of %s was being revoked: the revocation did not finish, so the token may still be valid, "+
+				"The run was interrupted (Ctrl-C) while the refresh token of %s was being revoked: the revocation did not finish, so the token may still be valid, "+
 					"and the resource stays in state. Run terraform destroy again to revoke it (revoking twice is harmless).", m.describe(c.creds.ClientID)))
 			return
 		}

@@ -319,6 +319,26 @@ func TestAccAuthorizationCodeTokenResource_createWhileTheDirectoryIsDown(t *test
 	}
 }
 
+// A confidential client refused at the exchange (a wrong secret): the CIAM
+// checks the client before the code, so the code is still good, and the
+// same code works once the secret is right.
+func TestAccAuthorizationCodeTokenResource_createWithAWrongSecret(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t)
+	code := issueCode(t, srv, "")
+	cfg := func(secret string) string {
+		return testAccProviderConfig(srv.URL(), "client_id", localciam.DemoClientID, "client_secret", secret) +
+			fmt.Sprintf("resource \"ciam_authorization_code_token\" \"test\" {\n  code = %q\n  redirect_uri = %q\n}\n", code, localciam.DemoRedirectURI)
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: cfg("wrong-secret"), ExpectError: errorMatching("invalid_client", "the code is still good")},
+			{Config: cfg(localciam.DemoClientSecret), Check: grantsAre(srv, 1, 0)},
+		},
+	})
+}
+
 // refreshTokenStillWorks checks that the refresh token recorded first still
 // works and the resource is still in state.
 func refreshTokenStillWorks(srv *localciam.Server, refresh *[]string) resource.TestCheckFunc {
@@ -705,8 +725,9 @@ func TestAccAuthorizationCodeTokenResource_renewInPlanSwitchedOn(t *testing.T) {
 // An expired token is said to have expired, not to have a negative time left.
 func TestLeftPhrase(t *testing.T) {
 	for remaining, want := range map[time.Duration]string{
-		90 * time.Second:                "has 1m30s left, less than min_remaining (5m0s)",
-		-4*time.Minute - 58*time.Second: "expired 4m58s ago",
+		90 * time.Second:                                      "has 1m30s left, less than min_remaining (5m0s)",
+		-4*time.Minute - 58*time.Second:                       "expired 4m58s ago",
+		4*time.Minute + 59*time.Second + 600*time.Millisecond: "has 4m59s left, less than min_remaining (5m0s)",
 	} {
 		if got := leftPhrase(remaining, 5*time.Minute); got != want {
 			t.Errorf("leftPhrase(%v) = %q, want %q", remaining, got, want)
