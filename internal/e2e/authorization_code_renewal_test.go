@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -719,5 +720,81 @@ func TestE2E_authorizationCodeAnotherDirectory(t *testing.T) {
 	}
 	if !srv.RefreshTokenWorks(rt) {
 		t.Error("the grant no longer works at its directory")
+	}
+}
+
+// editGrantPrivate rewrites the resource's private grant record in the
+// state file (the framework stores it base64-encoded, twice).
+func (w *grantWorkspace) editGrantPrivate(edit func(map[string]any)) {
+	w.t.Helper()
+	p := filepath.Join(w.tf.Dir, "terraform.tfstate")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var st map[string]any
+	if err := json.Unmarshal(b, &st); err != nil {
+		w.t.Fatal(err)
+	}
+	resources, _ := st["resources"].([]any)
+	res, _ := resources[0].(map[string]any)
+	instances, _ := res["instances"].([]any)
+	inst, _ := instances[0].(map[string]any)
+	encoded, _ := inst["private"].(string)
+	raw, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var priv map[string]string
+	if err := json.Unmarshal(raw, &priv); err != nil {
+		w.t.Fatal(err)
+	}
+	gb, err := base64.StdEncoding.DecodeString(priv["grant"])
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var grant map[string]any
+	if err := json.Unmarshal(gb, &grant); err != nil {
+		w.t.Fatal(err)
+	}
+	edit(grant)
+	gb, _ = json.Marshal(grant)
+	priv["grant"] = base64.StdEncoding.EncodeToString(gb)
+	raw, _ = json.Marshal(priv)
+	inst["private"] = base64.StdEncoding.EncodeToString(raw)
+	serial, _ := st["serial"].(float64)
+	st["serial"] = serial + 1
+	out, _ := json.Marshal(st)
+	if err := os.WriteFile(p, out, 0o600); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// State from before the directory was recorded: a run against another
+// directory does not record that one (nothing proves it issued the grant);
+// a renewal at the issuing directory does.
+func TestE2E_authorizationCodeLegacyStateLearnsItsDirectoryByRenewing(t *testing.T) {
+	srv := startCIAM(t)
+	other := startCIAM(t)
+	w := newGrantWorkspace(t, srv, `min_remaining = "1m"`)
+	w.editGrantPrivate(func(g map[string]any) { delete(g, "directory") })
+	at := func(s *localciam.Server, block string) {
+		cfg := strings.Replace(grantConfig(srv, w.code, block), srv.URL(), s.URL(), 1)
+		if err := os.WriteFile(filepath.Join(w.tf.Dir, "main.tf"), []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at(other, `min_remaining = "1m"`)
+	w.mustRun("apply", "-auto-approve") // not due: sends nothing
+	at(srv, `min_remaining = "10m"`)
+	w.mustRun("apply", "-auto-approve") // the read renews at the issuing directory
+	at(other, `min_remaining = "10m"`)
+	plan, err := w.run("plan")
+	if err == nil {
+		t.Errorf("a plan against another directory succeeded once the grant had renewed at its own:\n%s", plan)
+	}
+	wantIn(t, "plan", plan, "New Authorization Code Needed", strings.TrimPrefix(srv.URL(), "http://"))
+	if n := other.Requests(""); n != 0 {
+		t.Errorf("%d requests went to the other directory", n)
 	}
 }

@@ -77,7 +77,9 @@ type grantPrivate struct {
 	// of the credentials that keeps it does not.
 	ClientID string `json:"client_id,omitempty"`
 	// Directory is the host of the directory that issued the grant: its
-	// refresh token and the client's secret go nowhere else.
+	// refresh token and the client's secret go nowhere else. State from
+	// before it was recorded learns it from the first successful renewal
+	// (a directory that renews the grant is the one that issued it).
 	Directory string `json:"directory,omitempty"`
 	// Rotates records that the directory was seen rotating refresh tokens
 	// (and that the warning about it was given).
@@ -403,10 +405,6 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 			changed = true
 		}
 	}
-	if grant.Directory == "" && r.data != nil && r.data.client != nil {
-		grant.Directory = r.data.client.Host() // likewise
-		changed = true
-	}
 	if changed {
 		resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
 	}
@@ -529,6 +527,9 @@ func (r *authorizationCodeTokenResource) renew(ctx context.Context, m *authoriza
 	}
 	m.setTokens(tok)
 	m.registerSecrets(r.data.secrets)
+	if grant.Directory == "" {
+		grant.Directory = r.data.client.Host()
+	}
 	if tok.RefreshToken != "" && tok.RefreshToken != sent && !grant.Rotates {
 		grant.Rotates = true
 		if warnRotation {
