@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -242,6 +243,22 @@ func newTransport(roots *x509.CertPool, dial func(ctx context.Context, network, 
 
 // Host returns the host (and port) of the auth domain.
 func (c *Client) Host() string { return c.base.Host }
+
+// Directory names the directory the client talks to, the same however its
+// auth_domain was written: the host name in lower case without a final dot,
+// and the port only when it is not the scheme's default.
+func (c *Client) Directory() string {
+	host := strings.TrimSuffix(strings.ToLower(c.base.Hostname()), ".")
+	port, err := strconv.Atoi(c.base.Port())
+	switch {
+	case err != nil, port == 443 && c.base.Scheme == "https", port == 80 && c.base.Scheme == "http":
+		if strings.Contains(host, ":") {
+			return "[" + host + "]"
+		}
+		return host
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}
 
 // ClientCredentialsToken runs the OAuth 2.0 client-credentials grant
 // (POST /oauth2/token). Scopes are sent space-joined in the order given; nil

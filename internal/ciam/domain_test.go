@@ -83,3 +83,32 @@ func TestIsLoopbackHost(t *testing.T) {
 		}
 	}
 }
+
+// Directory names a directory once, whichever way its auth_domain is
+// written; another port is another directory.
+func TestDirectory(t *testing.T) {
+	dir := func(raw string) string {
+		t.Helper()
+		u, err := ParseAuthDomain(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := New(Config{BaseURL: u})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Directory()
+	}
+	want := dir("tenant.example.com")
+	for _, same := range []string{"https://tenant.example.com", "https://Tenant.Example.COM/", "tenant.example.com:443", "https://tenant.example.com.:443/", "https://tenant.example.com:0443"} {
+		if got := dir(same); got != want {
+			t.Errorf("Directory(%q) = %q, want %q", same, got, want)
+		}
+	}
+	if got := dir("https://tenant.example.com:8443"); got == want {
+		t.Errorf("another port is the same directory: %q", got)
+	}
+	if got, loop := dir("http://127.0.0.1:80"), dir("http://127.0.0.1"); got != loop {
+		t.Errorf("http default port: %q vs %q", got, loop)
+	}
+}

@@ -351,7 +351,7 @@ func (r *authorizationCodeTokenResource) Create(ctx context.Context, req resourc
 	m.setTokens(tok)
 	m.registerSecrets(r.data.secrets)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-	resp.Diagnostics.Append(grantPrivate{ClientID: c.creds.ClientID, Directory: r.data.client.Host()}.save(ctx, resp.Private)...)
+	resp.Diagnostics.Append(grantPrivate{ClientID: c.creds.ClientID, Directory: r.data.client.Directory()}.save(ctx, resp.Private)...)
 	resp.Diagnostics.Append(minRemainingWarning(&m, m.MinRemaining)...)
 }
 
@@ -528,7 +528,7 @@ func (r *authorizationCodeTokenResource) renew(ctx context.Context, m *authoriza
 	m.setTokens(tok)
 	m.registerSecrets(r.data.secrets)
 	if grant.Directory == "" {
-		grant.Directory = r.data.client.Host()
+		grant.Directory = r.data.client.Directory()
 	}
 	if tok.RefreshToken != "" && tok.RefreshToken != sent && !grant.Rotates {
 		grant.Rotates = true
@@ -736,10 +736,10 @@ func (r *authorizationCodeTokenResource) sameGrant(plan, state *authorizationCod
 // otherDirectory says how the provider's directory differs from the one
 // that issued the grant ("" when it does not, or is not known yet).
 func (r *authorizationCodeTokenResource) otherDirectory(grant grantPrivate) string {
-	if r.data == nil || r.data.client == nil || grant.Directory == "" || grant.Directory == r.data.client.Host() {
+	if r.data == nil || r.data.client == nil || grant.Directory == "" || grant.Directory == r.data.client.Directory() {
 		return ""
 	}
-	return fmt.Sprintf("the grant was issued by the directory at %s, and the provider's auth_domain is %s", grant.Directory, r.data.client.Host())
+	return fmt.Sprintf("the grant was issued by the directory at %s, and the provider's auth_domain is %s", grant.Directory, r.data.client.Directory())
 }
 
 // grantClientID is the client the grant was issued to: as recorded at
