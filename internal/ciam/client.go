@@ -110,18 +110,24 @@ type Config struct {
 
 // Client talks to one CIAM user directory. It is safe for concurrent use.
 type Client struct {
-	base       *url.URL
-	baseURL    string
-	http       *http.Client
-	authMethod string
-	retry      RetryPolicy
-	userAgent  string
-	onRequest  func(context.Context, RequestInfo)
-	redact     func(string) string
-	now        func() time.Time
-	cache      *tokenCache // nil when reuse is off
-	pool       Pool        // see WithPool
-	docs       *docCache
+	base    *url.URL
+	baseURL string
+	http    *http.Client
+	// singleUse sends the single-use requests: over HTTP/1.1 when the
+	// transport is an *http.Transport (singleUseH1), since Go's HTTP/2
+	// client replays a request whose body it can rewind after some stream
+	// errors, also once the server has read it.
+	singleUse   *http.Client
+	singleUseH1 bool
+	authMethod  string
+	retry       RetryPolicy
+	userAgent   string
+	onRequest   func(context.Context, RequestInfo)
+	redact      func(string) string
+	now         func() time.Time
+	cache       *tokenCache // nil when reuse is off
+	pool        Pool        // see WithPool
+	docs        *docCache
 }
 
 // docCache holds fetched documents (discovery, JWKS) by URL and collapses
@@ -157,6 +163,18 @@ func New(cfg Config) (*Client, error) {
 	// Copy, so that the caller's client keeps its own redirect policy.
 	c := *hc
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	single, h1 := &c, false
+	if t, ok := c.Transport.(*http.Transport); ok {
+		t1 := t.Clone()
+		t1.ForceAttemptHTTP2 = false
+		t1.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{} // no HTTP/2
+		if t1.TLSClientConfig != nil {
+			t1.TLSClientConfig.NextProtos = nil
+		}
+		s := c
+		s.Transport = t1
+		single, h1 = &s, true
+	}
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
@@ -166,17 +184,19 @@ func New(cfg Config) (*Client, error) {
 		cache = newTokenCache(now)
 	}
 	return &Client{
-		docs:       &docCache{entries: map[string]docEntry{}},
-		cache:      cache,
-		base:       cfg.BaseURL,
-		baseURL:    cfg.BaseURL.String(),
-		http:       &c,
-		authMethod: cfg.AuthMethod,
-		retry:      cfg.Retry.withDefaults(),
-		userAgent:  cfg.UserAgent,
-		onRequest:  cfg.OnRequest,
-		redact:     cfg.Redact,
-		now:        now,
+		docs:        &docCache{entries: map[string]docEntry{}},
+		cache:       cache,
+		base:        cfg.BaseURL,
+		baseURL:     cfg.BaseURL.String(),
+		http:        &c,
+		singleUse:   single,
+		singleUseH1: h1,
+		authMethod:  cfg.AuthMethod,
+		retry:       cfg.Retry.withDefaults(),
+		userAgent:   cfg.UserAgent,
+		onRequest:   cfg.OnRequest,
+		redact:      cfg.Redact,
+		now:         now,
 	}, nil
 }
 
@@ -387,10 +407,10 @@ func (c *Client) build(ctx context.Context, r request) (*http.Request, error) {
 	if c.userAgent != "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}
-	if r.mode == retryUnsent {
-		// Go's HTTP/2 client replays a request whose body it can rewind
-		// after some stream errors, also once the server has read it: a
-		// single-use request must not be rewound.
+	if r.mode == retryUnsent && !c.singleUseH1 {
+		// Another transport, which may speak HTTP/2: without GetBody Go
+		// cannot replay the request (it then cannot retry on a fresh
+		// connection either, which HTTP/1.1 does safely).
 		req.GetBody = nil
 	}
 	return req, nil
@@ -516,7 +536,11 @@ func (c *Client) attempt(ctx context.Context, r request) (*result, error) {
 	if err != nil {
 		return res, err
 	}
-	resp, err := c.http.Do(req)
+	hc := c.http
+	if r.mode == retryUnsent {
+		hc = c.singleUse
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		terr := c.transportError(ctx, r, err)
 		terr.unsent = terr.unsent || !connected.Load()
@@ -575,7 +599,18 @@ func (c *Client) transportError(ctx context.Context, r request, err error) *Tran
 		msg = fmt.Sprintf("no answer within %s (request_timeout)", c.retry.AttemptTimeout)
 	}
 	// The cause may itself quote the URL (some proxy errors do): redact.
-	return &TransportError{Op: r.op(), Host: c.host(r), msg: printable(c.redactor(r)(msg), 300), err: cause}
+	return &TransportError{Op: r.op(), Host: c.host(r), msg: printable(c.redactor(r)(msg), 300), err: cause,
+		unsent: unprocessedHTTP2(cause)}
+}
+
+// unprocessedHTTP2 reports HTTP/2 refusals that guarantee the server did not
+// process the request (RFC 9113 section 8.7): REFUSED_STREAM, and a GOAWAY
+// below its stream. Go replays such a request only when it can rewind the
+// body, which a single-use request over another transport cannot.
+func unprocessedHTTP2(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "after Request.Body was written") &&
+		(strings.Contains(s, "REFUSED_STREAM") || strings.Contains(s, "graceful shutdown GOAWAY"))
 }
 
 // waitEnded turns the bare context error of a caller whose own context ended

@@ -22,7 +22,13 @@ import (
 
 // These tests hold single-use requests (a code, a refresh token) to "at most
 // once" over HTTP/2, whose client replays a request on some stream errors,
-// and to honest "never sent" reports.
+// and to honest "never sent" reports. The client's own transport sends them
+// over HTTP/1.1 (TestSingleUseRequestsUseHTTP1); the HTTP/2 tests go through
+// another transport, which the client cannot switch to HTTP/1.1.
+
+// otherTransport is a transport the client does not know (not an
+// *http.Transport).
+type otherTransport struct{ http.RoundTripper }
 
 // rawH2 is an HTTP/2 token endpoint made of frames. The first request it
 // receives is reset with RST_STREAM(PROTOCOL_ERROR), after it was read in
@@ -158,7 +164,7 @@ func (s *rawH2) client(t *testing.T, handshake time.Duration, retries int) *Clie
 	}
 	tr := newTransport(s.roots, nil)
 	tr.TLSHandshakeTimeout = handshake
-	c, err := New(Config{BaseURL: base, HTTPClient: &http.Client{Transport: tr}, Retry: RetryPolicy{MaxRetries: retries, AttemptTimeout: 5 * time.Second}})
+	c, err := New(Config{BaseURL: base, HTTPClient: &http.Client{Transport: otherTransport{tr}}, Retry: RetryPolicy{MaxRetries: retries, AttemptTimeout: 5 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,5 +261,151 @@ func TestDialTimeoutIsNotLabelledRequestTimeout(t *testing.T) {
 	_, err = c.RefreshToken(context.Background(), testCreds, "rt-single-use")
 	if err == nil || strings.Contains(err.Error(), "request_timeout") {
 		t.Errorf("err = %v; want a connection timeout, not request_timeout", err)
+	}
+}
+
+// Single-use requests go over HTTP/1.1, which never replays a POST once any
+// of it was written and retries one on a fresh connection only when nothing
+// was written (a keep-alive connection the server had closed); the others
+// keep HTTP/2.
+func TestSingleUseRequestsUseHTTP1(t *testing.T) {
+	var mu sync.Mutex
+	protos := map[string]int{}
+	hs := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		mu.Lock()
+		protos[r.PostForm.Get("grant_type")] = r.ProtoMajor
+		mu.Unlock()
+		_, _ = io.WriteString(w, seedCodeBody)
+	}))
+	hs.EnableHTTP2 = true
+	hs.StartTLS()
+	defer hs.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(hs.Certificate())
+	base, err := ParseAuthDomain(hs.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{BaseURL: base, RootCAs: roots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := c.ClientCredentialsToken(ctx, testCreds, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RefreshToken(ctx, testCreds, "rt-single-use"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AuthorizationCodeToken(ctx, testCreds, AuthorizationCodeRequest{Code: "code-single-use", RedirectURI: "https://e/cb"}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"client_credentials": 2, "refresh_token": 1, "authorization_code": 1}
+	mu.Lock()
+	defer mu.Unlock()
+	for grant, major := range want {
+		if protos[grant] != major {
+			t.Errorf("%s went over HTTP/%d, want HTTP/%d", grant, protos[grant], major)
+		}
+	}
+}
+
+// The first request on the first connection is refused in a way that HTTP/2
+// guarantees the server did not process it (REFUSED_STREAM, or GOAWAY with a
+// last stream id below it); everything else is answered.
+func startRefusingH2(t *testing.T, goAway bool) (addr string, roots *x509.CertPool, conns, answered *atomic.Int32) {
+	hs := httptest.NewUnstartedServer(http.NotFoundHandler())
+	hs.EnableHTTP2 = true
+	hs.StartTLS()
+	cert := hs.TLS.Certificates[0]
+	roots = x509.NewCertPool()
+	roots.AddCert(hs.Certificate())
+	hs.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	conns, answered = &atomic.Int32{}, &atomic.Int32{}
+	go func() {
+		for {
+			raw, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n := conns.Add(1)
+			go func() {
+				defer raw.Close()
+				tc := tls.Server(raw, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2"}})
+				if tc.Handshake() != nil {
+					return
+				}
+				pre := make([]byte, len(http2.ClientPreface))
+				if _, err := io.ReadFull(tc, pre); err != nil {
+					return
+				}
+				fr := http2.NewFramer(tc, tc)
+				fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+				_ = fr.WriteSettings()
+				refused := false
+				for {
+					f, err := fr.ReadFrame()
+					if err != nil {
+						return
+					}
+					switch f := f.(type) {
+					case *http2.SettingsFrame:
+						if !f.IsAck() {
+							_ = fr.WriteSettingsAck()
+						}
+					case *http2.MetaHeadersFrame:
+						id := f.StreamID
+						if n == 1 && !refused {
+							refused = true
+							if goAway {
+								_ = fr.WriteGoAway(0, http2.ErrCodeNo, nil) // stream id 0: nothing was processed
+								time.Sleep(200 * time.Millisecond)
+								return
+							}
+							_ = fr.WriteRSTStream(id, http2.ErrCodeRefusedStream)
+							continue
+						}
+						// answer (ignore the body frames that follow)
+						answered.Add(1)
+						var hb bytes.Buffer
+						enc := hpack.NewEncoder(&hb)
+						_ = enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
+						_ = enc.WriteField(hpack.HeaderField{Name: "content-type", Value: "application/json"})
+						_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: hb.Bytes(), EndHeaders: true})
+						_ = fr.WriteData(id, true, []byte(seedCodeBody))
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String(), roots, conns, answered
+}
+
+// A request HTTP/2 guarantees the server did not process (REFUSED_STREAM, a
+// GOAWAY below its stream) is unsent: over a transport that may speak
+// HTTP/2, the client's own retry sends it again, and it succeeds.
+func TestHTTP2UnprocessedSingleUseRequestIsRetried(t *testing.T) {
+	for name, goAway := range map[string]bool{"REFUSED_STREAM": false, "GOAWAY": true} {
+		t.Run(name, func(t *testing.T) {
+			addr, roots, _, answered := startRefusingH2(t, goAway)
+			base, err := ParseAuthDomain("https://" + addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := New(Config{BaseURL: base, HTTPClient: &http.Client{Transport: otherTransport{newTransport(roots, nil)}},
+				Retry: RetryPolicy{MaxRetries: 2, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond, AttemptTimeout: 5 * time.Second}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.RefreshToken(context.Background(), testCreds, "rt-single-use"); err != nil || answered.Load() != 1 {
+				t.Errorf("err %v, %d answered; want the retry answered", err, answered.Load())
+			}
+		})
 	}
 }
