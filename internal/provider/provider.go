@@ -124,7 +124,7 @@ func (p *ciamProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 			},
 			"request_timeout": schema.StringAttribute{
 				MarkdownDescription: fmt.Sprintf("How long each attempt may take (connect, send, read the answer), as a Go duration such as `10s`. Default `%s`. "+
-					"Retries and their waits come on top, within Terraform's own deadline; interrupting Terraform ends a pending request at once, except a code exchange or an apply's renewal of `ciam_authorization_code_token` connected to the directory, "+
+					"Retries and their waits come on top, within Terraform's own deadline; interrupting Terraform ends a pending request at once when Terraform cancels it (a plan does; the refresh that starts apply and destroy is left to finish), except a code exchange or an apply's renewal of `ciam_authorization_code_token` connected to the directory, "+
 					"whose answer is awaited (up to this timeout) since it holds the only copy of the tokens issued.", ciam.DefaultAttemptTimeout),
 				Optional:   true,
 				Validators: []validator.String{durationValidator{}},
