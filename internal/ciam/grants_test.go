@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -228,27 +229,8 @@ func TestAbandonOnCancel(t *testing.T) {
 // handshake: the error names the handshake (not request_timeout), and a
 // single-use request is known to be unsent.
 func TestTLSHandshakeTimeout(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		var held []net.Conn // held open, never answered
-		defer func() {
-			for _, conn := range held {
-				conn.Close()
-			}
-		}()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			held = append(held, conn)
-		}
-	}()
-	base, err := ParseAuthDomain("https://" + ln.Addr().String())
+	addr, _ := silentServer(t)
+	base, err := ParseAuthDomain("https://" + addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,27 +251,8 @@ func TestTLSHandshakeTimeout(t *testing.T) {
 // that never finishes the handshake: the attempt ends before any request
 // byte was written, so the request is known to be unsent.
 func TestRequestTimeoutDuringTheTLSHandshakeIsUnsent(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		var held []net.Conn
-		defer func() {
-			for _, conn := range held {
-				conn.Close()
-			}
-		}()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			held = append(held, conn)
-		}
-	}()
-	base, err := ParseAuthDomain("https://" + ln.Addr().String())
+	addr, _ := silentServer(t)
+	base, err := ParseAuthDomain("https://" + addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,4 +265,39 @@ func TestRequestTimeoutDuringTheTLSHandshakeIsUnsent(t *testing.T) {
 	if !errors.As(err, &terr) || !terr.Unsent() {
 		t.Errorf("err = %v; want a transport error that says the request was never sent", err)
 	}
+}
+
+// silentServer accepts connections and holds them open without a word (a
+// TLS handshake never completes). It returns its address and how many
+// connections it accepted.
+func silentServer(t *testing.T) (string, *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns atomic.Int32
+	var mu sync.Mutex
+	var held []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	return ln.Addr().String(), &conns
 }

@@ -86,18 +86,38 @@ func startRawH2(t *testing.T, goAway bool) *rawH2 {
 	return s
 }
 
-func (s *rawH2) serve(raw net.Conn, cfg *tls.Config, goAway bool) {
+// h2Accept completes the TLS handshake and the HTTP/2 preface on raw and
+// returns the framer (nil when the client went away).
+func h2Accept(raw net.Conn, cfg *tls.Config) (*http2.Framer, *tls.Conn) {
 	tc := tls.Server(raw, cfg)
 	if err := tc.Handshake(); err != nil {
-		return
+		return nil, nil
 	}
 	preface := make([]byte, len(http2.ClientPreface))
 	if _, err := io.ReadFull(tc, preface); err != nil {
-		return
+		return nil, nil
 	}
 	fr := http2.NewFramer(tc, tc)
 	fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
 	_ = fr.WriteSettings()
+	return fr, tc
+}
+
+// h2Answer answers stream id with 200 and the seed token.
+func h2Answer(fr *http2.Framer, id uint32) {
+	var hb bytes.Buffer
+	enc := hpack.NewEncoder(&hb)
+	_ = enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
+	_ = enc.WriteField(hpack.HeaderField{Name: "content-type", Value: "application/json"})
+	_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: hb.Bytes(), EndHeaders: true})
+	_ = fr.WriteData(id, true, []byte(seedCodeBody))
+}
+
+func (s *rawH2) serve(raw net.Conn, cfg *tls.Config, goAway bool) {
+	fr, tc := h2Accept(raw, cfg)
+	if fr == nil {
+		return
+	}
 	bodies := map[uint32]*bytes.Buffer{}
 	for {
 		f, err := fr.ReadFrame()
@@ -147,12 +167,7 @@ func (s *rawH2) serve(raw net.Conn, cfg *tls.Config, goAway bool) {
 				continue
 			}
 		}
-		var hb bytes.Buffer
-		enc := hpack.NewEncoder(&hb)
-		_ = enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
-		_ = enc.WriteField(hpack.HeaderField{Name: "content-type", Value: "application/json"})
-		_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: hb.Bytes(), EndHeaders: true})
-		_ = fr.WriteData(id, true, []byte(seedCodeBody))
+		h2Answer(fr, id)
 	}
 }
 
@@ -201,34 +216,8 @@ func TestHTTP2SingleUseRequestReadThenGoneIsNotUnsent(t *testing.T) {
 // A TLS handshake that times out sent nothing: a single-use request is
 // retried after it, as after a failure to connect.
 func TestTLSHandshakeTimeoutIsRetried(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns atomic.Int32
-	var mu sync.Mutex
-	var held []net.Conn
-	defer func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range held {
-			c.Close()
-		}
-		mu.Unlock()
-	}()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			mu.Lock()
-			held = append(held, c)
-			mu.Unlock()
-		}
-	}()
-	base, err := ParseAuthDomain("https://" + ln.Addr().String())
+	addr, conns := silentServer(t)
+	base, err := ParseAuthDomain("https://" + addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,17 +326,10 @@ func startRefusingH2(t *testing.T, goAway bool) (addr string, roots *x509.CertPo
 			n := conns.Add(1)
 			go func() {
 				defer raw.Close()
-				tc := tls.Server(raw, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2"}})
-				if tc.Handshake() != nil {
+				fr, _ := h2Accept(raw, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2"}})
+				if fr == nil {
 					return
 				}
-				pre := make([]byte, len(http2.ClientPreface))
-				if _, err := io.ReadFull(tc, pre); err != nil {
-					return
-				}
-				fr := http2.NewFramer(tc, tc)
-				fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
-				_ = fr.WriteSettings()
 				refused := false
 				for {
 					f, err := fr.ReadFrame()
@@ -373,12 +355,7 @@ func startRefusingH2(t *testing.T, goAway bool) (addr string, roots *x509.CertPo
 						}
 						// answer (ignore the body frames that follow)
 						answered.Add(1)
-						var hb bytes.Buffer
-						enc := hpack.NewEncoder(&hb)
-						_ = enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
-						_ = enc.WriteField(hpack.HeaderField{Name: "content-type", Value: "application/json"})
-						_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: hb.Bytes(), EndHeaders: true})
-						_ = fr.WriteData(id, true, []byte(seedCodeBody))
+						h2Answer(fr, id)
 					}
 				}
 			}()
