@@ -219,6 +219,21 @@ func AbandonOnCancel(ctx context.Context) context.Context {
 	return context.WithValue(ctx, abandonKey{}, true)
 }
 
+// singleUseContext is the context of one attempt of a single-use request
+// (a code, a refresh token). Such a request is not abandoned once it may
+// have reached the server: the server spends what it carries when it acts,
+// and the answer holds the only copy of what it issued in return. So a
+// cancellation of ctx (Ctrl-C) stops it while it connects (see
+// dialUntilCallerEnds), not once connected; request_timeout and ctx's
+// deadline still bound it. Between attempts, send stops at once.
+func singleUseContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	actx := context.WithValue(context.WithoutCancel(ctx), callerContextKey{}, ctx)
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(actx, dl)
+	}
+	return actx, func() {}
+}
+
 // callerContextKey carries, in the context of a single-use request's
 // attempt (which is not cancelled with its caller's), the caller's context.
 type callerContextKey struct{}
@@ -456,28 +471,17 @@ func (c *Client) statusError(r request, res *result) *Error {
 // send runs the attempts of r under the retry policy.
 func (c *Client) send(ctx context.Context, r request) (*result, error) {
 	for attempt := 1; ; attempt++ {
-		actx := ctx
+		actx, release := ctx, func() {}
 		if r.mode == retryUnsent && ctx.Value(abandonKey{}) == nil {
-			// A single-use request (a code, a refresh token) is not
-			// abandoned once it may have reached the server: the server
-			// spends what it carries when it acts, and the answer holds the
-			// only copy of what it issued in return. So a cancellation
-			// (Ctrl-C) stops it before it is sent, while it connects (see
-			// dialUntilCallerEnds) and between attempts, not once connected;
-			// request_timeout and the caller's deadline still bound it.
 			if err := ctx.Err(); err != nil {
 				return &result{attempts: attempt - 1}, &TransportError{Op: r.op(), Host: c.host(r), msg: contextEndedMessage(err) + " before it was sent",
 					err: err, Attempts: attempt - 1, unsent: true}
 			}
-			actx = context.WithValue(context.WithoutCancel(ctx), callerContextKey{}, ctx)
-			if dl, ok := ctx.Deadline(); ok {
-				var cancel context.CancelFunc
-				actx, cancel = context.WithDeadline(actx, dl)
-				defer cancel()
-			}
+			actx, release = singleUseContext(ctx)
 		}
 		start := c.now()
 		res, err := c.attempt(actx, r)
+		release()
 		res.attempts = attempt
 		retry := attempt <= c.retry.MaxRetries && ctx.Err() == nil && retryable(r.mode, res.status, err)
 		var wait time.Duration
