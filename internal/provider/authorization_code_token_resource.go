@@ -436,25 +436,22 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 		grant.ReadDeferred = renewalMark(m.RefreshToken.ValueString())
 		resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
 		if r.data.noAuthDomain {
-			resp.Diagnostics.AddWarning("CIAM Token Not Renewed", fmt.Sprintf(
-				"The access token of %s %s, but it was not renewed: the provider has no auth_domain (nor %s). Nothing was sent; the stored token was kept. "+
-					"The plan leaves the renewal to the apply, which fails unless the provider has an auth_domain by then.",
-				m.describe(r.grantClientID(m, grant)), leftPhrase(remaining, minRemaining), envAuthDomain))
+			resp.Diagnostics.AddWarning("CIAM Token Not Renewed", notRenewed(m, r.grantClientID(m, grant), remaining, minRemaining,
+				"the provider has no auth_domain (nor "+envAuthDomain+")")+
+				" The plan leaves the renewal to the apply, which fails unless the provider has an auth_domain by then.")
 		}
 		return
 	}
+	owner := r.grantClientID(m, grant)
 	if other := r.otherDirectory(grant); other != "" {
-		resp.Diagnostics.AddWarning("CIAM Token Not Renewed", fmt.Sprintf(
-			"The access token of %s %s, but it was not renewed: %s. Nothing was sent; the stored token was kept.",
-			m.describe(r.grantClientID(m, grant)), leftPhrase(remaining, minRemaining), other))
+		resp.Diagnostics.AddWarning("CIAM Token Not Renewed", notRenewed(m, owner, remaining, minRemaining, other))
 		return
 	}
-	if owner := r.grantClientID(m, grant); !c.usableFor(owner) {
+	if !c.usableFor(owner) {
 		// No credentials, or another client's: a refresh would be refused
 		// (and reported as a lost grant). ModifyPlan says what changed.
-		resp.Diagnostics.AddWarning("CIAM Token Not Renewed", fmt.Sprintf(
-			"The access token of %s %s, but it was not renewed: the grant belongs to client_id %s, and %s. Nothing was sent; the stored token was kept.",
-			m.describe(owner), leftPhrase(remaining, minRemaining), quoted(owner), clientProblem(c)))
+		resp.Diagnostics.AddWarning("CIAM Token Not Renewed", notRenewed(m, owner, remaining, minRemaining,
+			fmt.Sprintf("the grant belongs to client_id %s, and %s", quoted(owner), clientProblem(c))))
 		return
 	}
 	sent := m.RefreshToken.ValueString()
@@ -586,6 +583,12 @@ func renewalFailure(m *authorizationCodeTokenModel, c grantClient, err error, ho
 	return fmt.Sprintf("The access token of %s %s, but renewing it failed: %s\n\n"+
 		"The stored token was kept: %s. %s",
 		m.describe(c.creds.ClientID), leftPhrase(remaining, minRemaining), trimPeriod(why), kept, sent)
+}
+
+// notRenewed says why a read sent no renewal for a due token.
+func notRenewed(m *authorizationCodeTokenModel, owner string, remaining, minRemaining time.Duration, why string) string {
+	return fmt.Sprintf("The access token of %s %s, but it was not renewed: %s. Nothing was sent; the stored token was kept.",
+		m.describe(owner), leftPhrase(remaining, minRemaining), why)
 }
 
 // leftPhrase says, after "The access token of ...", how much of its life is
