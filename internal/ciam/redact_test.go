@@ -86,24 +86,28 @@ func TestErrorsHoldNoFragmentOfAnEchoedSecret(t *testing.T) {
 	}
 }
 
-// The excerpt of a body is cut at 4096 bytes; a secret that crosses the cut
-// must not leave its first characters behind, at any offset.
+// An excerpt is cut at excerptLimit printable characters. The secret is
+// put across that cut, k characters before it, for every k: redacting the
+// whole body first leaves no fragment, where cutting first would leave the
+// secret's first k characters (too short for the redactor to recognise).
 func TestExcerptRedactsBeforeItCuts(t *testing.T) {
 	for _, enc := range []string{leaktest.Secret, url.QueryEscape(leaktest.Secret)} {
 		for k := 1; k < len(enc); k++ {
-			// Markup is stripped from the excerpt, so the secret is what
-			// the excerpt shows first.
-			prefix := "echo: "
-			pad := strings.Repeat("<br>", (4096-len(prefix)-k)/4)
-			body := pad + strings.Repeat(" ", 4096-len(prefix)-k-len(pad)) + prefix + enc + " trailing text"
+			const lead = "<b>echo:</b> "
+			body := lead + strings.Repeat(".", excerptLimit-k-len("echo: ")) + enc + " trailing text"
+			// The markup is stripped and the whitespace collapsed: the
+			// excerpt's text has the secret at excerptLimit-k.
+			if at := strings.Index(printable(stripTags(body), MaxBodyBytes), enc); at != excerptLimit-k {
+				t.Fatalf("cut after %d bytes: the secret starts at %d of the excerpt's text, want %d", k, at, excerptLimit-k)
+			}
 			c := newLeakClient(t, AuthMethodClientSecretPost, 500, body)
 			_, err := c.ClientCredentialsToken(context.Background(), leakCreds, nil)
 			if err == nil {
 				t.Fatal("no error")
 			}
 			leaktest.AssertNone(t, fmt.Sprintf("cut after %d bytes", k), err.Error(), leaktest.Secret)
-			if k >= 5 && strings.Contains(err.Error(), enc[:5]) {
-				t.Errorf("cut after %d bytes: the error holds the secret's first 5 characters: %q", k, err)
+			if k >= 3 && strings.Contains(err.Error(), "."+enc[:k]) {
+				t.Errorf("cut after %d bytes: the error holds the secret's first %d characters: %q", k, k, err)
 			}
 		}
 	}

@@ -229,11 +229,13 @@ func parseErrorResponse(e *Error, body []byte, redact func(string) string) {
 // MaxBodyBytes) is redacted before anything is cut: a secret that crossed
 // the cut would otherwise leave its first characters behind.
 func excerpt(body []byte, redact func(string) string) string {
-	const limit = 160
 	// Redact before and after stripping the markup: a secret that holds a
 	// "<" would be cut up by the stripping, and stripping can join pieces.
-	return printable(redact(stripTags(redact(string(body)))), limit)
+	return printable(redact(stripTags(redact(string(body)))), excerptLimit)
 }
+
+// excerptLimit is the length, in printable characters, of an excerpt.
+const excerptLimit = 160
 
 // stripTags removes <...> markup so that a gateway's HTML error page reads
 // as its text.
