@@ -52,7 +52,12 @@ type refreshGrant struct {
 
 // grantFamily is one authorization grant: the refresh tokens that rotation
 // issued from one code.
-type grantFamily struct{ revoked bool }
+type grantFamily struct {
+	revoked bool
+	// reused says the grant was revoked because a rotated-away refresh
+	// token of it came back (reuse detection).
+	reused bool
+}
 
 func (g *refreshGrant) valid() bool { return !g.revoked && !g.rotated && !g.family.revoked }
 
@@ -222,7 +227,7 @@ func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request, c Client, 
 	case public && !g.pkce:
 		oerr = &errInvalidClient // a confidential grant needs its secret
 	case g.rotated:
-		g.family.revoked = true // reuse detected: the grant is compromised
+		g.family.revoked, g.family.reused = true, true // reuse detected: the grant is compromised
 		oerr = &errInvalidGrant
 	case !g.valid():
 		oerr = &errInvalidGrant
@@ -338,6 +343,15 @@ func (s *Server) GrantRevoked(token string) bool {
 	defer s.mu.Unlock()
 	g, ok := s.refresh[token]
 	return ok && g.family.revoked
+}
+
+// ReuseDetected reports whether the grant a refresh token belongs to was
+// revoked because one of its rotated-away refresh tokens came back.
+func (s *Server) ReuseDetected(token string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.refresh[token]
+	return ok && g.family.reused
 }
 
 // RevokeRefreshToken revokes a refresh token, as an administrator would.

@@ -160,6 +160,7 @@ type Server struct {
 	refresh     map[string]*refreshGrant
 	grants      map[string]int64
 	attempts    map[string]int64
+	presented   map[string]int64
 	userAgents  []string
 	revocations int
 	hook        func(http.ResponseWriter, *http.Request) bool
@@ -205,6 +206,7 @@ func New(opts Options) (*Server, error) {
 		refresh:     map[string]*refreshGrant{},
 		grants:      map[string]int64{},
 		attempts:    map[string]int64{},
+		presented:   map[string]int64{},
 	}
 	for _, c := range opts.Clients {
 		s.clients[c.ID] = c
@@ -385,6 +387,28 @@ func (s *Server) countAttempt(r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.attempts[form.Get("grant_type")]++
+	for _, single := range []string{"code", "refresh_token"} {
+		if v := form.Get(single); v != "" {
+			s.presented[v]++
+		}
+	}
+}
+
+// Presented returns how many token requests carried value as their code or
+// refresh_token, whatever they were answered (faults included): the
+// directory's own record of how often a single-use value came back.
+func (s *Server) Presented(value string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.presented[value]
+}
+
+// Presentations returns a copy of every code and refresh token value the
+// token endpoint received, with how many requests carried each.
+func (s *Server) Presentations() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.presented)
 }
 
 // UserAgents returns the distinct User-Agent headers of the requests so far
