@@ -408,7 +408,7 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 	if changed {
 		resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
 	}
-	expiresAt, remaining, minRemaining, due := m.renewalDue(m.MinRemaining)
+	expiresAt, remaining, minRemaining, due := m.renewalDue(m.MinRemaining, r.data.clock())
 	if !due {
 		return
 	}
@@ -647,7 +647,7 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 	// and min_remaining may not be known yet. So the token attributes are
 	// unknown, for Update to decide, whenever the apply updates the resource
 	// anyway, and when the token is due now (which it still is then).
-	if _, _, _, due := state.renewalDue(plan.MinRemaining); !due && req.Plan.Raw.Equal(req.State.Raw) {
+	if _, _, _, due := state.renewalDue(plan.MinRemaining, r.data.clock()); !due && req.Plan.Raw.Equal(req.State.Raw) {
 		return
 	}
 	for _, a := range renewedAttributes {
@@ -800,7 +800,7 @@ func (r *authorizationCodeTokenResource) Update(ctx context.Context, req resourc
 	grant.ClientID = r.grantClientID(state, grant)
 	renew := false
 	if plan.AccessToken.IsUnknown() {
-		_, _, _, due := state.renewalDue(plan.MinRemaining)
+		_, _, _, due := state.renewalDue(plan.MinRemaining, r.data.clock())
 		renew = due && state.RefreshToken.ValueString() != "" && !readDecided(&plan, state, grant)
 		plan.tokenResultModel, plan.RefreshToken, plan.IDToken = state.tokenResultModel, state.RefreshToken, state.IDToken
 	}
@@ -817,7 +817,7 @@ func (r *authorizationCodeTokenResource) Update(ctx context.Context, req resourc
 		}
 		err := r.renew(ctx, &plan, c, &grant, !plan.RenewInPlan.IsNull() && plan.RenewInPlan.ValueBool(), &resp.Diagnostics)
 		if err != nil {
-			expiresAt, remaining, minRemaining, _ := state.renewalDue(plan.MinRemaining)
+			expiresAt, remaining, minRemaining, _ := state.renewalDue(plan.MinRemaining, r.data.clock())
 			detail := renewalFailure(state, c, err, r.data.client.Host(), expiresAt, remaining, minRemaining)
 			if ciam.IsOAuthError(err, ciam.ErrCodeInvalidGrant) {
 				resp.Diagnostics.AddError("CIAM Refresh Token Rejected", detail+" The directory rejected the refresh token (invalid_grant): it was revoked, expired or spent, "+
@@ -919,7 +919,7 @@ func (m *authorizationCodeTokenModel) describe(clientID string) string {
 
 // renewalDue reads the stored expiry against minRemaining (the default when
 // unreadable). due is false when the token has enough left or no lifetime.
-func (m *authorizationCodeTokenModel) renewalDue(minRemaining types.String) (expiresAt time.Time, remaining, minimum time.Duration, due bool) {
+func (m *authorizationCodeTokenModel) renewalDue(minRemaining types.String, now time.Time) (expiresAt time.Time, remaining, minimum time.Duration, due bool) {
 	expiresAt, err := time.Parse(time.RFC3339, m.ExpiresAt.ValueString())
 	if err != nil {
 		return expiresAt, 0, 0, false // the CIAM gave no lifetime: nothing to renew against
@@ -928,7 +928,7 @@ func (m *authorizationCodeTokenModel) renewalDue(minRemaining types.String) (exp
 	if err != nil {
 		minimum, _ = time.ParseDuration(defaultMinRemaining)
 	}
-	remaining = time.Until(expiresAt)
+	remaining = expiresAt.Sub(now)
 	return expiresAt, remaining, minimum, remaining < minimum
 }
 

@@ -48,12 +48,16 @@ var (
 // New returns a constructor for the provider at the given version.
 func New(version string) func() provider.Provider {
 	return func() provider.Provider {
-		return &ciamProvider{version: version}
+		return &ciamProvider{version: version, now: time.Now}
 	}
 }
 
 type ciamProvider struct {
 	version string
+	// now is the provider's clock: every decision that depends on the time
+	// (is a token due for renewal, when did an answer arrive) reads it.
+	// Tests set their own to move time instead of sleeping.
+	now func() time.Time
 }
 
 type providerModel struct {
@@ -216,7 +220,7 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	}
 	unknown = append(unknown, unknownTransport...)
 	if len(unknown) > 0 {
-		data := &providerData{secrets: secrets, unknown: unknown}
+		data := &providerData{secrets: secrets, unknown: unknown, now: p.now}
 		resp.DataSourceData, resp.ResourceData, resp.EphemeralResourceData = data, data, data
 		tflog.Debug(ctx, "CIAM provider settings unknown until apply", map[string]any{"unknown": unknown})
 		return
@@ -228,7 +232,7 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		// provider for them). Every type that sends a request says so.
 		_, diags := clientConfig(&cfg)
 		resp.Diagnostics.Append(diags...)
-		data := &providerData{secrets: secrets, noAuthDomain: true}
+		data := &providerData{secrets: secrets, noAuthDomain: true, now: p.now}
 		resp.DataSourceData, resp.ResourceData, resp.EphemeralResourceData = data, data, data
 		return
 	}
@@ -248,6 +252,7 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		return
 	}
 	clientCfg.BaseURL = base
+	clientCfg.Now = p.now
 	clientCfg.Redact = secrets.redact
 	clientCfg.UserAgent = "terraform-provider-ciam/" + p.version
 	// Masks are applied where the provider logs, so a cache hit (which logs
@@ -263,6 +268,7 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		client:    client,
 		ephemeral: client.WithPool(ciam.PoolEphemeral),
 		secrets:   secrets,
+		now:       p.now,
 		app: credentialSource{
 			id: values["client_id"], secret: values["client_secret"],
 			idAttr: "client_id", secretAttr: "client_secret", idEnv: envClientID, secretEnv: envClientSecret,

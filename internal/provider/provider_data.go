@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -32,6 +33,16 @@ type providerData struct {
 	// noAuthDomain says that neither auth_domain nor CIAM_AUTH_DOMAIN is set.
 	// The client is nil then.
 	noAuthDomain bool
+	// now is the provider's clock (see ciamProvider.now).
+	now func() time.Time
+}
+
+// clock returns the provider's current time.
+func (d *providerData) clock() time.Time {
+	if d == nil || d.now == nil {
+		return time.Now()
+	}
+	return d.now()
 }
 
 // missingAuthDomain is the error of a type that needs a request when no
