@@ -1,0 +1,302 @@
+package provider
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/leaktest"
+	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
+)
+
+// The rules of ciam_authorization_code_token that must hold over any
+// sequence of runs and faults are checked here with seeded random sequences
+// of terraform commands, against the local CIAM's own records (what it
+// received, what it revoked and why), not against what the provider says:
+//
+//   - a code reaches the directory at most once, ever;
+//   - within one terraform command, a refresh token reaches it at most once;
+//   - a live grant is never lost: the directory never revokes it for reuse,
+//     and after every apply that succeeds the refresh token in state works,
+//     unless the sequence did something no provider can undo (see
+//     lossAllowed);
+//   - no command fails but with a documented error, none reports an
+//     inconsistent plan, a provider bug or a panic, and none prints a
+//     secret.
+//
+// The user of a sequence follows the provider's advice: when a message says
+// that a new authorization code is needed, they get one.
+//
+// Each seed is one sequence; a failure names the seed and the operations
+// that led to it, so that it can be replayed.
+
+// grantSequence is one random sequence and what the test knows about it.
+type grantSequence struct {
+	t        *testing.T
+	seed     uint64
+	rng      *rand.Rand
+	srv      *localciam.Server
+	addr     string
+	clock    *fakeClock
+	tf       *inProcessTerraform
+	rotating bool
+
+	code         string
+	codes        []string
+	minRemaining string
+	renewInPlan  bool
+	// lossAllowed says why the grant may be lost ("" while it must not be).
+	lossAllowed string
+	// lastRefreshToken is the last refresh token seen in state.
+	lastRefreshToken string
+	history          []string
+}
+
+// invariantSeeds are the sequences every test run checks.
+var invariantSeeds = []struct {
+	seed     uint64
+	rotating bool
+}{{1, false}, {2, true}, {3, false}, {4, true}}
+
+func TestAccAuthorizationCodeTokenResource_invariants(t *testing.T) {
+	for _, tc := range invariantSeeds {
+		t.Run(fmt.Sprintf("seed %d rotating %t", tc.seed, tc.rotating), func(t *testing.T) {
+			unsetCIAMEnv(t)
+			t.Setenv(envClientID, localciam.DemoClientID)
+			t.Setenv(envClientSecret, localciam.DemoClientSecret)
+			s := newGrantSequence(t, tc.seed, tc.rotating)
+			s.run(60)
+			t.Logf("%s\n(code exchanges, refreshes, revocations) = (%d, %d, %d)", strings.Join(s.history, " | "),
+				s.srv.Attempts(localciam.GrantAuthorizationCode), s.srv.Attempts(localciam.GrantRefreshToken), s.srv.Requests(localciam.RevokePath))
+		})
+	}
+}
+
+func newGrantSequence(t *testing.T, seed uint64, rotating bool) *grantSequence {
+	srv := localciam.StartTest(t, localciam.Options{RotateRefreshTokens: rotating})
+	clock := newFakeClock()
+	s := &grantSequence{
+		t: t, seed: seed, rng: rand.New(rand.NewPCG(seed, 0x5eed)), srv: srv, addr: strings.TrimPrefix(srv.URL(), "http://"),
+		clock: clock, tf: newInProcessTerraform(t, &ciamProvider{version: "test", now: clock.Now}),
+		rotating: rotating, minRemaining: "1m", renewInPlan: !rotating,
+	}
+	s.newCode()
+	s.configure()
+	if out, err := s.tf.run(nil, "init"); err != nil {
+		t.Fatalf("terraform init: %v\n%s", err, out)
+	}
+	return s
+}
+
+func (s *grantSequence) newCode() {
+	code, err := s.srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI, Scope: "openid"})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.code = code
+	s.codes = append(s.codes, code)
+}
+
+func (s *grantSequence) configure() {
+	s.tf.write(fmt.Sprintf(`terraform {
+  required_providers {
+    ciam = { source = "ciam-oss/ciam" }
+  }
+}
+
+variable "code" {
+  type      = string
+  sensitive = true
+}
+
+provider "ciam" {
+  auth_domain     = %q
+  max_retries     = 1
+  request_timeout = "2s"
+}
+
+resource "ciam_authorization_code_token" "t" {
+  code          = var.code
+  redirect_uri  = %q
+  min_remaining = %q
+  renew_in_plan = %t
+}
+`, s.srv.URL(), localciam.DemoRedirectURI, s.minRemaining, s.renewInPlan))
+}
+
+// operation is one step a user (or the world) takes.
+type operation struct {
+	name   string
+	weight int
+	do     func(s *grantSequence)
+}
+
+func (s *grantSequence) operations() []operation {
+	ops := []operation{
+		{"plan (thrown away)", 3, func(s *grantSequence) { s.command("plan") }},
+		{"apply", 4, func(s *grantSequence) { s.command("apply", "-auto-approve") }},
+		{"apply -refresh=false", 2, func(s *grantSequence) { s.command("apply", "-refresh=false", "-auto-approve") }},
+		{"apply -refresh-only", 2, func(s *grantSequence) { s.command("apply", "-refresh-only", "-auto-approve") }},
+		{"saved plan applied later", 2, func(s *grantSequence) {
+			if _, ok := s.command("plan", "-out=tfplan"); ok {
+				s.advance(time.Duration(s.rng.IntN(300)) * time.Second)
+				s.command("apply", "tfplan")
+			}
+		}},
+		{"time passes", 6, func(s *grantSequence) { s.advance(time.Duration(s.rng.IntN(300)) * time.Second) }},
+		{"min_remaining changes", 3, func(s *grantSequence) {
+			// 5m is above the tokens' 299 s: every read and apply finds
+			// the token due.
+			s.minRemaining = []string{"30s", "1m", "2m", "4m", "5m"}[s.rng.IntN(5)]
+			s.note("min_remaining = " + s.minRemaining)
+			s.configure()
+		}},
+		{"the token endpoint fails once", 3, func(s *grantSequence) {
+			names := []string{"503", "429", "reset", "truncated"}
+			f := []localciam.Fault{{Status: http.StatusServiceUnavailable}, {Status: http.StatusTooManyRequests}, {Reset: true}, {Truncate: true}}
+			i := s.rng.IntN(len(f))
+			s.note("next token request: " + names[i])
+			s.srv.InjectFaults(localciam.TokenPath, f[i])
+		}},
+		{"the directory is down for one command", 2, func(s *grantSequence) {
+			if err := s.srv.Close(); err != nil {
+				s.t.Fatal(err)
+			}
+			if s.rng.IntN(2) == 0 {
+				s.command("plan")
+			} else {
+				s.command("apply", "-auto-approve")
+			}
+			if err := s.srv.Start(s.addr); err != nil {
+				s.t.Fatal(err)
+			}
+		}},
+	}
+	if !s.rotating {
+		// A directory that does not rotate keeps the refresh token: a
+		// renewal whose answer was lost, or made by a plan that was thrown
+		// away, costs nothing, and renewal in plans is safe.
+		ops = append(ops,
+			operation{"renew_in_plan toggles", 2, func(s *grantSequence) {
+				s.renewInPlan = !s.renewInPlan
+				s.note(fmt.Sprintf("renew_in_plan = %t", s.renewInPlan))
+				s.configure()
+			}},
+			operation{"the directory's answer is lost once", 2, func(s *grantSequence) {
+				names := []string{"processed, then 504", "processed, answered after request_timeout"}
+				f := []localciam.Fault{{Swallow: true, Status: http.StatusGatewayTimeout}, {AnswerAfter: 3 * time.Second}}
+				i := s.rng.IntN(len(f))
+				s.note("next token request: " + names[i])
+				s.srv.InjectFaults(localciam.TokenPath, f[i])
+			}},
+		)
+	}
+	return ops
+}
+
+// run creates the resource, then takes n random operations, checking the
+// invariants after each, then destroys it.
+func (s *grantSequence) run(n int) {
+	s.command("apply", "-auto-approve")
+	ops := s.operations()
+	total := 0
+	for _, op := range ops {
+		total += op.weight
+	}
+	for range n {
+		pick := s.rng.IntN(total)
+		for _, op := range ops {
+			if pick -= op.weight; pick < 0 {
+				op.do(s)
+				break
+			}
+		}
+		if s.t.Failed() {
+			return
+		}
+	}
+	if _, ok := s.command("destroy", "-auto-approve"); ok && s.lossAllowed == "" {
+		if rt := s.lastRefreshToken; rt == "" || s.srv.RefreshTokenWorks(rt) {
+			s.fail("the destroy did not revoke the refresh token")
+		}
+	}
+}
+
+func (s *grantSequence) note(what string) { s.history = append(s.history, what) }
+
+func (s *grantSequence) advance(d time.Duration) {
+	s.note(fmt.Sprintf("time +%s", d))
+	s.clock.Advance(d)
+}
+
+func (s *grantSequence) fail(format string, args ...any) {
+	s.t.Helper()
+	s.t.Errorf("seed %d (rotating %t), after %s:\n%s", s.seed, s.rotating, strings.Join(s.history, " | "), fmt.Sprintf(format, args...))
+}
+
+// documentedFailures are the errors a command of these sequences may end
+// with: the directory failed or was down when the apply had to renew.
+var documentedFailures = []string{"Error: CIAM Token Not Renewed"}
+
+// command runs one terraform command and checks every invariant against it.
+// ok reports that it succeeded.
+func (s *grantSequence) command(args ...string) (string, bool) {
+	s.t.Helper()
+	before, refreshes := s.srv.Presentations(), s.srv.Attempts(localciam.GrantRefreshToken)
+	out, err := s.tf.run([]string{"TF_VAR_code=" + s.code}, args...)
+	s.note(strings.Join(args, " "))
+	after := s.srv.Presentations()
+
+	for _, c := range s.codes {
+		if n := after[c]; n > 1 {
+			s.fail("a code reached the directory %d times:\n%s", n, out)
+		}
+	}
+	for v, n := range after {
+		if n-before[v] > 1 {
+			s.fail("one command sent a single-use value %d times:\n%s", n-before[v], out)
+		}
+	}
+	if n := s.srv.Attempts(localciam.GrantRefreshToken) - refreshes; n > 1 {
+		s.fail("one command sent %d refresh requests; a run renews at most once:\n%s", n, out)
+	}
+	for _, bad := range []string{"inconsistent", "bug in the provider", "panic", "Provider Internal Error"} {
+		if strings.Contains(out, bad) {
+			s.fail("terraform %s printed %q:\n%s", args[0], bad, out)
+		}
+	}
+	if err != nil && !containsAny(out, documentedFailures...) {
+		s.fail("terraform %s failed with an undocumented error: %v\n%s", args[0], err, out)
+	}
+	leaktest.AssertNone(s.t, fmt.Sprintf("seed %d: terraform %s", s.seed, strings.Join(args, " ")), out,
+		append(append(s.srv.IssuedTokens(), s.codes...), localciam.DemoClientSecret)...)
+
+	rt := s.tf.stateAttribute("refresh_token")
+	if rt != "" {
+		s.lastRefreshToken = rt
+	}
+	if s.lossAllowed == "" && rt != "" {
+		if s.srv.ReuseDetected(rt) {
+			s.fail("the directory saw a spent refresh token come back and revoked the grant:\n%s", out)
+		}
+		if err == nil && args[0] == "apply" && !s.srv.RefreshTokenWorks(rt) {
+			s.fail("after a successful apply the refresh token in state no longer works:\n%s", out)
+		}
+	}
+	if rt == "" && s.lossAllowed == "" && args[0] != "destroy" && len(s.history) > 1 {
+		s.fail("the resource left state:\n%s", out)
+	}
+	return out, err == nil
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
