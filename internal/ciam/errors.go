@@ -88,8 +88,8 @@ type TransportError struct {
 	Attempts int
 	msg      string
 	err      error
-	// unsent: no byte of the request was written (no connection was made,
-	// or the context had ended before it was started).
+	// unsent: no attempt had a connection (see traceConnection), or none
+	// was started; nothing of the request can have reached the server.
 	unsent bool
 }
 
@@ -105,9 +105,10 @@ func (e *TransportError) Error() string {
 // can test for context.Canceled, context.DeadlineExceeded or net errors.
 func (e *TransportError) Unwrap() error { return e.err }
 
-// Unsent reports whether the request never left the client (no connection
-// could be made), so that nothing single-use in it was spent.
-func (e *TransportError) Unsent() bool { return e.unsent || neverSent(e.err) }
+// Unsent reports whether the request never left the client: no attempt
+// had a connection to the server. It is decided once, from the connection
+// trace (see singleuse.go).
+func (e *TransportError) Unsent() bool { return e.unsent }
 
 // CertificateError reports whether the server's TLS certificate could not be
 // verified: an unknown authority, a name mismatch, an expired or otherwise

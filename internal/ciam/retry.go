@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -71,17 +70,6 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	return p
 }
 
-// retryMode says which failures a request may be retried after.
-type retryMode int
-
-const (
-	// retrySafe: transport errors, 5xx and 429.
-	retrySafe retryMode = iota
-	// retryUnsent: only failures where the request never left the client
-	// (single-use grants).
-	retryUnsent
-)
-
 // backoff returns the wait before retry number n (0-based).
 func (p RetryPolicy) backoff(n int) time.Duration {
 	d := p.MinBackoff
@@ -126,40 +114,21 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	return d, true
 }
 
-// retryable reports whether an attempt's outcome may be retried under mode.
-func retryable(mode retryMode, status int, err error) bool {
+// retryable reports whether an attempt's outcome may be retried: a
+// single-use request only when the attempt was never sent (see
+// singleuse.go), any other after a transport error, 5xx or 429.
+func retryable(singleUse bool, status int, err error) bool {
 	if err != nil {
 		var terr *TransportError
 		if !errors.As(err, &terr) || terr.CertificateError() {
 			return false // redirects, oversized bodies, untrusted certificates: final
 		}
-		if mode == retryUnsent {
-			return terr.Unsent()
-		}
-		return true
+		return !singleUse || terr.Unsent()
 	}
-	if mode == retryUnsent {
+	if singleUse {
 		return false
 	}
 	return status == http.StatusTooManyRequests || (status >= 500 && status <= 599)
-}
-
-// neverSent reports whether a transport error happened before any byte of
-// the request could reach the server: a failure to connect, or a TLS
-// handshake that did not finish in time.
-func neverSent(err error) bool {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return true
-	}
-	var dns *net.DNSError
-	return errors.As(err, &dns) || tlsHandshakeTimeout(err)
-}
-
-// tlsHandshakeTimeout reports net/http's TLS handshake timeout, whose type
-// is not exported.
-func tlsHandshakeTimeout(err error) bool {
-	return isTimeout(err) && strings.Contains(err.Error(), "TLS handshake timeout")
 }
 
 // sleep waits d or until ctx ends; it returns false if ctx ended.
