@@ -1,0 +1,183 @@
+package provider
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
+)
+
+// This file holds what ciam_authorization_code_token knows about its grant
+// besides the state: the private-state record, and the client and directory
+// the grant belongs to.
+
+// grantPrivate is the resource's private state: bytes Terraform keeps beside
+// the state and hands back on the next call, in whichever provider process
+// makes it. It is the contract between the calls of one run (Read in the
+// plan's process; ModifyPlan there and again in the apply's; Update or
+// Delete in the apply's) and between runs. Nothing else crosses processes.
+//
+//	field         written by                       read by                          cleared by
+//	ClientID      Create; Read (state from before  sameGrant, Read, Update, Delete  never: a new code replaces
+//	              it was recorded)                 (grantClientID)                  the resource
+//	Directory     Create; renew (state from        otherDirectory: Read,            never
+//	              before it was recorded)          sameGrant, Update, Delete
+//	Rotates       renew, when a renewal returned   renew: the rotation warning is   never
+//	              a new refresh token              given once
+//	ReadRenewal   Read, when it sent a refresh     readDecided (ModifyPlan and      Read, at the start of every
+//	              that may have reached the        Update): the apply sends no      read; Update, once applied
+//	              directory                        second one in this run
+//	ReadDeferred  Read, when the token was due     readDecided: the apply renews    as ReadRenewal
+//	              and the provider's settings
+//	              were unknown (or no auth_domain)
+//	ReadRefused   Read, when the directory         readDecided: the apply renews    as ReadRenewal
+//	              refused the client (nothing      only with other credentials
+//	              spent)
+//
+// The Read* marks speak of the current run only: Read clears them before it
+// decides, so a mark is one this run's Read wrote (with -refresh=false there
+// is no Read, and a mark from the last run that read may remain; see
+// readDecided). Each holds renewalMark of the refresh token it is about, so
+// a mark never applies to another token.
+type grantPrivate struct {
+	ClientID     string `json:"client_id,omitempty"`
+	Directory    string `json:"directory,omitempty"`
+	Rotates      bool   `json:"rotates,omitempty"`
+	ReadRenewal  string `json:"read_renewal,omitempty"`
+	ReadDeferred string `json:"read_deferred,omitempty"`
+	ReadRefused  string `json:"read_refused,omitempty"`
+}
+
+const privateGrantKey = "grant"
+
+// renewalMark is what the Read* marks hold for a refresh token: a truncated
+// SHA-256, never the token.
+func renewalMark(refreshToken string) string {
+	if refreshToken == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(refreshToken))
+	return hex.EncodeToString(sum[:16])
+}
+
+// clearReadMarks drops the marks of an earlier read and reports whether
+// there were any.
+func (g *grantPrivate) clearReadMarks() bool {
+	had := g.ReadRenewal != "" || g.ReadDeferred != "" || g.ReadRefused != ""
+	g.ReadRenewal, g.ReadDeferred, g.ReadRefused = "", "", ""
+	return had
+}
+
+// privateGetter and privateSetter are what the framework's request and
+// response private state offer.
+type privateGetter interface {
+	GetKey(context.Context, string) ([]byte, diag.Diagnostics)
+}
+
+type privateSetter interface {
+	SetKey(context.Context, string, []byte) diag.Diagnostics
+}
+
+func loadGrantPrivate(ctx context.Context, p privateGetter) grantPrivate {
+	var g grantPrivate
+	if p == nil {
+		return g
+	}
+	if b, diags := p.GetKey(ctx, privateGrantKey); !diags.HasError() && len(b) > 0 {
+		_ = json.Unmarshal(b, &g) // unreadable private state: start afresh
+	}
+	return g
+}
+
+func (g grantPrivate) save(ctx context.Context, p privateSetter) diag.Diagnostics {
+	b, err := json.Marshal(g)
+	if err != nil {
+		return nil
+	}
+	return p.SetKey(ctx, privateGrantKey, b)
+}
+
+// grantClient is the client of the grant and where its credentials came
+// from. A public client has no secret: its renewals and revocations send the
+// client_id alone.
+type grantClient struct {
+	creds  ciam.Credentials
+	origin string
+	// missingSecret says the grant is a confidential client's (issued
+	// without PKCE) and no secret is configured for it.
+	missingSecret bool
+}
+
+// public reports a public client: a PKCE grant without a client secret.
+func (c grantClient) public() bool { return c.creds.ClientSecret == "" && !c.missingSecret }
+
+// usableFor reports whether the credentials can be sent for the grant of
+// owner: its client ID, with the secret when the grant is confidential.
+func (c grantClient) usableFor(owner string) bool {
+	return c.creds.ClientID != "" && c.creds.ClientID == owner && !c.missingSecret
+}
+
+// client resolves the client for the code flow: the block's client_id (with
+// its secret, possibly none for PKCE) or the provider's application pair.
+// ok is false while the provider's settings are unknown.
+func (r *authorizationCodeTokenResource) client(m *authorizationCodeTokenModel) (c grantClient, ok bool) {
+	switch {
+	case !m.ClientID.IsNull():
+		c = grantClient{creds: ciam.Credentials{ClientID: m.ClientID.ValueString(), ClientSecret: m.ClientSecret.ValueString()}, origin: blockOrigin}
+		ok = !m.ClientID.IsUnknown() && !m.ClientSecret.IsUnknown()
+	case r.data == nil || len(r.data.unknown) > 0 || r.data.noAuthDomain:
+		return c, false
+	default:
+		c = grantClient{creds: ciam.Credentials{ClientID: r.data.app.id, ClientSecret: r.data.app.secret}, origin: r.data.app.origin()}
+		ok = true
+	}
+	switch {
+	case c.creds.ClientID == "" || c.creds.ClientSecret != "":
+	case m.CodeVerifier.IsNull():
+		// A grant issued without PKCE is a confidential client's: without
+		// its secret nothing may be sent, and it is not a public client.
+		c.missingSecret = true
+	default:
+		c.origin = "a public client: client_id with no client secret (none is configured), as PKCE allows"
+	}
+	return c, ok
+}
+
+// exchangeClient is client for the code exchange, which needs a client ID
+// and, unless the exchange uses PKCE, a secret.
+func (r *authorizationCodeTokenResource) exchangeClient(m *authorizationCodeTokenModel) (grantClient, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	c, _ := r.client(m)
+	if c.creds.ClientID == "" {
+		diags.AddError("Missing CIAM Credentials", "ciam_authorization_code_token needs the client ID of the application that obtained the code. "+
+			"Set client_id (and client_secret) on the block, or "+r.data.app.names()+".")
+	} else if c.creds.ClientSecret == "" && m.CodeVerifier.IsNull() {
+		diags.AddError("Missing CIAM Client Secret", "Without code_verifier (PKCE) the code exchange needs the application's client secret. "+
+			"Set client_secret on the block, or "+r.data.app.names()+", or use PKCE with code_verifier.")
+	}
+	return c, diags
+}
+
+// otherDirectory says how the provider's directory differs from the one
+// that issued the grant ("" when it does not, or is not known yet).
+func (r *authorizationCodeTokenResource) otherDirectory(grant grantPrivate) string {
+	if r.data == nil || r.data.client == nil || grant.Directory == "" || grant.Directory == r.data.client.Directory() {
+		return ""
+	}
+	return fmt.Sprintf("the grant was issued by the directory at %s, and the provider's auth_domain is %s", grant.Directory, r.data.client.Directory())
+}
+
+// grantClientID is the client the grant was issued to: as recorded at
+// create, else (state from before the record) as configured.
+func (r *authorizationCodeTokenResource) grantClientID(state *authorizationCodeTokenModel, grant grantPrivate) string {
+	if grant.ClientID != "" {
+		return grant.ClientID
+	}
+	c, _ := r.client(state)
+	return c.creds.ClientID
+}

@@ -1,0 +1,245 @@
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
+)
+
+// This file holds every message of ciam_authorization_code_token. Whether a
+// code or refresh token was spent is never decided here: the messages say
+// what ciam.OutcomeOf decided.
+
+// codeExchangeDiagnostic explains a failed exchange, adding what only this
+// grant needs: whether the code is still good, and that the CIAM's PKCE
+// mode answers a wrong code or verifier with invalid_client.
+func codeExchangeDiagnostic(err error, req tokenRequest, pkce bool) diag.Diagnostic {
+	req.singleUse = true
+	summary, detail := explainTokenError(err, req)
+	var cerr *ciam.Error
+	switch {
+	case ciam.OutcomeOf(err) == ciam.Rejected:
+		detail += " An authorization code is single-use and short-lived: get a new one from /oauth2/authorize and set code to it."
+	case pkce && errors.As(err, &cerr) && cerr.Code == ciam.ErrCodeInvalidClient:
+		// No secret was sent: the generic text about a wrong secret does not apply.
+		summary = "CIAM Rejected The PKCE Exchange (invalid_client)"
+		detail = fmt.Sprintf("The CIAM at %s answered the PKCE code exchange for client_id %s with HTTP %d invalid_client. No client secret was sent (PKCE). "+
+			"In PKCE mode the CIAM answers invalid_client when the code or code_verifier is wrong or already used, or the application does not exist or is disabled: "+
+			"check that code_verifier matches the code_challenge sent to /oauth2/authorize, and get a new code.", req.host, quoted(req.clientID), cerr.StatusCode)
+	}
+	switch ciam.OutcomeOf(err) {
+	case ciam.NeverSent:
+		detail += " The code was never sent (no connection was made), so it is still good if it has not expired: the next apply tries again."
+	case ciam.RefusedClient:
+		detail += " The CIAM refused the client before it looked at the code, so the code is still good if it has not expired: fix the credentials and apply again."
+	default:
+		detail += " The exchange was not retried: a code must never be sent twice."
+	}
+	return diag.NewErrorDiagnostic(summary, detail)
+}
+
+// clientProblem says what is wrong with the configured client for a grant
+// that belongs to another (or to one whose credentials are missing).
+func clientProblem(c grantClient) string {
+	switch {
+	case c.creds.ClientID == "":
+		return "no client credentials are configured for it (set client_id and client_secret on the block, or the provider's, or CIAM_CLIENT_ID and CIAM_CLIENT_SECRET)"
+	case c.missingSecret:
+		return "no client secret is configured for it, and the grant is a confidential client's (it was issued without PKCE), so nothing may be sent without one " +
+			"(set client_secret on the block, or the provider's, or CIAM_CLIENT_SECRET)"
+	}
+	return fmt.Sprintf("the configured credentials are for client_id %s (%s)", quoted(c.creds.ClientID), c.origin)
+}
+
+// belongsTo says that the grant belongs to owner and what is wrong with
+// the configured client.
+func belongsTo(owner string, c grantClient) string {
+	return fmt.Sprintf("the grant belongs to client_id %s, and %s", quoted(owner), clientProblem(c))
+}
+
+// rotationWarning says, once per grant, that the directory rotates refresh
+// tokens and what that means for renew_in_plan.
+func rotationWarning(host, resource string) diag.Diagnostic {
+	return diag.NewWarningDiagnostic("CIAM Rotates Refresh Tokens",
+		fmt.Sprintf("The CIAM at %s returned a new refresh token when %s was renewed: this directory rotates refresh tokens. "+
+			"With renew_in_plan = true (the default) the token is renewed whenever Terraform reads the resource, also during a terraform plan whose state is thrown away: "+
+			"the refresh token that plan spent is gone, the next run sends the old one, and a directory that detects reuse revokes the whole grant. "+
+			"Set renew_in_plan = false so that only applies renew (plans then show the renewal as an in-place update), and apply that change directly "+
+			"(terraform apply, or a plan made with -refresh=false): the plan that proposes it still reads, and renews, with the stored setting. This warning is given once.",
+			host, resource))
+}
+
+// publicClientRefused reports an answer that refuses a request sent without
+// a client secret: the client authentication errors, and an invalid_request
+// (some servers answer a missing secret so). It chooses words only.
+func publicClientRefused(e *ciam.Error) bool {
+	switch e.Code {
+	case ciam.ErrCodeInvalidClient, ciam.ErrCodeUnauthorizedClient, ciam.ErrCodeInvalidRequest:
+		return true
+	}
+	return e.StatusCode == 401
+}
+
+// renewalFailure says why a renewal failed and what became of the stored
+// token. It never claims a secret is wrong when none was sent.
+func renewalFailure(m *authorizationCodeTokenModel, c grantClient, err error, host string, expiresAt time.Time, remaining, minRemaining time.Duration) string {
+	var why string
+	var cerr *ciam.Error
+	if c.public() && errors.As(err, &cerr) && publicClientRefused(cerr) {
+		why = fmt.Sprintf("the CIAM at %s answered HTTP %d %s. This resource's client is a public client (PKCE, no client_secret), so no client secret was sent: "+
+			"renewal sends client_id alone, as RFC 6749 section 6 allows, and this directory may require a client secret to refresh. "+
+			"If the application has a secret, set client_secret on this block (with client_id); otherwise obtain a new code when the token expires",
+			host, cerr.StatusCode, cerr.Code)
+	} else {
+		summary, detail := explainTokenError(err, tokenRequest{what: "refresh-token", grant: "refresh_token", host: host, clientID: c.creds.ClientID,
+			credentialHint: c.origin, singleUse: true})
+		why = summary + ": " + detail
+	}
+	kept := fmt.Sprintf("it expires at %s (in %s)", expiresAt.UTC().Format(time.RFC3339), remaining.Round(time.Second))
+	if remaining <= 0 {
+		kept = fmt.Sprintf("it expired at %s (%s ago)", expiresAt.UTC().Format(time.RFC3339), (-remaining).Round(time.Second))
+	}
+	sent := "The refresh token was sent once and not retried, since a directory that rotates refresh tokens may already have spent it."
+	switch ciam.OutcomeOf(err) {
+	case ciam.NeverSent:
+		sent = "The refresh token was never sent (no connection was made), so it is still good."
+	case ciam.RefusedClient:
+		sent = "The directory refused the client, so the refresh token was not used and is still good."
+	}
+	return fmt.Sprintf("The access token of %s %s, but renewing it failed: %s\n\n"+
+		"The stored token was kept: %s. %s",
+		m.describe(c.creds.ClientID), leftPhrase(remaining, minRemaining), trimPeriod(why), kept, sent)
+}
+
+// notRenewed says why a due token was not renewed though nothing failed.
+func notRenewed(m *authorizationCodeTokenModel, owner string, remaining, minRemaining time.Duration, why string) string {
+	return fmt.Sprintf("The access token of %s %s, but it was not renewed: %s. Nothing was sent; the stored token was kept.",
+		m.describe(owner), leftPhrase(remaining, minRemaining), why)
+}
+
+// refreshRejected says, for a read, that the directory rejected the refresh
+// token and the resource left state.
+func refreshRejected(m *authorizationCodeTokenModel, clientID string, remaining, minRemaining time.Duration) string {
+	return fmt.Sprintf("The access token of %s %s, and the CIAM rejected the refresh token "+
+		"with invalid_grant: it was revoked, expired, or replaced by a newer one (refresh token rotation, see renew_in_plan). "+
+		"The resource has been removed from state; the next apply creates it again, which needs a new authorization code in code.",
+		m.describe(clientID), leftPhrase(remaining, minRemaining))
+}
+
+// expiredWithoutRefreshToken says that a token the CIAM gave no refresh
+// token for expired, and the resource left state.
+func expiredWithoutRefreshToken(m *authorizationCodeTokenModel, clientID string, expiresAt time.Time) string {
+	return fmt.Sprintf("The access token of %s expired at %s and the CIAM gave no refresh token to renew it. "+
+		"The resource has been removed from state; the next apply creates it again, which needs a new authorization code in code.",
+		m.describe(clientID), expiresAt.UTC().Format(time.RFC3339))
+}
+
+// leftPhrase says, after "The access token of ...", how much of its life is
+// left against min_remaining.
+func leftPhrase(remaining, minRemaining time.Duration) string {
+	if remaining <= 0 {
+		return fmt.Sprintf("expired %s ago", (-remaining).Round(time.Second))
+	}
+	// Truncated: rounded, 4m59.6s left would read as the 5m0s it is less than.
+	return fmt.Sprintf("has %s left, less than min_remaining (%s)", remaining.Truncate(time.Second), minRemaining)
+}
+
+func trimPeriod(s string) string {
+	for len(s) > 0 && (s[len(s)-1] == '.' || s[len(s)-1] == ' ') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// newCodeNeeded explains a change that only a new code can satisfy while
+// code stays the same; attr names what to set back.
+func newCodeNeeded(change, attr string) string {
+	return fmt.Sprintf("%s, but code did not. The grant was issued for the old value: a replacement would revoke the working refresh token "+
+		"and then fail to exchange the spent code (invalid_grant), leaving nothing. Nothing has been changed. "+
+		"To change it, obtain a new authorization code from /oauth2/authorize with the new value and set code to it (the resource is then replaced); "+
+		"or set %s back. To destroy the resource instead, run terraform destroy -refresh=false: Terraform plans the configuration before a destroy.", change, attr)
+}
+
+func describeSecret(v types.String) string {
+	if v.IsNull() {
+		return "unset"
+	}
+	return "a value"
+}
+
+// minRemainingWarning warns when min_remaining is at least the lifetime the
+// directory granted: every plan (or apply) then renews.
+func minRemainingWarning(m *authorizationCodeTokenModel, minRemaining types.String) diag.Diagnostics {
+	var diags diag.Diagnostics
+	d, err := time.ParseDuration(minRemaining.ValueString())
+	if err != nil || m.ExpiresIn.IsNull() || m.ExpiresIn.IsUnknown() {
+		return diags
+	}
+	lifetime := time.Duration(m.ExpiresIn.ValueInt64()) * time.Second
+	if d >= lifetime {
+		diags.AddAttributeWarning(path.Root("min_remaining"), "min_remaining Is Not Below The Token Lifetime",
+			fmt.Sprintf("min_remaining (%s) is at least the lifetime the directory grants the access token (%ds), so a token is never fresh enough: every plan renews it "+
+				"(with renew_in_plan = false, every apply), which costs a refresh grant per run and, with a directory that rotates refresh tokens, "+
+				"spends the refresh token each time. Set min_remaining well below %ds, e.g. a fifth of it.", quoted(minRemaining.ValueString()), m.ExpiresIn.ValueInt64(), m.ExpiresIn.ValueInt64()))
+	}
+	return diags
+}
+
+// notRevoked is the warning of a destroy that sent no revocation: what
+// happened, and where the refresh token can still be revoked.
+func notRevoked(what, console string) diag.Diagnostic {
+	return diag.NewWarningDiagnostic("CIAM Token Not Revoked",
+		what+" The resource was removed from state; its refresh token stays valid until it expires or is revoked in "+console+".")
+}
+
+// revocationFailed is the warning of a destroy whose revocation the
+// directory did not accept.
+func revocationFailed(m *authorizationCodeTokenModel, c grantClient, err error, host string) diag.Diagnostic {
+	var why string
+	var cerr *ciam.Error
+	if c.public() && errors.As(err, &cerr) && publicClientRefused(cerr) {
+		why = fmt.Sprintf("The CIAM answered HTTP %d %s: this resource's client is a public client (PKCE, no client_secret), so no client secret was sent "+
+			"(RFC 7009 section 2.1 lets a public client revoke with client_id alone), and this directory may require one to revoke.", cerr.StatusCode, cerr.Code)
+	} else {
+		_, why = explainTokenError(err, tokenRequest{what: "revocation", grant: "revocation", host: host, clientID: c.creds.ClientID,
+			credentialHint: c.origin, expected: "an empty 200 answer"})
+	}
+	return diag.NewWarningDiagnostic("CIAM Token Not Revoked",
+		fmt.Sprintf("The resource %s was removed from state, but revoking its refresh token failed, so the token stays valid until it expires or is revoked in the CIAM console. %s",
+			m.describe(c.creds.ClientID), why))
+}
+
+// destroyInterrupted is the error of a destroy whose revocation Ctrl-C
+// ended: the resource stays in state.
+func destroyInterrupted(m *authorizationCodeTokenModel, clientID string) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Destroy Interrupted", fmt.Sprintf(
+		"The run was interrupted (Ctrl-C) while the refresh token of %s was being revoked: the revocation did not finish, so the token may still be valid, "+
+			"and the resource stays in state. Run terraform destroy again to revoke it (revoking twice is harmless).", m.describe(clientID)))
+}
+
+// importNotSupported explains why a token cannot be imported and what to do.
+const importNotSupported = "A ciam_authorization_code_token cannot be imported: the resource is the result of exchanging a single-use authorization code, " +
+	"and a refresh token cannot be read back from the CIAM, so there is nothing an import could fetch. Instead:\n" +
+	"1. Obtain a new authorization code: send the user to /oauth2/authorize (response_type=code, with your client_id and redirect_uri, and a PKCE code_challenge for a public client).\n" +
+	"2. Set code (and redirect_uri, and code_verifier for PKCE) in the resource block to the values of that request.\n" +
+	"3. Run terraform apply: it exchanges the code once and stores the tokens."
+
+// describe names the resource for messages that Terraform shows without an
+// address (delete warnings, for one): its id (the token's fingerprint) and
+// the client ID.
+func (m *authorizationCodeTokenModel) describe(clientID string) string {
+	s := "ciam_authorization_code_token"
+	if id := m.ID.ValueString(); id != "" {
+		s += " id " + id
+	}
+	if clientID != "" {
+		s += " (client_id " + quoted(clientID) + ")"
+	}
+	return s
+}

@@ -1,0 +1,163 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// This file holds the plan rules of ciam_authorization_code_token: which
+// changes need a new code, and whether the apply renews.
+//
+// Terraform plans each resource again during the apply, in a new provider
+// process, and a value known in the first plan must stay as it was; unknown
+// may become known. So the decision to renew at apply depends on the state,
+// its private part (grantPrivate) and the configuration, and on the clock
+// only where a plan made again later must agree (see ModifyPlan).
+
+// replaceOnKnownNewCode replaces the resource when code changes to a known
+// value. An unknown code does not: replacing would revoke the working grant
+// even when the code turns out to be the same one.
+var replaceOnKnownNewCode = stringplanmodifier.RequiresReplaceIf(
+	func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+		resp.RequiresReplace = !req.PlanValue.IsUnknown()
+	},
+	"A new, known code replaces the resource.",
+	"A new, known `code` replaces the resource.",
+)
+
+// ModifyPlan refuses, at plan time, changes that only a new code can satisfy
+// while code stays the same (a replacement would revoke the working grant and
+// then fail to exchange the spent code), leaves the renewal to the apply
+// when this run's read did not decide it (see readDecided), and warns about
+// a min_remaining that makes every run renew.
+func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	defer r.data.guard(&resp.Diagnostics)
+	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
+		return // create or destroy
+	}
+	var plan, state authorizationCodeTokenModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || !plan.Code.IsUnknown() && !plan.Code.Equal(state.Code) {
+		return // a new code replaces the resource
+	}
+	grant := loadGrantPrivate(ctx, req.Private)
+	if !plan.Code.IsUnknown() {
+		// With a code not known yet the change may be a new grant; Update
+		// checks again when it is known to be the same.
+		resp.Diagnostics.Append(r.sameGrant(&plan, &state, grant)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+	resp.Diagnostics.Append(minRemainingWarning(&state, plan.MinRemaining)...)
+	// A missing auth_domain does not end it here: the apply may have one (a
+	// saved plan applied in another environment), and a renewal the apply
+	// cannot make fails there with an error that says so.
+	if state.RefreshToken.ValueString() == "" || r.data == nil || readDecided(&plan, &state, grant) {
+		return // nothing to renew with, or this run's Read decided
+	}
+	// Otherwise the apply renews if the token is due by then, under the
+	// min_remaining it then has. A token fresh now may be due then (a saved
+	// plan, a prompt that waits), and min_remaining may not be known yet. So
+	// the token attributes are unknown, for Update to decide, whenever the
+	// apply updates the resource anyway, and when the token is due now.
+	//
+	// The clock is read here, and that is safe: a token due now is due at
+	// any later time, so the plan made again during the apply leaves the
+	// attributes unknown too; and a plan that changes nothing is not made
+	// again during the apply (Terraform applies no-op changes without asking
+	// the provider), so a token that became due meanwhile cannot turn a
+	// known value unknown.
+	if _, _, _, due := state.renewalDue(plan.MinRemaining, r.data.clock()); !due && req.Plan.Raw.Equal(req.State.Raw) {
+		return
+	}
+	for _, a := range renewedAttributes {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(a.name), unknownOf(a))...)
+	}
+}
+
+func isTrueOrNull(b types.Bool) bool { return b.IsNull() || b.IsUnknown() || b.ValueBool() }
+
+// readDecided reports whether this run's Read decided the renewal, so that
+// the apply must not renew: Read sent a refresh (whatever came of it: a
+// refresh token is single-use), or the directory refused the client and
+// the configuration has the same one, or Read renews (renew_in_plan was and
+// stays true, and the settings were known) under the min_remaining the plan
+// keeps.
+// It reads the state, its private part and the configuration, never the
+// clock: the plan and the plan made again during the apply agree.
+func readDecided(plan, state *authorizationCodeTokenModel, grant grantPrivate) bool {
+	mark := renewalMark(state.RefreshToken.ValueString())
+	switch {
+	case grant.ReadRenewal == mark:
+		return true // one refresh per run
+	case grant.ReadRefused == mark:
+		// Refused with the block's credentials in state (or the provider's,
+		// which the apply has too): only other ones may do better.
+		return plan.ClientID.Equal(state.ClientID) && plan.ClientSecret.Equal(state.ClientSecret)
+	case grant.ReadDeferred == mark || !isTrueOrNull(state.RenewInPlan):
+		return false
+	}
+	return !plan.RenewInPlan.IsUnknown() && (plan.RenewInPlan.IsNull() || plan.RenewInPlan.ValueBool()) &&
+		!plan.MinRemaining.IsUnknown() && plan.MinRemaining.Equal(state.MinRemaining)
+}
+
+// renewedAttributes are the attributes a renewal may change: the token
+// results and the refresh and ID tokens.
+var renewedAttributes = func() []attrSpec {
+	return append(slices.Clone(tokenResultSpecs), attrSpec{name: "refresh_token"}, attrSpec{name: "id_token"})
+}()
+
+func unknownOf(s attrSpec) any {
+	if s.kind == kindInt64 {
+		return types.Int64Unknown()
+	}
+	return types.StringUnknown()
+}
+
+// sameGrant fails for a change of redirect_uri, code_verifier or the client
+// while code stays the same. Values not known yet are checked again at apply;
+// missing credentials are not a change (nothing can be sent without them).
+func (r *authorizationCodeTokenResource) sameGrant(plan, state *authorizationCodeTokenModel, grant grantPrivate) diag.Diagnostics {
+	var diags diag.Diagnostics
+	needsNewCode := func(at *path.Path, attr, change string) {
+		if at != nil {
+			diags.AddAttributeError(*at, "New Authorization Code Needed", newCodeNeeded(change, attr))
+		} else {
+			diags.AddError("New Authorization Code Needed", newCodeNeeded(change, attr))
+		}
+	}
+	if !plan.RedirectURI.IsUnknown() && !plan.RedirectURI.Equal(state.RedirectURI) {
+		p := path.Root("redirect_uri")
+		needsNewCode(&p, "redirect_uri", fmt.Sprintf("redirect_uri changed (%s to %s)", quoted(state.RedirectURI.ValueString()), quoted(plan.RedirectURI.ValueString())))
+	}
+	if !plan.CodeVerifier.IsUnknown() && !plan.CodeVerifier.Equal(state.CodeVerifier) {
+		p := path.Root("code_verifier")
+		needsNewCode(&p, "code_verifier", fmt.Sprintf("code_verifier changed (from %s to %s)", describeSecret(state.CodeVerifier), describeSecret(plan.CodeVerifier)))
+	}
+	if other := r.otherDirectory(grant); other != "" {
+		needsNewCode(nil, "the provider's auth_domain (or "+envAuthDomain+")", "The directory changed: "+other)
+	}
+	if to, ok := r.client(plan); ok && to.creds.ClientID != "" {
+		from := r.grantClientID(state, grant)
+		if from != "" && to.creds.ClientID != from {
+			change := "The client changed: " + belongsTo(from, to)
+			if plan.ClientID.IsNull() {
+				needsNewCode(nil, "the provider's client_id", change)
+			} else {
+				p := path.Root("client_id")
+				needsNewCode(&p, "client_id", change)
+			}
+		}
+	}
+	return diags
+}
