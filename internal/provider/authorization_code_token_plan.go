@@ -39,7 +39,6 @@ var replaceOnKnownNewCode = stringplanmodifier.RequiresReplaceIf(
 // when this run's read did not decide it (see readDecided), and warns about
 // a min_remaining that makes every run renew.
 func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	defer r.data.guard(&resp.Diagnostics)
 	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
 		return // create or destroy
 	}

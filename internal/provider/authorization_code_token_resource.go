@@ -180,7 +180,6 @@ func (r *authorizationCodeTokenResource) ValidateConfig(ctx context.Context, req
 
 // Create exchanges the code, once.
 func (r *authorizationCodeTokenResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	defer r.data.guard(&resp.Diagnostics)
 	var m authorizationCodeTokenModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
@@ -217,7 +216,6 @@ func (r *authorizationCodeTokenResource) Create(ctx context.Context, req resourc
 // Read renews the access token when it is due and renew_in_plan is true
 // (readRenewal). Nothing else in Read sends a request.
 func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	defer r.data.guard(&resp.Diagnostics)
 	m, ok := r.loadState(ctx, req.State, &resp.Diagnostics)
 	if !ok {
 		return
@@ -243,7 +241,6 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 // (ModifyPlan left the decision to the apply), renews if the token is due
 // now (applyRenewal). A failure keeps the prior state.
 func (r *authorizationCodeTokenResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	defer r.data.guard(&resp.Diagnostics)
 	var plan authorizationCodeTokenModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	state, ok := r.loadState(ctx, req.State, &resp.Diagnostics)
@@ -271,7 +268,6 @@ func (r *authorizationCodeTokenResource) Update(ctx context.Context, req resourc
 // Delete revokes the refresh token when it can; a revocation it cannot send
 // or that fails is a warning, since the resource is gone either way.
 func (r *authorizationCodeTokenResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	defer r.data.guard(&resp.Diagnostics)
 	m, ok := r.loadState(ctx, req.State, &resp.Diagnostics)
 	if !ok {
 		return

@@ -44,7 +44,6 @@ func (d *clientCredentialsTokenDataSource) ValidateConfig(_ context.Context, req
 }
 
 func (d *clientCredentialsTokenDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	defer d.data.guard(&resp.Diagnostics)
 	var m clientCredentialsTokenModel
 	if d.data.cannotRequestInRead(req, resp, "The data source ciam_client_credentials_token") {
 		return

@@ -46,7 +46,6 @@ func (e *clientCredentialsTokenEphemeralResource) ValidateConfig(_ context.Conte
 }
 
 func (e *clientCredentialsTokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
-	defer e.data.guard(&resp.Diagnostics)
 	var m clientCredentialsTokenModel
 	if e.data.cannotRequestInOpen(req, resp, "The ephemeral resource ciam_client_credentials_token") {
 		return

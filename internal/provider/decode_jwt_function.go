@@ -48,19 +48,10 @@ func (f *decodeJWTFunction) Definition(_ context.Context, _ function.DefinitionR
 }
 
 func (f *decodeJWTFunction) Run(ctx context.Context, req function.RunRequest, resp *function.RunResponse) {
-	defer recoverFunction("decode_jwt", resp)
 	var token string
 	if resp.Error = req.Arguments.Get(ctx, &token); resp.Error == nil {
 		header, claims, err := ciam.DecodeJWT(token)
 		setJWTResult(ctx, resp, header, claims, err)
-	}
-}
-
-// recoverFunction is deferred in every function: no panic reaches the user,
-// and the arguments (tokens) never appear in the message.
-func recoverFunction(name string, resp *function.RunResponse) {
-	if r := recover(); r != nil {
-		resp.Error = function.NewFuncError(name + " hit an unexpected condition; please report this provider bug.")
 	}
 }
 

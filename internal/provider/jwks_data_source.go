@@ -90,7 +90,6 @@ func (d *jwksDataSource) Configure(_ context.Context, req datasource.ConfigureRe
 }
 
 func (d *jwksDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	defer d.data.guard(&resp.Diagnostics)
 	if d.data.cannotRequestInRead(req, resp, "The data source ciam_jwks") {
 		return
 	}

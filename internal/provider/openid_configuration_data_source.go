@@ -75,7 +75,6 @@ func (d *openIDConfigurationDataSource) Configure(_ context.Context, req datasou
 }
 
 func (d *openIDConfigurationDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	defer d.data.guard(&resp.Diagnostics)
 	if d.data.cannotRequestInRead(req, resp, "The data source ciam_openid_configuration") {
 		return
 	}

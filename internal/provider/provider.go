@@ -287,32 +287,32 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 }
 
 func (p *ciamProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{
+	return guardResources(
 		newAuthorizationCodeTokenResource,
-	}
+	)
 }
 
 func (p *ciamProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
-	return []func() ephemeral.EphemeralResource{
+	return guardEphemeralResources(
 		newClientCredentialsTokenEphemeralResource,
 		newSCIMTokenEphemeralResource,
-	}
+	)
 }
 
 func (p *ciamProvider) Functions(context.Context) []func() function.Function {
-	return []func() function.Function{
+	return guardFunctions(
 		newDecodeJWTFunction,
 		newVerifyJWTFunction,
-	}
+	)
 }
 
 func (p *ciamProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{
+	return guardDataSources(
 		newClientCredentialsTokenDataSource,
 		newSCIMTokenDataSource,
 		newOpenIDConfigurationDataSource,
 		newJWKSDataSource,
-	}
+	)
 }
 
 // unknownTransportSettings lists the transport settings not known yet, in

@@ -44,7 +44,6 @@ func (d *scimTokenDataSource) ValidateConfig(_ context.Context, req datasource.V
 }
 
 func (d *scimTokenDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	defer d.data.guard(&resp.Diagnostics)
 	var m scimTokenModel
 	if d.data.cannotRequestInRead(req, resp, "The data source ciam_scim_token") {
 		return

@@ -45,7 +45,6 @@ func (e *scimTokenEphemeralResource) ValidateConfig(_ context.Context, req ephem
 }
 
 func (e *scimTokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
-	defer e.data.guard(&resp.Diagnostics)
 	var m scimTokenModel
 	if e.data.cannotRequestInOpen(req, resp, "The ephemeral resource ciam_scim_token") {
 		return

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -16,8 +15,8 @@ import (
 // environment or a token block; codes and verifiers; every token received or
 // read from state) is added to it, and everything the provider emits passes
 // through it:
-//   - every diagnostic, by guard, deferred at the top of every Read, Open,
-//     Create, Update and Delete;
+//   - every diagnostic, by guard (guard.go), which wraps every entry point
+//     of every type the provider registers;
 //   - every tflog line, by the masks of ctx;
 //   - every panic, which guard turns into a redacted diagnostic.
 //
@@ -128,24 +127,4 @@ func (s *secretSet) sanitize(diags diag.Diagnostics) diag.Diagnostics {
 		out = append(out, nd)
 	}
 	return out
-}
-
-// guard is deferred at the top of every operation: it turns a panic into a
-// diagnostic (no panic reaches the user) and redacts every diagnostic.
-//
-//	defer r.data.guard(&resp.Diagnostics)
-func (d *providerData) guard(diags *diag.Diagnostics) {
-	var secrets *secretSet
-	if d != nil {
-		secrets = d.secrets
-	}
-	if secrets == nil {
-		secrets = newSecretSet()
-	}
-	if r := recover(); r != nil {
-		diags.AddError("Provider Internal Error",
-			"terraform-provider-ciam hit an unexpected condition and stopped this operation; nothing was lost. Please report this: "+
-				secrets.redact(fmt.Sprint(r)))
-	}
-	*diags = secrets.sanitize(*diags)
 }

@@ -48,7 +48,6 @@ func (f *verifyJWTFunction) Definition(_ context.Context, _ function.DefinitionR
 }
 
 func (f *verifyJWTFunction) Run(ctx context.Context, req function.RunRequest, resp *function.RunResponse) {
-	defer recoverFunction("verify_jwt", resp)
 	var token, jwks string
 	if resp.Error = req.Arguments.Get(ctx, &token, &jwks); resp.Error != nil {
 		return
