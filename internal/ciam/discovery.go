@@ -67,21 +67,29 @@ func (c *Client) Discovery(ctx context.Context) (*Discovery, error) {
 		return nil, bad("response body is not a JSON discovery document: " + reason)
 	}
 	d := Discovery{Raw: body}
-	for name, into := range map[string]*string{
-		"issuer": &d.Issuer, "authorization_endpoint": &d.AuthorizationEndpoint, "token_endpoint": &d.TokenEndpoint,
-		"jwks_uri": &d.JWKSURI, "userinfo_endpoint": &d.UserinfoEndpoint, "revocation_endpoint": &d.RevocationEndpoint,
+	// In the order of the struct (and of OpenID Connect Discovery section
+	// 3): the first bad member is the one named, every time.
+	for _, m := range []struct {
+		name string
+		into *string
+	}{
+		{"issuer", &d.Issuer}, {"authorization_endpoint", &d.AuthorizationEndpoint}, {"token_endpoint", &d.TokenEndpoint},
+		{"jwks_uri", &d.JWKSURI}, {"userinfo_endpoint", &d.UserinfoEndpoint}, {"revocation_endpoint", &d.RevocationEndpoint},
 	} {
-		if raw, ok := members[name]; ok && string(raw) != "null" && json.Unmarshal(raw, into) != nil {
-			return nil, bad("the discovery document's " + name + " is not a string")
+		if raw, ok := members[m.name]; ok && string(raw) != "null" && json.Unmarshal(raw, m.into) != nil {
+			return nil, bad("the discovery document's " + m.name + " is not a string")
 		}
 	}
-	for name, into := range map[string]*[]string{
-		"grant_types_supported": &d.GrantTypesSupported, "response_types_supported": &d.ResponseTypesSupported,
-		"scopes_supported": &d.ScopesSupported, "token_endpoint_auth_methods_supported": &d.TokenEndpointAuthMethodsSupported,
-		"id_token_signing_alg_values_supported": &d.IDTokenSigningAlgValuesSupported,
+	for _, m := range []struct {
+		name string
+		into *[]string
+	}{
+		{"grant_types_supported", &d.GrantTypesSupported}, {"response_types_supported", &d.ResponseTypesSupported},
+		{"scopes_supported", &d.ScopesSupported}, {"token_endpoint_auth_methods_supported", &d.TokenEndpointAuthMethodsSupported},
+		{"id_token_signing_alg_values_supported", &d.IDTokenSigningAlgValuesSupported},
 	} {
-		if raw, ok := members[name]; ok && string(raw) != "null" && json.Unmarshal(raw, into) != nil {
-			return nil, bad("the discovery document's " + name + " is not an array of strings")
+		if raw, ok := members[m.name]; ok && string(raw) != "null" && json.Unmarshal(raw, m.into) != nil {
+			return nil, bad("the discovery document's " + m.name + " is not an array of strings")
 		}
 	}
 	if d.Issuer == "" {

@@ -157,6 +157,32 @@ func TestDiscoveryIsReadStrictly(t *testing.T) {
 	}
 }
 
+// A document with several bad members names the first of them in the order
+// the members are documented (issuer first), every time.
+func TestDiscoveryNamesItsFirstBadMemberInAFixedOrder(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, `{"scopes_supported":1,"jwks_uri":2,"token_endpoint":3,"authorization_endpoint":4,"issuer":5,`+
+			`"userinfo_endpoint":6,"revocation_endpoint":7,"grant_types_supported":8,"response_types_supported":9}`)
+	}))
+	defer srv.Close()
+	seen := map[string]bool{}
+	for range 30 {
+		_, err := clientFor(t, srv.URL, Config{}).Discovery(context.Background())
+		if err == nil {
+			t.Fatal("no error")
+		}
+		seen[err.Error()] = true
+	}
+	if len(seen) != 1 {
+		t.Errorf("30 reads of one document gave %d different errors: %v", len(seen), seen)
+	}
+	for text := range seen {
+		if !strings.Contains(text, "the discovery document's issuer is not a string") {
+			t.Errorf("err = %s; want the issuer named first", text)
+		}
+	}
+}
+
 func TestDocumentErrorsAreClear(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"issuer": 42}`)
