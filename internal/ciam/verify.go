@@ -81,23 +81,35 @@ func VerifyJWT(token string, set *JWKS) (header, claims map[string]any, err erro
 	kty := key.KTY
 	if !slices.Contains(signingAlgorithms[kty], sigAlg) || (kty == "EC" && ecAlgorithmCurve[sigAlg] != key.Crv) {
 		return nil, nil, verifyErr(VerifyAlgorithm, "the token's alg %q does not fit the %s key %q (%s); allowed: %s",
-			printable(alg, 16), kty, printable(key.KID, 128), keyDetail(key), algList(kty, key.Crv))
+			printable(alg, 16), kty, printable(key.KID, 128), keyDetail(key), algList(key))
 	}
 	if key.Alg != "" && key.Alg != alg {
 		return nil, nil, verifyErr(VerifyAlgorithm, "the token's alg %q is not the alg %q of the key %q", printable(alg, 16), printable(key.Alg, 16), printable(key.KID, 128))
 	}
-	jws, err := jose.ParseSignedCompact(strings.TrimSpace(token), []jose.SignatureAlgorithm{sigAlg})
+	payload, err := verifySignature(token, key)
 	if err != nil {
-		return nil, nil, verifyErr(VerifyMalformed, "the token is not a valid JWS: %s", printable(strings.TrimPrefix(err.Error(), "go-jose/go-jose: "), 160))
-	}
-	payload, err := jws.Verify(key.Key)
-	if err != nil {
-		return nil, nil, verifyErr(VerifyBadSignature, "the signature does not verify with the key %q: the token was altered, or signed by another key", printable(key.KID, 128))
+		return nil, nil, err
 	}
 	if claims, err = decodeJSONObject(payload, "claims"); err != nil {
 		return nil, nil, &VerifyError{Kind: VerifyMalformed, msg: err.Error()}
 	}
 	return header, claims, nil
+}
+
+// verifySignature has go-jose check the token's signature with key, allowing
+// the algorithms the key may verify (never the ones the token names): the
+// checks before it give the clearer message, and this one holds without
+// them.
+func verifySignature(token string, key JWK) ([]byte, error) {
+	jws, err := jose.ParseSignedCompact(strings.TrimSpace(token), key.algorithms())
+	if err != nil {
+		return nil, verifyErr(VerifyMalformed, "the token is not a valid JWS: %s", printable(strings.TrimPrefix(err.Error(), "go-jose/go-jose: "), 160))
+	}
+	payload, err := jws.Verify(key.Key)
+	if err != nil {
+		return nil, verifyErr(VerifyBadSignature, "the signature does not verify with the key %q: the token was altered, or signed by another key", printable(key.KID, 128))
+	}
+	return payload, nil
 }
 
 // selectKey picks the key for a token: by kid (among keys that share one,
@@ -157,12 +169,21 @@ func keyDetail(k JWK) string {
 	return k.KTY
 }
 
-func algList(kty, crv string) string {
-	var out []string
-	for _, a := range signingAlgorithms[kty] {
-		if kty == "EC" && ecAlgorithmCurve[a] != crv {
-			continue
+// algorithms are the signature algorithms k may verify: those of its type
+// (and curve), and only its own alg when it has one.
+func (k JWK) algorithms() []jose.SignatureAlgorithm {
+	var out []jose.SignatureAlgorithm
+	for _, a := range signingAlgorithms[k.KTY] {
+		if fitsAlgorithm(k, a) {
+			out = append(out, a)
 		}
+	}
+	return out
+}
+
+func algList(k JWK) string {
+	var out []string
+	for _, a := range k.algorithms() {
 		out = append(out, string(a))
 	}
 	return strings.Join(out, ", ")

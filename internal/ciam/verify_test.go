@@ -125,3 +125,41 @@ func TestVerifyJWTCriticalAndSharedKIDs(t *testing.T) {
 		t.Errorf("crit: %v", err)
 	}
 }
+
+// go-jose's own allow-list is the key's algorithms, not the token's: with
+// the checks before it out of the way, a token whose alg the key does not
+// allow is still refused by the signature check itself.
+func TestTheSignatureCheckAllowsTheKeysAlgorithmsOnly(t *testing.T) {
+	rsaKey, ecKey, _ := testKeys(t)
+	set, err := ParseJWKS(testJWKS(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rsaJWK, ecJWK JWK
+	for _, k := range set.Keys {
+		switch k.KTY {
+		case "RSA":
+			rsaJWK = k
+		case "EC":
+			ecJWK = k
+		}
+	}
+	rs384Only := rsaJWK
+	rs384Only.Alg = string(jose.RS384)
+	for name, tc := range map[string]struct {
+		token string
+		key   JWK
+		ok    bool
+	}{
+		"RS256 with an RSA key":           {sign(t, jose.RS256, rsaKey, "r1"), rsaJWK, true},
+		"RS256 with an RSA key for RS384": {sign(t, jose.RS256, rsaKey, "r1"), rs384Only, false},
+		"ES256 with an RSA key":           {sign(t, jose.ES256, ecKey, "r1"), rsaJWK, false},
+		"ES256 with a P-256 key":          {sign(t, jose.ES256, ecKey, "e1"), ecJWK, true},
+		"RS256 with a P-256 key":          {sign(t, jose.RS256, rsaKey, "e1"), ecJWK, false},
+	} {
+		_, err := verifySignature(tc.token, tc.key)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: err = %v, want ok %t", name, err, tc.ok)
+		}
+	}
+}
