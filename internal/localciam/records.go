@@ -1,0 +1,110 @@
+package localciam
+
+import (
+	"bytes"
+	"io"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync/atomic"
+)
+
+// This file holds what the server records of the requests it received, for
+// tests to assert on: the directory's own view of what reached it.
+
+// Requests returns how many requests reached path ("" for all paths),
+// faults included.
+func (s *Server) Requests(path string) int64 {
+	if path == "" {
+		return s.total.Load()
+	}
+	if v, ok := s.counts.Load(path); ok {
+		return v.(*atomic.Int64).Load() //nolint:forcetypeassert // only *atomic.Int64 is stored
+	}
+	return 0
+}
+
+// IssuedTokens returns every token the server has issued (access, refresh
+// and id tokens), so that tests can assert that none of them leaks.
+func (s *Server) IssuedTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.issued)
+}
+
+// Secrets returns every client secret the server knows, for leak checks.
+func (s *Server) Secrets() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, c := range s.clients {
+		out = append(out, c.Secret)
+	}
+	for _, c := range s.scimClients {
+		out = append(out, c.Secret)
+	}
+	return out
+}
+
+func (s *Server) record(tokens ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.issued = append(s.issued, tokens...)
+}
+
+// countAttempt counts a token request by its grant_type before anything
+// (fault, hook, handler) answers it, so that tests can tell how often a
+// single-use value was sent.
+func (s *Server) countAttempt(r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != TokenPath || r.Body == nil {
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
+	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+	if err != nil {
+		return
+	}
+	form, _ := url.ParseQuery(string(body))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.attempts[form.Get("grant_type")]++
+	for _, single := range []string{"code", "refresh_token"} {
+		if v := form.Get(single); v != "" {
+			s.presented[v]++
+		}
+	}
+}
+
+// Presented returns how many token requests carried value as their code or
+// refresh_token, whatever they were answered (faults included): the
+// directory's own record of how often a single-use value came back.
+func (s *Server) Presented(value string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.presented[value]
+}
+
+// Presentations returns a copy of every code and refresh token value the
+// token endpoint received, with how many requests carried each.
+func (s *Server) Presentations() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.presented)
+}
+
+// UserAgents returns the distinct User-Agent headers of the requests so far
+// (the provider sends terraform-provider-ciam/<version>).
+func (s *Server) UserAgents() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.userAgents)
+}
+
+// Attempts returns how many token requests arrived with the given
+// grant_type, whatever they were answered (faults included).
+func (s *Server) Attempts(grant string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts[grant]
+}
