@@ -243,7 +243,7 @@ func TestTokenResponse_deliberateHandling(t *testing.T) {
 		}},
 		{"scope array", `{"access_token":"a.b.c","token_type":"Bearer","scope":["openid","users.read"]}`, "", func(t *Token) bool { return t.Scope == "openid users.read" }},
 		{"scope object", `{"access_token":"a.b.c","token_type":"Bearer","scope":{"a":1}}`, "neither a string nor an array", nil},
-		{"not json", `access_token=a.b.c&token_type=Bearer`, "not a JSON token response", nil},
+		{"not json", `access_token=a.b.c&token_type=Bearer`, "response body is not JSON", nil},
 	}
 	for _, tc := range cases {
 		tok, reason := parseTokenResponse([]byte(tc.body), time.Now())
@@ -267,7 +267,7 @@ func TestTokenResponse_unusable200IsError(t *testing.T) {
 	})
 	_, err := c.ClientCredentialsToken(context.Background(), testCreds, nil)
 	var e *Error
-	if !errors.As(err, &e) || e.StatusCode != 200 || e.ContentType != "text/html" || !strings.Contains(e.Excerpt, "Welcome to nginx") {
+	if !errors.As(err, &e) || e.StatusCode != 200 || e.ContentType != "text/html" || !strings.Contains(e.Reason, "it looks like an HTML page") || e.Excerpt != "" {
 		t.Fatalf("error = %#v", err)
 	}
 	assertNoSecret(t, err.Error(), "OAUTH2leaked-value")

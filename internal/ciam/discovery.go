@@ -64,7 +64,7 @@ func (c *Client) Discovery(ctx context.Context) (*Discovery, error) {
 	}
 	members, reason := jsonMembers(body)
 	if reason != "" {
-		return nil, bad("response body is not a JSON discovery document: " + reason)
+		return nil, bad("response body is not a JSON discovery document: it " + reason)
 	}
 	d := Discovery{Raw: body}
 	// In the order of the struct (and of OpenID Connect Discovery section

@@ -29,6 +29,11 @@ func FuzzParseTokenResponse(f *testing.F) {
 			if tok.AccessToken == "" || !strings.EqualFold(tok.TokenType, "Bearer") || tok.ExpiresIn < 0 {
 				t.Fatalf("accepted an unusable token: %+v", tok)
 			}
+			for _, v := range []string{tok.AccessToken, tok.RefreshToken, tok.IDToken} {
+				if strings.IndexFunc(v, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
+					t.Fatalf("accepted a token value an Authorization header cannot carry: %q", v)
+				}
+			}
 			return
 		}
 		// A rejection never repeats the token it rejected.

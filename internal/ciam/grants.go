@@ -127,11 +127,9 @@ func (c *Client) token(ctx context.Context, r request) (*Token, error) {
 	}
 	tok, reason := parseTokenResponse(res.data, res.received)
 	if reason != "" {
-		e := &Error{Op: r.op(), Host: c.host(r), StatusCode: res.status, Reason: c.redactor(r)(reason), ContentType: res.contentType, Attempts: res.attempts}
-		if strings.HasPrefix(reason, "response body is not") {
-			e.Excerpt = excerpt(res.data, c.redactor(r))
-		}
-		return nil, e
+		// Described, never quoted: an answer that cannot be used may still
+		// hold a token.
+		return nil, &Error{Op: r.op(), Host: c.host(r), StatusCode: res.status, Reason: c.redactor(r)(reason), ContentType: res.contentType, Attempts: res.attempts}
 	}
 	return tok, nil
 }

@@ -113,7 +113,7 @@ var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv
 func ParseJWKS(body []byte) (*JWKS, error) {
 	doc, reason := jsonMembers(body)
 	if reason != "" {
-		return nil, errors.New("the key set is not usable: " + reason)
+		return nil, errors.New("the key set is not usable: it " + reason)
 	}
 	rawKeys, ok := doc["keys"]
 	member := "keys"

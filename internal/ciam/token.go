@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Token is a token response from the CIAM.
@@ -66,58 +68,84 @@ func (t Token) String() string {
 // GoString keeps %#v from printing the secret members.
 func (t Token) GoString() string { return t.String() }
 
-// tokenResponse is the JSON body of a successful token response.
-type tokenResponse struct {
-	AccessToken  *string         `json:"access_token"`
-	TokenType    *string         `json:"token_type"`
-	ExpiresIn    json.RawMessage `json:"expires_in"`
-	Scope        json.RawMessage `json:"scope"`
-	RefreshToken string          `json:"refresh_token"`
-	IDToken      string          `json:"id_token"`
-}
-
 // parseTokenResponse parses a 2xx token response body. The reasons it gives
-// for rejecting a body never contain the body's secret members.
+// for rejecting a body describe it by its structure (which member, what
+// JSON type) and never quote it: a body that cannot be used may still hold
+// a token, in any shape.
+//
+// It reads the body as strictly as the discovery document: a JSON object
+// whose members are named exactly once, with nothing after it.
 //
 // Deliberate choices (documented in the troubleshooting guide):
 //   - no access_token, or an empty one: rejected;
 //   - token_type other than Bearer (case-insensitive) or missing: rejected,
 //     since the token could not be used as a bearer token;
+//   - access_token, refresh_token, id_token and token_type with a space, a
+//     control character or anything outside printable ASCII: rejected, since
+//     they go into an Authorization header (surrounding whitespace of
+//     token_type is trimmed);
 //   - expires_in: a number or a numeric string; absent or null means
 //     "lifetime not given" (HasExpiresIn false); negative, fractional or
 //     non-numeric is rejected;
 //   - scope: a space-separated string or an array of strings.
 func parseTokenResponse(body []byte, receivedAt time.Time) (*Token, string) {
-	var r tokenResponse
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&r); err != nil {
-		return nil, "response body is not a JSON token response"
+	members, problem := jsonMembers(body)
+	if problem != "" {
+		reason := "response body " + problem
+		if problem == "is not JSON" && looksLikeMarkup(body) {
+			reason += ": it looks like an HTML page"
+		}
+		return nil, reason
 	}
-	if r.AccessToken == nil || *r.AccessToken == "" {
+	values := map[string]string{}
+	for _, name := range []string{"access_token", "token_type", "refresh_token", "id_token"} {
+		raw, ok := members[name]
+		if !ok || string(raw) == "null" {
+			continue
+		}
+		var v string
+		if json.Unmarshal(raw, &v) != nil {
+			return nil, fmt.Sprintf("the response's %s is a JSON %s, not a string", name, jsonKind(raw))
+		}
+		if name == "token_type" {
+			v = strings.TrimSpace(v)
+		}
+		if strings.IndexFunc(v, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
+			return nil, fmt.Sprintf("the response's %s holds a space or a control character (or another character outside printable ASCII), "+
+				"which an Authorization header cannot carry", name)
+		}
+		values[name] = v
+	}
+	if values["access_token"] == "" {
 		return nil, "response has no access_token"
 	}
-	if r.TokenType == nil || strings.TrimSpace(*r.TokenType) == "" {
+	if values["token_type"] == "" {
 		return nil, "response has no token_type"
 	}
-	if !strings.EqualFold(strings.TrimSpace(*r.TokenType), "Bearer") {
-		return nil, fmt.Sprintf("response has token_type %s; only Bearer tokens are supported", echo(*r.TokenType))
+	if !strings.EqualFold(values["token_type"], "Bearer") {
+		return nil, fmt.Sprintf("response has token_type %s; only Bearer tokens are supported", echo(values["token_type"]))
 	}
 	t := &Token{
-		AccessToken:  *r.AccessToken,
-		RefreshToken: r.RefreshToken,
-		IDToken:      r.IDToken,
-		TokenType:    strings.TrimSpace(*r.TokenType),
+		AccessToken:  values["access_token"],
+		RefreshToken: values["refresh_token"],
+		IDToken:      values["id_token"],
+		TokenType:    values["token_type"],
 		ReceivedAt:   receivedAt,
 	}
 	var reason string
-	t.ExpiresIn, t.HasExpiresIn, reason = parseExpiresIn(r.ExpiresIn)
+	t.ExpiresIn, t.HasExpiresIn, reason = parseExpiresIn(members["expires_in"])
 	if reason != "" {
 		return nil, reason
 	}
-	if t.Scope, reason = parseScope(r.Scope); reason != "" {
+	if t.Scope, reason = parseScope(members["scope"]); reason != "" {
 		return nil, reason
 	}
 	return t, ""
+}
+
+// looksLikeMarkup reports a body that starts like HTML or XML.
+func looksLikeMarkup(body []byte) bool {
+	return bytes.HasPrefix(bytes.TrimSpace(body), []byte("<"))
 }
 
 // echo quotes a short value from a response for a reason; a longer one is
@@ -224,14 +252,34 @@ func parseErrorResponse(e *Error, body []byte, redact func(string) string) {
 	e.Excerpt = excerpt(body, redact)
 }
 
-// excerpt returns the start of a body as printable ASCII, with markup tags
-// removed and secrets redacted, for error messages. The whole body (at most
+// excerpt returns the start of a body that is not the expected JSON (an
+// error answer) as printable ASCII, with markup tags removed and secrets
+// redacted, for error messages: the request's own secrets, and anything
+// shaped like an opaque token, whatever holds it. The whole body (at most
 // MaxBodyBytes) is redacted before anything is cut: a secret that crossed
 // the cut would otherwise leave its first characters behind.
 func excerpt(body []byte, redact func(string) string) string {
+	red := func(s string) string { return redactTokenShaped(redact(s)) }
 	// Redact before and after stripping the markup: a secret that holds a
 	// "<" would be cut up by the stripping, and stripping can join pieces.
-	return printable(redact(stripTags(redact(string(body)))), excerptLimit)
+	return printable(red(stripTags(red(string(body)))), excerptLimit)
+}
+
+// tokenShaped is a run of the characters opaque tokens are made of, long
+// enough to be one.
+var tokenShaped = regexp.MustCompile(`[A-Za-z0-9._~+/=-]{20,}`)
+
+// redactTokenShaped replaces every run of 20 or more token characters that
+// mixes letters and digits, as opaque tokens do (the vendor's SCIM token is
+// "OAUTH2c615..."): a body may echo a token in a member no pattern knows,
+// or in the text of a page. Words and numbers alone are kept.
+func redactTokenShaped(s string) string {
+	return tokenShaped.ReplaceAllStringFunc(s, func(m string) string {
+		if strings.ContainsAny(m, "0123456789") && strings.IndexFunc(m, unicode.IsLetter) >= 0 {
+			return Redacted
+		}
+		return m
+	})
 }
 
 // excerptLimit is the length, in printable characters, of an excerpt.

@@ -237,3 +237,43 @@ func lastLines(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// A 200 answer that cannot be used is described, never quoted: an opaque
+// token in an array member or in an HTML page appears neither in the
+// diagnostics nor in the trace log.
+func TestE2E_unusableAnswersNeverQuoteAToken(t *testing.T) {
+	const opaque = "OAUTH2c615b9f0a7d24e8b9c61d3e5f7a9b1c3"
+	for name, tc := range map[string]struct {
+		fault localciam.Fault
+		want  string
+	}{
+		"the token in an array": {localciam.Fault{Status: 200, Body: `{"access_token":["` + opaque + `"],"token_type":"Bearer","expires_in":7200}`},
+			"access_token is a JSON array, not a string"},
+		"the token in an HTML page": {localciam.Fault{Status: 200, ContentType: "text/html", Body: `<html><body><p>Your token: ` + opaque + `</p></body></html>`},
+			"it looks like an HTML page"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := startCIAM(t)
+			srv.InjectFaults(localciam.SCIMTokenPath, tc.fault)
+			tf := workspace(t, header+fmt.Sprintf(`
+provider "ciam" {
+  auth_domain = %q
+}
+
+data "ciam_scim_token" "t" {}
+`, srv.URL()), "TF_LOG=trace", "CIAM_SCIM_CLIENT_ID="+localciam.DemoSCIMClientID, "CIAM_SCIM_CLIENT_SECRET="+localciam.DemoSCIMClientSecret)
+			res, err := tf.Run(context.Background(), "plan", "-input=false", "-no-color")
+			if err == nil {
+				t.Fatal("plan succeeded, want an error")
+			}
+			out := strings.Join(strings.Fields(res.Combined()), " ")
+			wantIn(t, "plan", out, "Unusable CIAM Token Response", tc.want)
+			for i := 0; i+8 <= len(opaque); i++ {
+				if strings.Contains(res.Combined(), opaque[i:i+8]) {
+					t.Fatalf("the output holds the token's window %q", opaque[i:i+8])
+				}
+			}
+			assertNoLeak(t, "plan", res.Combined(), srv)
+		})
+	}
+}
