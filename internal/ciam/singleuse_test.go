@@ -30,15 +30,17 @@ func TestSingleUseOutcome(t *testing.T) {
 		creds Credentials
 		want  Outcome
 	}{
-		"invalid_grant":                         {answer(400, `{"error":"invalid_grant"}`), testCreds, Rejected},
-		"invalid_client, secret sent":           {answer(401, `{"error":"invalid_client"}`), testCreds, RefusedClient},
-		"unauthorized_client, secret sent":      {answer(400, `{"error":"unauthorized_client"}`), testCreds, RefusedClient},
-		"invalid_client, public client":         {answer(401, `{"error":"invalid_client"}`), public, MaybeSpent},
-		"invalid_request":                       {answer(400, `{"error":"invalid_request"}`), testCreds, MaybeSpent},
-		"503":                                   {answer(503, ``), testCreds, MaybeSpent},
-		"429":                                   {answer(429, ``), testCreds, MaybeSpent},
-		"an unusable 200":                       {answer(200, `<html>ok</html>`), testCreds, MaybeSpent},
-		"a redirect":                            {func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "https://elsewhere.example/", 302) }, testCreds, MaybeSpent},
+		"invalid_grant":                    {answer(400, `{"error":"invalid_grant"}`), testCreds, Rejected},
+		"invalid_client, secret sent":      {answer(401, `{"error":"invalid_client"}`), testCreds, RefusedClient},
+		"unauthorized_client, secret sent": {answer(400, `{"error":"unauthorized_client"}`), testCreds, RefusedClient},
+		"invalid_client, public client":    {answer(401, `{"error":"invalid_client"}`), public, MaybeSpent},
+		"invalid_request":                  {answer(400, `{"error":"invalid_request"}`), testCreds, MaybeSpent},
+		"503":                              {answer(503, ``), testCreds, MaybeSpent},
+		"429":                              {answer(429, ``), testCreds, MaybeSpent},
+		"an unusable 200":                  {answer(200, `<html>ok</html>`), testCreds, MaybeSpent},
+		"a redirect": {func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "https://elsewhere.example/", http.StatusFound)
+		}, testCreds, MaybeSpent},
 		"a reset after the request was read":    {func(w http.ResponseWriter, _ *http.Request) { panic(http.ErrAbortHandler) }, testCreds, MaybeSpent},
 		"success (no error, no single-use one)": {answer(200, seedCodeBody), testCreds, NotSingleUse},
 	} {

@@ -141,7 +141,7 @@ func (s *grantSequence) operations() []operation {
 		{"apply -refresh=false", 2, func(s *grantSequence) { s.command("apply", "-refresh=false", "-auto-approve") }},
 		{"apply -refresh-only", 2, func(s *grantSequence) { s.command("apply", "-refresh-only", "-auto-approve") }},
 		{"saved plan applied later", 2, func(s *grantSequence) {
-			if _, ok := s.command("plan", "-out=tfplan"); ok {
+			if s.command("plan", "-out=tfplan") {
 				s.advance(time.Duration(s.rng.IntN(300)) * time.Second)
 				s.command("apply", "tfplan")
 			}
@@ -218,7 +218,7 @@ func (s *grantSequence) run(n int) {
 			return
 		}
 	}
-	if _, ok := s.command("destroy", "-auto-approve"); ok && s.lossAllowed == "" {
+	if s.command("destroy", "-auto-approve") && s.lossAllowed == "" {
 		if rt := s.lastRefreshToken; rt == "" || s.srv.RefreshTokenWorks(rt) {
 			s.fail("the destroy did not revoke the refresh token")
 		}
@@ -242,8 +242,8 @@ func (s *grantSequence) fail(format string, args ...any) {
 var documentedFailures = []string{"Error: CIAM Token Not Renewed"}
 
 // command runs one terraform command and checks every invariant against it.
-// ok reports that it succeeded.
-func (s *grantSequence) command(args ...string) (string, bool) {
+// It reports whether the command succeeded.
+func (s *grantSequence) command(args ...string) bool {
 	s.t.Helper()
 	before, refreshes := s.srv.Presentations(), s.srv.Attempts(localciam.GrantRefreshToken)
 	out, err := s.tf.run([]string{"TF_VAR_code=" + s.code}, args...)
@@ -289,7 +289,7 @@ func (s *grantSequence) command(args ...string) (string, bool) {
 	if rt == "" && s.lossAllowed == "" && args[0] != "destroy" && len(s.history) > 1 {
 		s.fail("the resource left state:\n%s", out)
 	}
-	return out, err == nil
+	return err == nil
 }
 
 func containsAny(s string, subs ...string) bool {

@@ -87,14 +87,22 @@ func TestEveryEntryPointIsGuarded(t *testing.T) {
 		}
 		checkWrapped(t, "datasource", reflect.TypeOf(g.inner).String(), g, g.inner)
 	}
-	for _, ctor := range p.(provider.ProviderWithEphemeralResources).EphemeralResources(ctx) {
+	pe, ok := p.(provider.ProviderWithEphemeralResources)
+	if !ok {
+		t.Fatal("the provider has no ephemeral resources")
+	}
+	for _, ctor := range pe.EphemeralResources(ctx) {
 		g, ok := ctor().(*guardedEphemeralResource)
 		if !ok {
 			t.Fatalf("an ephemeral resource is registered without the guard: %T", ctor())
 		}
 		checkWrapped(t, "ephemeral", reflect.TypeOf(g.inner).String(), g, g.inner)
 	}
-	for _, ctor := range p.(provider.ProviderWithFunctions).Functions(ctx) {
+	pf, ok := p.(provider.ProviderWithFunctions)
+	if !ok {
+		t.Fatal("the provider has no functions")
+	}
+	for _, ctor := range pf.Functions(ctx) {
 		if _, ok := ctor().(*guardedFunction); !ok {
 			t.Fatalf("a function is registered without the guard: %T", ctor())
 		}
@@ -110,22 +118,33 @@ func TestTheFrameworkHasNoOtherEntryPoints(t *testing.T) {
 	}
 	root := strings.TrimSpace(string(out))
 	for kind, prefix := range map[string]string{"resource": "ResourceWith", "datasource": "DataSourceWith", "ephemeral": "EphemeralResourceWith"} {
-		pkgs, err := parser.ParseDir(token.NewFileSet(), filepath.Join(root, kind), nil, 0)
-		if err != nil {
-			t.Fatal(err)
+		files, err := filepath.Glob(filepath.Join(root, kind, "*.go"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no Go files in the framework's %s package (%v)", kind, err)
 		}
-		for _, pkg := range pkgs {
-			for _, f := range pkg.Files {
-				for name, obj := range f.Scope.Objects {
-					spec, ok := obj.Decl.(*ast.TypeSpec)
-					if !ok || !strings.HasPrefix(name, prefix) {
+		for _, file := range files {
+			if strings.HasSuffix(file, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, decl := range f.Decls {
+				gen, ok := decl.(*ast.GenDecl)
+				if !ok {
+					continue
+				}
+				for _, spec := range gen.Specs {
+					ts, ok := spec.(*ast.TypeSpec)
+					if !ok || !strings.HasPrefix(ts.Name.Name, prefix) {
 						continue
 					}
-					if _, isInterface := spec.Type.(*ast.InterfaceType); !isInterface {
+					if _, isInterface := ts.Type.(*ast.InterfaceType); !isInterface {
 						continue
 					}
-					if _, known := optionalInterfaces[kind][name]; !known {
-						t.Errorf("the framework's %s.%s is an entry point the guard does not know: add it to optionalInterfaces and, if a type implements it, to the wrapper", kind, name)
+					if _, known := optionalInterfaces[kind][ts.Name.Name]; !known {
+						t.Errorf("the framework's %s.%s is an entry point the guard does not know: add it to optionalInterfaces and, if a type implements it, to the wrapper", kind, ts.Name.Name)
 					}
 				}
 			}
