@@ -89,6 +89,9 @@ func (t Token) GoString() string { return t.String() }
 //     non-numeric is rejected;
 //   - scope: a space-separated string or an array of strings.
 func parseTokenResponse(body []byte, receivedAt time.Time) (*Token, string) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, "response body is empty"
+	}
 	members, problem := jsonMembers(body)
 	if problem != "" {
 		reason := "response body " + problem

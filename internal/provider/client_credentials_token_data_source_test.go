@@ -250,7 +250,7 @@ func TestAccClientCredentialsTokenDataSource_unexpectedResponses(t *testing.T) {
 		want  string
 	}{
 		{localciam.Fault{Status: 502, ContentType: "text/html", Body: html}, `(?s)Unexpected CIAM Response \(HTTP 502\).*Content-Type text/html.*502 Bad Gateway`},
-		{localciam.Fault{Status: 200, ContentType: "text/html", Body: html}, `(?s)Unusable CIAM Token Response.*not a JSON token response`},
+		{localciam.Fault{Status: 200, ContentType: "text/html", Body: html}, `(?s)Unusable CIAM Token Response.*response body is not JSON: it looks like an HTML page`},
 		{localciam.Fault{Status: 200, Body: `{"token_type":"Bearer","expires_in":299}`}, `(?s)Unusable CIAM Token Response.*no access_token`},
 		{localciam.Fault{Status: 200, Body: `{"access_token":"x","token_type":"MAC"}`}, `(?s)Unusable CIAM Token Response.*token_type "MAC"`},
 		{localciam.Fault{RedirectTo: "https://elsewhere.example.com/oauth2/token"}, `(?s)Redirect \(HTTP 302\).*elsewhere.example.com`},

@@ -123,13 +123,13 @@ func faultCases() []faultCase {
 			faults: func(string) []localciam.Fault {
 				return []localciam.Fault{{Status: 200, ContentType: "application/octet-stream", Body: "\x00\x01\x02garbage\xff"}}
 			},
-			wantErr:      errorMatching("Unusable CIAM Token Response", "not a JSON token response", "Content-Type application/octet-stream"),
+			wantErr:      errorMatching("Unusable CIAM Token Response", "response body is not JSON", "Content-Type application/octet-stream"),
 			wantRequests: 1,
 		},
 		{
 			name:         "an empty 200 body fails cleanly",
 			faults:       func(string) []localciam.Fault { return []localciam.Fault{{Status: 200}} },
-			wantErr:      errorMatching("Unusable CIAM Token Response", "not a JSON token response"),
+			wantErr:      errorMatching("Unusable CIAM Token Response", "response body is empty"),
 			wantRequests: 1,
 		},
 		{
