@@ -798,3 +798,41 @@ func TestE2E_authorizationCodeLegacyStateLearnsItsDirectoryByRenewing(t *testing
 		t.Errorf("%d requests went to the other directory", n)
 	}
 }
+
+// A grant lost through no fault of the provider (a plan that renewed with a
+// rotating directory was thrown away; the next run sent the spent refresh
+// token, and the directory revoked the grant) never makes a later run send
+// the spent code: across the create, the thrown-away plan and three
+// applies, the code reaches the directory exactly once, and each apply says,
+// naming the resource, that a new code is needed. A new code is then
+// exchanged in place, and reaches the directory once too.
+func TestE2E_authorizationCodeLostGrantNeverResendsItsCode(t *testing.T) {
+	srv := localciam.StartTest(t, localciam.Options{RotateRefreshTokens: true})
+	w := newGrantWorkspace(t, srv, `min_remaining = "10m"`)
+	w.mustRun("plan") // renews (rotation), and is thrown away
+	for i := 1; i <= 3; i++ {
+		out, err := w.run("apply", "-auto-approve")
+		if err == nil {
+			t.Fatalf("apply %d succeeded with a lost grant:\n%s", i, out)
+		}
+		wantIn(t, fmt.Sprintf("apply %d", i), out, "New Authorization Code Needed", "ciam_authorization_code_token.login", "is lost", "never sent again")
+		if n := srv.Presented(w.code); n != 1 {
+			t.Fatalf("after apply %d the code reached the directory %d times, want 1", i, n)
+		}
+	}
+	if w.attr("refresh_token") == "" {
+		t.Error("the lost grant left state; the next apply would create it with the spent code")
+	}
+	first := w.code
+	code, err := srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI, Scope: "openid"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.code = code
+	w.configure(`min_remaining = "10m"`)
+	out := w.mustRun("apply", "-auto-approve")
+	if srv.Presented(first) != 1 || srv.Presented(code) != 1 || !srv.RefreshTokenWorks(w.attr("refresh_token")) {
+		t.Errorf("first code sent %d times, new code %d times (want 1 and 1); new grant works: %v\n%s",
+			srv.Presented(first), srv.Presented(code), srv.RefreshTokenWorks(w.attr("refresh_token")), out)
+	}
+}

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -46,8 +48,8 @@ func TestE2E_authorizationCodeLifecycle(t *testing.T) {
 		t.Fatalf("codes exchanged = %d (want 1), refreshes = %d (want >= 2)", c, r)
 	}
 
-	// An administrator revokes the refresh token: the next refresh removes
-	// the resource with a warning that says why and what to do.
+	// An administrator revokes the refresh token: the next refresh keeps the
+	// resource, marked lost, with a warning that says why and what to do.
 	refresh := stateAttr(t, tf, "refresh_token")
 	if refresh == "" {
 		t.Fatal("no refresh token in state")
@@ -57,22 +59,32 @@ func TestE2E_authorizationCodeLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := res.Combined()
-	for _, want := range []string{"Warning: CIAM Refresh Token Rejected", "invalid_grant", "removed from state", "needs a new authorization code"} {
-		if !strings.Contains(strings.Join(strings.Fields(out), " "), want) {
-			t.Errorf("refresh output lacks %q", want)
-		}
-	}
-	assertNoLeak(t, "refresh after revocation", out, srv, code1)
-	if list := run("state", "list"); strings.TrimSpace(list) != "" {
-		t.Errorf("state still lists %q", list)
+	out := strings.Join(strings.Fields(res.Combined()), " ")
+	wantIn(t, "refresh after revocation", out, "Warning: CIAM Refresh Token Rejected", "invalid_grant", "The grant is lost", "stays in state", "never sent again", "Set code to a new authorization code")
+	assertNoLeak(t, "refresh after revocation", res.Combined(), srv, code1)
+	if list := run("state", "list"); strings.TrimSpace(list) != "ciam_authorization_code_token.login" {
+		t.Errorf("state lists %q, want the lost grant", list)
 	}
 
-	// A new code creates it again; destroy revokes the refresh token.
+	// The loss is recorded: a plan that keeps the code fails, sending
+	// nothing at all (neither the code nor the rejected refresh token).
+	before := srv.Requests("")
+	res, err = tf.Run(ctx, "plan", "-input=false", "-no-color")
+	if err == nil {
+		t.Fatal("a plan with a lost grant succeeded")
+	}
+	wantIn(t, "plan with a lost grant", strings.Join(strings.Fields(res.Combined()), " "), "Error: New Authorization Code Needed", "ciam_authorization_code_token.login", "is lost")
+	if n := srv.Requests("") - before; n != 0 {
+		t.Errorf("the plan sent %d requests", n)
+	}
+
+	// A new code replaces it; destroy revokes the new refresh token.
 	code2 := issue()
-	tf2 := workspace(t, config(code2), "CIAM_CLIENT_ID="+localciam.DemoClientID, "CIAM_CLIENT_SECRET="+localciam.DemoClientSecret)
+	if err := os.WriteFile(filepath.Join(tf.Dir, "main.tf"), []byte(config(code2)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, args := range [][]string{{"apply", "-auto-approve", "-input=false", "-no-color"}, {"destroy", "-auto-approve", "-input=false", "-no-color"}} {
-		res, err := tf2.Run(ctx, args...)
+		res, err := tf.Run(ctx, args...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +93,7 @@ func TestE2E_authorizationCodeLifecycle(t *testing.T) {
 	if srv.Revocations() != 1 {
 		t.Errorf("revocations after destroy = %d, want 1", srv.Revocations())
 	}
-	if srv.Grants(localciam.GrantAuthorizationCode) != 2 {
-		t.Errorf("codes exchanged = %d, want 2", srv.Grants(localciam.GrantAuthorizationCode))
+	if srv.Presented(code1) != 1 || srv.Presented(code2) != 1 {
+		t.Errorf("codes sent %d and %d times, want once each", srv.Presented(code1), srv.Presented(code2))
 	}
 }

@@ -38,6 +38,16 @@ import (
 //	ReadRefused   Read, when the directory         readDecided: the apply renews    as ReadRenewal
 //	              refused the client (nothing      only with other credentials
 //	              spent)
+//	Lost          Read or Update, when the         ModifyPlan: a plan that keeps    never: the grant is over; a
+//	              directory rejected the refresh   the code fails, saying a new     new code replaces the
+//	              token (invalid_grant), or a      code is needed; Read and Update  resource
+//	              token without one expired        send nothing; Delete revokes
+//	                                               nothing
+//
+// A lost grant stays in state, marked, instead of leaving it: a resource
+// that left state would be created again with its spent code on the next
+// apply, and a directory that sees a code come back may revoke everything
+// issued from it (RFC 6749 section 4.1.2).
 //
 // The Read* marks speak of the current run only: Read clears them before it
 // decides, so a mark is one this run's Read wrote (with -refresh=false there
@@ -51,6 +61,7 @@ type grantPrivate struct {
 	ReadRenewal  string `json:"read_renewal,omitempty"`
 	ReadDeferred string `json:"read_deferred,omitempty"`
 	ReadRefused  string `json:"read_refused,omitempty"`
+	Lost         string `json:"lost,omitempty"`
 }
 
 const privateGrantKey = "grant"

@@ -123,21 +123,32 @@ func notRenewed(m *authorizationCodeTokenModel, owner string, remaining, minRema
 		m.describe(owner), leftPhrase(remaining, minRemaining), why)
 }
 
+// lostGrantStays is what becomes of a lost grant, for the messages that
+// report the loss.
+const lostGrantStays = "The grant is lost: the resource stays in state, marked as lost, so that its authorization code is never sent again " +
+	"(a directory that sees a code come back may revoke everything issued from it). Set code to a new authorization code; the next apply replaces the resource."
+
 // refreshRejected says, for a read, that the directory rejected the refresh
-// token and the resource left state.
+// token.
 func refreshRejected(m *authorizationCodeTokenModel, clientID string, remaining, minRemaining time.Duration) string {
 	return fmt.Sprintf("The access token of %s %s, and the CIAM rejected the refresh token "+
-		"with invalid_grant: it was revoked, expired, or replaced by a newer one (refresh token rotation, see renew_in_plan). "+
-		"The resource has been removed from state; the next apply creates it again, which needs a new authorization code in code.",
-		m.describe(clientID), leftPhrase(remaining, minRemaining))
+		"with invalid_grant: it was revoked, expired, or replaced by a newer one (refresh token rotation, see renew_in_plan). %s",
+		m.describe(clientID), leftPhrase(remaining, minRemaining), lostGrantStays)
 }
 
 // expiredWithoutRefreshToken says that a token the CIAM gave no refresh
-// token for expired, and the resource left state.
+// token for expired.
 func expiredWithoutRefreshToken(m *authorizationCodeTokenModel, clientID string, expiresAt time.Time) string {
-	return fmt.Sprintf("The access token of %s expired at %s and the CIAM gave no refresh token to renew it. "+
-		"The resource has been removed from state; the next apply creates it again, which needs a new authorization code in code.",
-		m.describe(clientID), expiresAt.UTC().Format(time.RFC3339))
+	return fmt.Sprintf("The access token of %s expired at %s and the CIAM gave no refresh token to renew it. %s",
+		m.describe(clientID), expiresAt.UTC().Format(time.RFC3339), lostGrantStays)
+}
+
+// grantLost explains, at plan time, that a lost grant needs a new code.
+func grantLost(m *authorizationCodeTokenModel, clientID, why string) string {
+	return fmt.Sprintf("The grant of %s is lost: %s. Its authorization code was exchanged once and is never sent again, so nothing can renew "+
+		"or recreate the grant with it, and nothing was sent. Obtain a new authorization code from /oauth2/authorize and set code to it: "+
+		"the next apply replaces the resource. To remove the resource instead, run terraform destroy (a lost grant has nothing to revoke).",
+		m.describe(clientID), why)
 }
 
 // leftPhrase says, after "The access token of ...", how much of its life is

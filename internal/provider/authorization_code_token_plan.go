@@ -49,6 +49,10 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 		return // a new code replaces the resource
 	}
 	grant := loadGrantPrivate(ctx, req.Private)
+	if grant.Lost != "" && !plan.Code.IsUnknown() {
+		resp.Diagnostics.AddError("New Authorization Code Needed", grantLost(&state, r.grantClientID(&state, grant), grant.Lost))
+		return
+	}
 	if !plan.Code.IsUnknown() {
 		// With a code not known yet the change may be a new grant; Update
 		// checks again when it is known to be the same.
@@ -128,6 +132,8 @@ func unknownOf(s attrSpec) any {
 // missing credentials are not a change (nothing can be sent without them).
 func (r *authorizationCodeTokenResource) sameGrant(plan, state *authorizationCodeTokenModel, grant grantPrivate) diag.Diagnostics {
 	var diags diag.Diagnostics
+	// The errors are attached to the attribute when it is not a secret:
+	// Terraform prints the line of configuration it names.
 	needsNewCode := func(at *path.Path, attr, change string) {
 		if at != nil {
 			diags.AddAttributeError(*at, "New Authorization Code Needed", newCodeNeeded(change, attr))
@@ -140,8 +146,9 @@ func (r *authorizationCodeTokenResource) sameGrant(plan, state *authorizationCod
 		needsNewCode(&p, "redirect_uri", fmt.Sprintf("redirect_uri changed (%s to %s)", quoted(state.RedirectURI.ValueString()), quoted(plan.RedirectURI.ValueString())))
 	}
 	if !plan.CodeVerifier.IsUnknown() && !plan.CodeVerifier.Equal(state.CodeVerifier) {
-		p := path.Root("code_verifier")
-		needsNewCode(&p, "code_verifier", fmt.Sprintf("code_verifier changed (from %s to %s)", describeSecret(state.CodeVerifier), describeSecret(plan.CodeVerifier)))
+		// No attribute path: Terraform would print the line that holds the
+		// verifier; the error names it instead.
+		needsNewCode(nil, "code_verifier", fmt.Sprintf("code_verifier changed (from %s to %s)", describeSecret(state.CodeVerifier), describeSecret(plan.CodeVerifier)))
 	}
 	if other := r.otherDirectory(grant); other != "" {
 		needsNewCode(nil, "the provider's auth_domain (or "+envAuthDomain+")", "The directory changed: "+other)

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -43,10 +44,14 @@ func (r *authorizationCodeTokenResource) readRenewal(ctx context.Context, m *aut
 	if !due {
 		return
 	}
+	if grant.Lost != "" {
+		return // nothing can renew it; ModifyPlan says what is needed
+	}
 	if m.RefreshToken.ValueString() == "" {
 		if remaining <= 0 {
+			grant.Lost = fmt.Sprintf("its access token expired at %s and the CIAM gave no refresh token to renew it", expiresAt.UTC().Format(time.RFC3339))
+			resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
 			resp.Diagnostics.AddWarning("CIAM Access Token Expired", expiredWithoutRefreshToken(m, grant.ClientID, expiresAt))
-			resp.State.RemoveResource(ctx)
 		}
 		return
 	}
@@ -98,8 +103,9 @@ func (r *authorizationCodeTokenResource) readRenewal(ctx context.Context, m *aut
 	case err == nil:
 		resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
 	case ciam.OutcomeOf(err) == ciam.Rejected:
+		grant.Lost = lostRefreshToken
+		resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
 		resp.Diagnostics.AddWarning("CIAM Refresh Token Rejected", refreshRejected(m, c.creds.ClientID, remaining, minRemaining))
-		resp.State.RemoveResource(ctx)
 	default:
 		stored := ""
 		if ciam.OutcomeOf(err) == ciam.RefusedClient && c.origin == blockOrigin {
@@ -110,6 +116,11 @@ func (r *authorizationCodeTokenResource) readRenewal(ctx context.Context, m *aut
 			stored+" The next plan or apply tries again.")
 	}
 }
+
+// lostRefreshToken is why a grant whose refresh token the directory
+// rejected is lost (grantPrivate.Lost).
+const lostRefreshToken = "the directory rejected its refresh token (invalid_grant): it was revoked, expired, or spent (a directory that rotates refresh tokens " +
+	"spends one when it renews, and a plan that renewed may have been thrown away)"
 
 // applyRenewal is what Update does when the plan left the token to the
 // apply: it renews with c, into plan, if the token in state is due now and
@@ -134,8 +145,10 @@ func (r *authorizationCodeTokenResource) applyRenewal(ctx context.Context, plan,
 	}
 	detail := renewalFailure(state, c, err, r.data.client.Host(), expiresAt, remaining, minRemaining)
 	if ciam.OutcomeOf(err) == ciam.Rejected {
+		grant.Lost = lostRefreshToken
 		diags.AddError("CIAM Refresh Token Rejected", detail+" The directory rejected the refresh token (invalid_grant): it was revoked, expired or spent, "+
-			"so no later apply can renew it. Obtain a new authorization code from /oauth2/authorize and set code to it; the next apply replaces the resource.")
+			"so no later apply can renew it. The grant is lost: the resource stays in state, marked as lost, so that its code is never sent again. "+
+			"Obtain a new authorization code from /oauth2/authorize and set code to it; the next apply replaces the resource.")
 		return false
 	}
 	diags.AddError("CIAM Token Not Renewed", detail+" The apply stopped; the next apply tries again.")

@@ -150,8 +150,8 @@ func (r *authorizationCodeTokenResource) Schema(_ context.Context, _ resource.Sc
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Exchanges an OAuth 2.0 authorization code (`POST /oauth2/token`, `grant_type=authorization_code`) exactly once and keeps the " +
 			"tokens fresh: when the access token has less than `min_remaining` left, it is renewed with the refresh token, during plan or at apply (`renew_in_plan`). " +
-			"A renewal is sent at most once per run. If the refresh token is rejected (`invalid_grant`), a new code is needed: a renewal during a read removes the resource from state " +
-			"with a warning, one at apply is an error. Any other failure keeps the stored token, with a warning during a read and an error at apply. " +
+			"A renewal is sent at most once per run. If the refresh token is rejected (`invalid_grant`), the grant is lost and a new code is needed: the resource stays in state, marked as lost, " +
+			"so that its code is never sent again, and every plan that keeps `code` fails until it changes. Any other failure keeps the stored token, with a warning during a read and an error at apply. " +
 			"Destroying the resource revokes the refresh token. The tokens are stored in state (sensitive). " +
 			"Import is not supported: a code cannot be exchanged twice.",
 		Attributes: attrs,
@@ -248,6 +248,10 @@ func (r *authorizationCodeTokenResource) Update(ctx context.Context, req resourc
 		return
 	}
 	grant := loadGrantPrivate(ctx, req.Private)
+	if grant.Lost != "" { // a code unknown at plan time turned out to be the same
+		resp.Diagnostics.AddError("New Authorization Code Needed", grantLost(state, r.grantClientID(state, grant), grant.Lost))
+		return
+	}
 	resp.Diagnostics.Append(r.sameGrant(&plan, state, grant)...) // values unknown at plan time are known now
 	if resp.Diagnostics.HasError() {
 		return
@@ -257,6 +261,11 @@ func (r *authorizationCodeTokenResource) Update(ctx context.Context, req resourc
 	if plan.AccessToken.IsUnknown() {
 		plan.tokenResultModel, plan.RefreshToken, plan.IDToken = state.tokenResultModel, state.RefreshToken, state.IDToken
 		if !r.applyRenewal(ctx, &plan, state, c, &grant, &resp.Diagnostics) {
+			if grant.Lost != "" {
+				// The grant is over: it stays in state, marked, so that no
+				// later run sends its code again.
+				resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
+			}
 			return
 		}
 	}
@@ -280,6 +289,9 @@ func (r *authorizationCodeTokenResource) Delete(ctx context.Context, req resourc
 		return
 	}
 	grant := loadGrantPrivate(ctx, req.Private)
+	if grant.Lost != "" {
+		return // nothing of a lost grant is valid: nothing to revoke
+	}
 	c, known := r.client(m)
 	owner := r.grantClientID(m, grant)
 	notSent := fmt.Sprintf("The refresh token of %s was not revoked: ", m.describe(owner))

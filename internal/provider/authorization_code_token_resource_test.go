@@ -166,7 +166,11 @@ func TestAccAuthorizationCodeTokenResource_lifecycle(t *testing.T) {
 	})
 }
 
-func TestAccAuthorizationCodeTokenResource_rejectedRefreshLeavesState(t *testing.T) {
+// A grant whose refresh token the directory rejects is lost. It stays in
+// state, so that no later plan creates it again with the spent code: every
+// plan that keeps the code fails, naming what is needed, and the code is
+// never sent again; a new code replaces it.
+func TestAccAuthorizationCodeTokenResource_rejectedRefreshKeepsTheLostGrant(t *testing.T) {
 	unsetCIAMEnv(t)
 	srv := startCIAM(t)
 	code1, code2 := issueCode(t, srv, ""), issueCode(t, srv, "")
@@ -182,27 +186,30 @@ func TestAccAuthorizationCodeTokenResource_rejectedRefreshLeavesState(t *testing
 			},
 			{
 				// An administrator revokes the refresh token: the next read
-				// sends it (the second refresh), and removes the resource
-				// (with a warning); a create is planned.
-				PreConfig:          func() { srv.RevokeRefreshToken(refresh[0]) },
-				RefreshState:       true,
-				ExpectNonEmptyPlan: true,
-				Check: resource.ComposeAggregateTestCheckFunc(grantsAre(srv, 1, 2, 0), func(s *terraform.State) error {
-					if _, ok := s.RootModule().Resources[acAddr]; ok {
-						return fmt.Errorf("the resource is still in state")
+				// sends it (the second refresh) and finds the grant lost;
+				// the plan that follows says a new code is needed. (terraform
+				// refresh plans too, so it fails, and saves nothing.)
+				PreConfig:    func() { srv.RevokeRefreshToken(refresh[0]) },
+				RefreshState: true,
+				ExpectError:  errorMatching("New Authorization Code Needed", "is lost", "the directory rejected its refresh token (invalid_grant)", "never sent again", "set code to it"),
+			},
+			{
+				// Every plan that keeps the code fails the same way. Its read
+				// finds the grant lost again (the third refresh: nothing
+				// recorded the loss); the code is not sent.
+				Config:      testAccAuthorizationCodeTokenConfig(srv, code1, "10m"),
+				ExpectError: errorMatching("New Authorization Code Needed", "is lost"),
+			},
+			{
+				// A new code replaces it (the plan's read: the fourth
+				// refresh); the lost grant has nothing to revoke.
+				Config: testAccAuthorizationCodeTokenConfig(srv, code2, "10m"),
+				Check: resource.ComposeAggregateTestCheckFunc(grantsAre(srv, 2, 4, 0), func(*terraform.State) error {
+					if srv.Presented(code1) != 1 {
+						return fmt.Errorf("the spent code reached the directory %d times", srv.Presented(code1))
 					}
 					return nil
 				}),
-			},
-			{
-				// Creating it again with the spent code fails clearly.
-				Config:      testAccAuthorizationCodeTokenConfig(srv, code1, "10m"),
-				ExpectError: errorMatching("CIAM Rejected The Grant (invalid_grant)", "single-use", "was not retried"),
-			},
-			{
-				// The spent code was sent once more by the step above.
-				Config: testAccAuthorizationCodeTokenConfig(srv, code2, "10m"),
-				Check:  grantsAre(srv, 3, 2, 0),
 			},
 		},
 	})
