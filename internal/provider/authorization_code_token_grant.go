@@ -23,8 +23,8 @@ import (
 // Delete in the apply's) and between runs. Nothing else crosses processes.
 //
 //	field         written by                       read by                          cleared by
-//	ClientID      Create; Read (state from before  sameGrant, Read, Update, Delete  never: a new code replaces
-//	              it was recorded)                 (grantClientID)                  the resource
+//	ClientID      Create; Read (state from before  sameGrant, Read, Update, Delete  Update, when a new code is
+//	              it was recorded)                 (grantClientID)                  exchanged (so every field)
 //	Directory     Create; renew (state from        otherDirectory: Read,            never
 //	              before it was recorded)          sameGrant, Update, Delete
 //	Rotates       renew, when a renewal returned   renew: the rotation warning is   never
@@ -38,11 +38,15 @@ import (
 //	ReadRefused   Read, when the directory         readDecided: the apply renews    as ReadRenewal
 //	              refused the client (nothing      only with other credentials
 //	              spent)
-//	Lost          Read or Update, when the         ModifyPlan: a plan that keeps    never: the grant is over; a
-//	              directory rejected the refresh   the code fails, saying a new     new code replaces the
-//	              token (invalid_grant), or a      code is needed; Read and Update  resource
+//	Lost          Read or Update, when the         ModifyPlan: a plan that keeps    Update, when a new code is
+//	              directory rejected the refresh   the code fails, saying a new     exchanged
+//	              token (invalid_grant), or a      code is needed; Read and Update
 //	              token without one expired        send nothing; Delete revokes
 //	                                               nothing
+//	SpentCode     Update, when the exchange of a   ModifyPlan and Update: that      Update, when a new code is
+//	              new code failed and may have     code is refused, not sent        exchanged
+//	              reached the directory (its
+//	              renewalMark)
 //
 // A lost grant stays in state, marked, instead of leaving it: a resource
 // that left state would be created again with its spent code on the next
@@ -62,6 +66,7 @@ type grantPrivate struct {
 	ReadDeferred string `json:"read_deferred,omitempty"`
 	ReadRefused  string `json:"read_refused,omitempty"`
 	Lost         string `json:"lost,omitempty"`
+	SpentCode    string `json:"spent_code,omitempty"`
 }
 
 const privateGrantKey = "grant"

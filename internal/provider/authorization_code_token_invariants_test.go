@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +52,9 @@ type grantSequence struct {
 	renewInPlan  bool
 	// lossAllowed says why the grant may be lost ("" while it must not be).
 	lossAllowed string
+	// renewed is false from the moment the user sets a new code until an
+	// apply stores the grant it was exchanged for.
+	renewed bool
 	// lastRefreshToken is the last refresh token seen in state.
 	lastRefreshToken string
 	history          []string
@@ -62,7 +67,18 @@ var invariantSeeds = []struct {
 }{{1, false}, {2, true}, {3, false}, {4, true}}
 
 func TestAccAuthorizationCodeTokenResource_invariants(t *testing.T) {
-	for _, tc := range invariantSeeds {
+	seeds := invariantSeeds
+	// CIAM_INVARIANT_SEEDS=n adds n more seeds (100, 101, ...), for a longer
+	// search than every run makes.
+	if n, err := strconv.Atoi(os.Getenv("CIAM_INVARIANT_SEEDS")); err == nil {
+		for i := range n {
+			seeds = append(seeds, struct {
+				seed     uint64
+				rotating bool
+			}{uint64(100 + i), i%2 == 1})
+		}
+	}
+	for _, tc := range seeds {
 		t.Run(fmt.Sprintf("seed %d rotating %t", tc.seed, tc.rotating), func(t *testing.T) {
 			unsetCIAMEnv(t)
 			t.Setenv(envClientID, localciam.DemoClientID)
@@ -81,7 +97,7 @@ func newGrantSequence(t *testing.T, seed uint64, rotating bool) *grantSequence {
 	s := &grantSequence{
 		t: t, seed: seed, rng: rand.New(rand.NewPCG(seed, 0x5eed)), srv: srv, addr: strings.TrimPrefix(srv.URL(), "http://"),
 		clock: clock, tf: newInProcessTerraform(t, &ciamProvider{version: "test", now: clock.Now}),
-		rotating: rotating, minRemaining: "1m", renewInPlan: !rotating,
+		rotating: rotating, minRemaining: "1m", renewInPlan: !rotating, renewed: true,
 	}
 	s.newCode()
 	s.configure()
@@ -136,7 +152,12 @@ type operation struct {
 
 func (s *grantSequence) operations() []operation {
 	ops := []operation{
-		{"plan (thrown away)", 3, func(s *grantSequence) { s.command("plan") }},
+		{"plan (thrown away)", 3, func(s *grantSequence) {
+			s.command("plan")
+			if s.rotating && s.renewInPlan {
+				s.mayLose("a plan that may have renewed was thrown away (renew_in_plan = true, a rotating directory)")
+			}
+		}},
 		{"apply", 4, func(s *grantSequence) { s.command("apply", "-auto-approve") }},
 		{"apply -refresh=false", 2, func(s *grantSequence) { s.command("apply", "-refresh=false", "-auto-approve") }},
 		{"apply -refresh-only", 2, func(s *grantSequence) { s.command("apply", "-refresh-only", "-auto-approve") }},
@@ -175,25 +196,32 @@ func (s *grantSequence) operations() []operation {
 			}
 		}},
 	}
-	if !s.rotating {
-		// A directory that does not rotate keeps the refresh token: a
-		// renewal whose answer was lost, or made by a plan that was thrown
-		// away, costs nothing, and renewal in plans is safe.
-		ops = append(ops,
-			operation{"renew_in_plan toggles", 2, func(s *grantSequence) {
-				s.renewInPlan = !s.renewInPlan
-				s.note(fmt.Sprintf("renew_in_plan = %t", s.renewInPlan))
-				s.configure()
-			}},
-			operation{"the directory's answer is lost once", 2, func(s *grantSequence) {
-				names := []string{"processed, then 504", "processed, answered after request_timeout"}
-				f := []localciam.Fault{{Swallow: true, Status: http.StatusGatewayTimeout}, {AnswerAfter: 3 * time.Second}}
-				i := s.rng.IntN(len(f))
-				s.note("next token request: " + names[i])
-				s.srv.InjectFaults(localciam.TokenPath, f[i])
-			}},
-		)
-	}
+	ops = append(ops,
+		operation{"renew_in_plan toggles", 2, func(s *grantSequence) {
+			s.renewInPlan = !s.renewInPlan
+			s.note(fmt.Sprintf("renew_in_plan = %t", s.renewInPlan))
+			s.configure()
+		}},
+		operation{"the directory's answer is lost once", 2, func(s *grantSequence) {
+			names := []string{"processed, then 504", "processed, answered after request_timeout"}
+			f := []localciam.Fault{{Swallow: true, Status: http.StatusGatewayTimeout}, {AnswerAfter: 3 * time.Second}}
+			i := s.rng.IntN(len(f))
+			s.note("next token request: " + names[i])
+			s.srv.InjectFaults(localciam.TokenPath, f[i])
+			if s.rotating {
+				// The directory may rotate and the new refresh token never
+				// arrive: only the spent one is held.
+				s.mayLose("an answer holding a rotated refresh token was lost")
+			}
+		}},
+		operation{"an administrator revokes the grant", 1, func(s *grantSequence) {
+			if rt := s.tf.stateAttribute("refresh_token"); rt != "" {
+				s.note("revoked by an administrator")
+				s.srv.RevokeRefreshToken(rt)
+				s.mayLose("an administrator revoked it")
+			}
+		}},
+	)
 	return ops
 }
 
@@ -227,6 +255,19 @@ func (s *grantSequence) run(n int) {
 
 func (s *grantSequence) note(what string) { s.history = append(s.history, what) }
 
+// mayLose records that the grant may now be lost through no fault of the
+// provider.
+func (s *grantSequence) mayLose(why string) {
+	if s.lossAllowed == "" {
+		s.lossAllowed = why
+	}
+}
+
+// needsNewCode reports output that tells the user to get a new code.
+func needsNewCode(out string) bool {
+	return containsAny(out, "New Authorization Code Needed", "set code to it", "Set code to a new authorization code")
+}
+
 func (s *grantSequence) advance(d time.Duration) {
 	s.note(fmt.Sprintf("time +%s", d))
 	s.clock.Advance(d)
@@ -238,8 +279,13 @@ func (s *grantSequence) fail(format string, args ...any) {
 }
 
 // documentedFailures are the errors a command of these sequences may end
-// with: the directory failed or was down when the apply had to renew.
-var documentedFailures = []string{"Error: CIAM Token Not Renewed"}
+// with: the directory failed or was down when the apply had to renew or
+// exchange a code, or (only where loss is allowed) the grant was lost.
+var documentedFailures = []string{"Error: CIAM Token Not Renewed", "Error: Cannot Reach The CIAM", "Error: Unexpected CIAM Response",
+	"Error: CIAM Token Request Failed", "Error: Unusable CIAM Token Response", "Error: CIAM Rejected The Grant (invalid_grant)"}
+
+// lossFailures are the errors of a lost grant.
+var lossFailures = []string{"Error: New Authorization Code Needed", "Error: CIAM Refresh Token Rejected"}
 
 // command runs one terraform command and checks every invariant against it.
 // It reports whether the command succeeded.
@@ -268,8 +314,12 @@ func (s *grantSequence) command(args ...string) bool {
 			s.fail("terraform %s printed %q:\n%s", args[0], bad, out)
 		}
 	}
-	if err != nil && !containsAny(out, documentedFailures...) {
+	if err != nil && !containsAny(out, documentedFailures...) && (s.lossAllowed == "" || !containsAny(out, lossFailures...)) {
 		s.fail("terraform %s failed with an undocumented error: %v\n%s", args[0], err, out)
+	}
+	if s.rotating && s.renewInPlan && err != nil && args[0] == "apply" {
+		// A read that renewed in a run that failed: its state is not saved.
+		s.mayLose("an apply whose read may have renewed failed (renew_in_plan = true, a rotating directory)")
 	}
 	leaktest.AssertNone(s.t, fmt.Sprintf("seed %d: terraform %s", s.seed, strings.Join(args, " ")), out,
 		append(append(s.srv.IssuedTokens(), s.codes...), localciam.DemoClientSecret)...)
@@ -286,8 +336,22 @@ func (s *grantSequence) command(args ...string) bool {
 			s.fail("after a successful apply the refresh token in state no longer works:\n%s", out)
 		}
 	}
-	if rt == "" && s.lossAllowed == "" && args[0] != "destroy" && len(s.history) > 1 {
-		s.fail("the resource left state:\n%s", out)
+	if rt == "" && args[0] != "destroy" && len(s.history) > 1 {
+		s.fail("the resource left state (the next apply would create it with its spent code):\n%s", out)
+	}
+	if containsAny(out, "New Authorization Code Needed") && s.lossAllowed == "" {
+		s.fail("the provider declared the grant lost, and nothing that could lose it happened:\n%s", out)
+	}
+	if needsNewCode(out) {
+		// The user follows the advice.
+		s.note("the user sets a new code")
+		s.newCode()
+		s.configure()
+		s.renewed = false
+	}
+	if err == nil && args[0] == "apply" && rt != "" && s.srv.Presented(s.code) == 1 && !s.renewed {
+		// The new code's grant is in state: from here it must not be lost.
+		s.lossAllowed, s.renewed = "", true
 	}
 	return err == nil
 }

@@ -38,8 +38,11 @@ func codeExchangeDiagnostic(err error, req tokenRequest, pkce bool) diag.Diagnos
 		detail += " The code was never sent (no connection was made), so it is still good if it has not expired: the next apply tries again."
 	case ciam.RefusedClient:
 		detail += " The CIAM refused the client before it looked at the code, so the code is still good if it has not expired: fix the credentials and apply again."
-	default:
+	case ciam.Rejected:
 		detail += " The exchange was not retried: a code must never be sent twice."
+	default:
+		detail += " The exchange was not retried: a code must never be sent twice, and this one may have reached the directory, which spends it: " +
+			"obtain a new authorization code from /oauth2/authorize and set code to it."
 	}
 	return diag.NewErrorDiagnostic(summary, detail)
 }
@@ -126,7 +129,7 @@ func notRenewed(m *authorizationCodeTokenModel, owner string, remaining, minRema
 // lostGrantStays is what becomes of a lost grant, for the messages that
 // report the loss.
 const lostGrantStays = "The grant is lost: the resource stays in state, marked as lost, so that its authorization code is never sent again " +
-	"(a directory that sees a code come back may revoke everything issued from it). Set code to a new authorization code; the next apply replaces the resource."
+	"(a directory that sees a code come back may revoke everything issued from it). Set code to a new authorization code; the next apply exchanges it."
 
 // refreshRejected says, for a read, that the directory rejected the refresh
 // token.
@@ -147,7 +150,7 @@ func expiredWithoutRefreshToken(m *authorizationCodeTokenModel, clientID string,
 func grantLost(m *authorizationCodeTokenModel, clientID, why string) string {
 	return fmt.Sprintf("The grant of %s is lost: %s. Its authorization code was exchanged once and is never sent again, so nothing can renew "+
 		"or recreate the grant with it, and nothing was sent. Obtain a new authorization code from /oauth2/authorize and set code to it: "+
-		"the next apply replaces the resource. To remove the resource instead, run terraform destroy (a lost grant has nothing to revoke).",
+		"the next apply exchanges it. To remove the resource instead, run terraform destroy (a lost grant has nothing to revoke).",
 		m.describe(clientID), why)
 }
 
@@ -171,9 +174,9 @@ func trimPeriod(s string) string {
 // newCodeNeeded explains a change that only a new code can satisfy while
 // code stays the same; attr names what to set back.
 func newCodeNeeded(change, attr string) string {
-	return fmt.Sprintf("%s, but code did not. The grant was issued for the old value: a replacement would revoke the working refresh token "+
-		"and then fail to exchange the spent code (invalid_grant), leaving nothing. Nothing has been changed. "+
-		"To change it, obtain a new authorization code from /oauth2/authorize with the new value and set code to it (the resource is then replaced); "+
+	return fmt.Sprintf("%s, but code did not. The grant was issued for the old value, and only a new code can be issued for the new one: "+
+		"the spent code cannot be exchanged again (invalid_grant). Nothing has been changed. "+
+		"To change it, obtain a new authorization code from /oauth2/authorize with the new value and set code to it (the apply exchanges it, then revokes the old grant); "+
 		"or set %s back. To destroy the resource instead, run terraform destroy -refresh=false: Terraform plans the configuration before a destroy.", change, attr)
 }
 
@@ -202,16 +205,17 @@ func minRemainingWarning(m *authorizationCodeTokenModel, minRemaining types.Stri
 	return diags
 }
 
-// notRevoked is the warning of a destroy that sent no revocation: what
-// happened, and where the refresh token can still be revoked.
-func notRevoked(what, console string) diag.Diagnostic {
+// notRevoked is the warning of a revocation that was not sent: what
+// happened, what became of the resource (after), and where the refresh
+// token can still be revoked.
+func notRevoked(what, after, console string) diag.Diagnostic {
 	return diag.NewWarningDiagnostic("CIAM Token Not Revoked",
-		what+" The resource was removed from state; its refresh token stays valid until it expires or is revoked in "+console+".")
+		what+" "+after+"; its refresh token stays valid until it expires or is revoked in "+console+".")
 }
 
-// revocationFailed is the warning of a destroy whose revocation the
-// directory did not accept.
-func revocationFailed(m *authorizationCodeTokenModel, c grantClient, err error, host string) diag.Diagnostic {
+// revocationFailed is the warning of a revocation the directory did not
+// accept; after says what became of the resource.
+func revocationFailed(m *authorizationCodeTokenModel, c grantClient, err error, host, after string) diag.Diagnostic {
 	var why string
 	var cerr *ciam.Error
 	if c.public() && errors.As(err, &cerr) && publicClientRefused(cerr) {
@@ -222,8 +226,16 @@ func revocationFailed(m *authorizationCodeTokenModel, c grantClient, err error, 
 			credentialHint: c.origin, expected: "an empty 200 answer"})
 	}
 	return diag.NewWarningDiagnostic("CIAM Token Not Revoked",
-		fmt.Sprintf("The resource %s was removed from state, but revoking its refresh token failed, so the token stays valid until it expires or is revoked in the CIAM console. %s",
-			m.describe(c.creds.ClientID), why))
+		fmt.Sprintf("%s, but revoking the refresh token of %s failed, so the token stays valid until it expires or is revoked in the CIAM console. %s",
+			after, m.describe(c.creds.ClientID), why))
+}
+
+// codeSpent explains that a code a failed exchange may have spent is not
+// sent again.
+func codeSpent(m *authorizationCodeTokenModel, clientID string) string {
+	return fmt.Sprintf("code is one that an earlier exchange sent to the directory, which may have spent it (the exchange failed after the request may have reached it), "+
+		"so it is never sent again. Obtain a new authorization code from /oauth2/authorize and set code to it. "+
+		"The grant of %s in state is kept until a new code is exchanged.", m.describe(clientID))
 }
 
 // destroyInterrupted is the error of a destroy whose revocation Ctrl-C

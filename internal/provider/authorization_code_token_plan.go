@@ -8,8 +8,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -22,20 +20,10 @@ import (
 // its private part (grantPrivate) and the configuration, and on the clock
 // only where a plan made again later must agree (see ModifyPlan).
 
-// replaceOnKnownNewCode replaces the resource when code changes to a known
-// value. An unknown code does not: replacing would revoke the working grant
-// even when the code turns out to be the same one.
-var replaceOnKnownNewCode = stringplanmodifier.RequiresReplaceIf(
-	func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
-		resp.RequiresReplace = !req.PlanValue.IsUnknown()
-	},
-	"A new, known code replaces the resource.",
-	"A new, known `code` replaces the resource.",
-)
-
-// ModifyPlan refuses, at plan time, changes that only a new code can satisfy
-// while code stays the same (a replacement would revoke the working grant and
-// then fail to exchange the spent code), leaves the renewal to the apply
+// ModifyPlan plans the exchange of a new code (in place, by the apply),
+// refuses a code a failed exchange may have spent and a lost grant's code,
+// refuses changes that only a new code can satisfy while code stays the same
+// (the grant was issued for the old values), leaves the renewal to the apply
 // when this run's read did not decide it (see readDecided), and warns about
 // a min_remaining that makes every run renew.
 func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
@@ -45,21 +33,29 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 	var plan, state authorizationCodeTokenModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || !plan.Code.IsUnknown() && !plan.Code.Equal(state.Code) {
-		return // a new code replaces the resource
+	if resp.Diagnostics.HasError() {
+		return
 	}
 	grant := loadGrantPrivate(ctx, req.Private)
-	if grant.Lost != "" && !plan.Code.IsUnknown() {
+	switch {
+	case plan.Code.IsUnknown() || !plan.Code.Equal(state.Code):
+		// A new code (or one not known yet, which may be new): the apply
+		// exchanges it, or, the same after all, renews as Update decides.
+		// Either way the token attributes are unknown until then, and the
+		// plan made again during the apply agrees.
+		if !plan.Code.IsUnknown() && renewalMark(plan.Code.ValueString()) == grant.SpentCode {
+			resp.Diagnostics.AddError("New Authorization Code Needed", codeSpent(&state, r.grantClientID(&state, grant)))
+			return
+		}
+		r.leaveTokensToTheApply(ctx, resp)
+		return
+	case grant.Lost != "":
 		resp.Diagnostics.AddError("New Authorization Code Needed", grantLost(&state, r.grantClientID(&state, grant), grant.Lost))
 		return
 	}
-	if !plan.Code.IsUnknown() {
-		// With a code not known yet the change may be a new grant; Update
-		// checks again when it is known to be the same.
-		resp.Diagnostics.Append(r.sameGrant(&plan, &state, grant)...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
+	resp.Diagnostics.Append(r.sameGrant(&plan, &state, grant)...)
+	if resp.Diagnostics.HasError() {
+		return
 	}
 	resp.Diagnostics.Append(minRemainingWarning(&state, plan.MinRemaining)...)
 	// A missing auth_domain does not end it here: the apply may have one (a
@@ -83,6 +79,12 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 	if _, _, _, due := state.renewalDue(plan.MinRemaining, r.data.clock()); !due && req.Plan.Raw.Equal(req.State.Raw) {
 		return
 	}
+	r.leaveTokensToTheApply(ctx, resp)
+}
+
+// leaveTokensToTheApply marks the attributes a renewal or an exchange
+// changes unknown: the apply decides them.
+func (r *authorizationCodeTokenResource) leaveTokensToTheApply(ctx context.Context, resp *resource.ModifyPlanResponse) {
 	for _, a := range renewedAttributes {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(a.name), unknownOf(a))...)
 	}

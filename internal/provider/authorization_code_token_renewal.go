@@ -148,7 +148,7 @@ func (r *authorizationCodeTokenResource) applyRenewal(ctx context.Context, plan,
 		grant.Lost = lostRefreshToken
 		diags.AddError("CIAM Refresh Token Rejected", detail+" The directory rejected the refresh token (invalid_grant): it was revoked, expired or spent, "+
 			"so no later apply can renew it. The grant is lost: the resource stays in state, marked as lost, so that its code is never sent again. "+
-			"Obtain a new authorization code from /oauth2/authorize and set code to it; the next apply replaces the resource.")
+			"Obtain a new authorization code from /oauth2/authorize and set code to it; the next apply exchanges it.")
 		return false
 	}
 	diags.AddError("CIAM Token Not Renewed", detail+" The apply stopped; the next apply tries again.")

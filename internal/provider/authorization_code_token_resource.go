@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -83,11 +82,10 @@ func (r *authorizationCodeTokenResource) Schema(_ context.Context, _ resource.Sc
 	newCode := " A change needs a new authorization code: with the same `code` it is an error at plan time, and the grant keeps working."
 	attrs := map[string]schema.Attribute{
 		"code": schema.StringAttribute{
-			MarkdownDescription: "The authorization code the CIAM returned to `redirect_uri`. It is exchanged once, on create, and never sent again; a new code replaces the resource. " +
-				"A code that is not known until apply (it comes from a resource that is still planned) plans an in-place update, not a replacement that would revoke the grant; " +
-				"if it then turns out to be a new code, Terraform stops the apply (\"Provider produced inconsistent final plan\": the update it planned is now a replacement), nothing is changed, " +
-				"and the next plan replaces the resource.",
-			Required: true, Sensitive: true, PlanModifiers: []planmodifier.String{replaceOnKnownNewCode},
+			MarkdownDescription: "The authorization code the CIAM returned to `redirect_uri`. It is exchanged once and never sent again. " +
+				"A new code is exchanged in place, by the apply: the new code first, and only when that succeeds is the old grant revoked, so a new code that fails leaves the working grant. " +
+				"A code that a failed exchange may have spent is refused at plan time; a code not known until apply works the same way.",
+			Required: true, Sensitive: true,
 			Validators: []validator.String{stringvalidator.LengthAtLeast(1), noSurroundingSpace{}},
 		},
 		"redirect_uri": schema.StringAttribute{
@@ -185,29 +183,10 @@ func (r *authorizationCodeTokenResource) Create(ctx context.Context, req resourc
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if r.data.noAuthDomain {
-		resp.Diagnostics.Append(missingAuthDomain("ciam_authorization_code_token"))
+	c, _, ok := r.exchange(ctx, &m, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	c, diags := r.exchangeClient(&m)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	r.data.secrets.addCredentials(c.creds.ClientID, c.creds.ClientSecret)
-	r.data.secrets.add(m.Code.ValueString(), m.CodeVerifier.ValueString())
-	tok, err := r.data.client.AuthorizationCodeToken(ctx, c.creds, ciam.AuthorizationCodeRequest{
-		Code: m.Code.ValueString(), RedirectURI: m.RedirectURI.ValueString(), CodeVerifier: m.CodeVerifier.ValueString(),
-	})
-	if err != nil {
-		resp.Diagnostics.Append(codeExchangeDiagnostic(err, tokenRequest{
-			what: "authorization-code exchange", grant: "authorization_code", host: r.data.client.Host(),
-			clientID: c.creds.ClientID, credentialHint: c.origin,
-		}, !m.CodeVerifier.IsNull()))
-		return
-	}
-	m.setTokens(tok)
-	m.registerSecrets(r.data.secrets)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 	resp.Diagnostics.Append(grantPrivate{ClientID: c.creds.ClientID, Directory: r.data.client.Directory()}.save(ctx, resp.Private)...)
 	resp.Diagnostics.Append(minRemainingWarning(&m, m.MinRemaining)...)
@@ -248,6 +227,10 @@ func (r *authorizationCodeTokenResource) Update(ctx context.Context, req resourc
 		return
 	}
 	grant := loadGrantPrivate(ctx, req.Private)
+	if !plan.Code.Equal(state.Code) {
+		r.exchangeNewCode(ctx, &plan, state, grant, resp)
+		return
+	}
 	if grant.Lost != "" { // a code unknown at plan time turned out to be the same
 		resp.Diagnostics.AddError("New Authorization Code Needed", grantLost(state, r.grantClientID(state, grant), grant.Lost))
 		return
@@ -281,40 +264,13 @@ func (r *authorizationCodeTokenResource) Delete(ctx context.Context, req resourc
 	if !ok {
 		return
 	}
-	token := m.RefreshToken.ValueString()
-	if token == "" {
-		token = m.AccessToken.ValueString()
-	}
-	if token == "" {
-		return
-	}
 	grant := loadGrantPrivate(ctx, req.Private)
-	if grant.Lost != "" {
-		return // nothing of a lost grant is valid: nothing to revoke
-	}
-	c, known := r.client(m)
-	owner := r.grantClientID(m, grant)
-	notSent := fmt.Sprintf("The refresh token of %s was not revoked: ", m.describe(owner))
-	switch other := r.otherDirectory(grant); {
-	case r.data.noAuthDomain:
-		resp.Diagnostics.Append(notRevoked(notSent+"the provider has no auth_domain (nor "+envAuthDomain+"). Nothing was sent.", "the CIAM console"))
-		return
-	case other != "":
-		resp.Diagnostics.Append(notRevoked(notSent+other+". Nothing was sent.", "the CIAM console of the directory at "+grant.Directory))
-		return
-	case !known || !c.usableFor(owner) || r.data.client == nil:
-		resp.Diagnostics.Append(notRevoked(notSent+belongsTo(owner, c)+". Nothing was sent.", "the CIAM console"))
-		return
-	}
-	r.data.secrets.addCredentials(c.creds.ClientID, c.creds.ClientSecret)
-	if err := r.data.client.Revoke(ctx, c.creds, token); err != nil {
-		if ctx.Err() != nil {
-			// Interrupted, not failed: the destroy did not happen, and the
-			// state keeps the token that is still valid.
-			resp.Diagnostics.Append(destroyInterrupted(m, c.creds.ClientID))
-			return
-		}
-		resp.Diagnostics.Append(revocationFailed(m, c, err, r.data.client.Host()))
+	diags, interrupted := r.revokeGrant(ctx, m, grant, "The resource was removed from state")
+	resp.Diagnostics.Append(diags...)
+	if interrupted {
+		// Interrupted, not failed: the destroy did not happen, and the
+		// state keeps the token that is still valid.
+		resp.Diagnostics.Append(destroyInterrupted(m, r.grantClientID(m, grant)))
 	}
 }
 

@@ -137,12 +137,13 @@ func TestAccAuthorizationCodeTokenResource_lifecycle(t *testing.T) {
 				Check: grantsAre(srv, 1, 5, 0),
 			},
 			{
-				// A new code replaces the resource: the plan's read renews
-				// (the seventh), the old refresh token is revoked and the new
-				// code exchanged.
+				// A new code is exchanged in place: the plan's read renews
+				// (the seventh), the apply exchanges the new code, then
+				// revokes the old refresh token.
 				Config: testAccAuthorizationCodeTokenConfig(srv, code2, "1m"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(acAddr, plancheck.ResourceActionReplace),
+					plancheck.ExpectResourceAction(acAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue(acAddr, tfjsonpath.New("access_token")),
 				}},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					grantsAre(srv, 2, 7, 1),
@@ -201,8 +202,8 @@ func TestAccAuthorizationCodeTokenResource_rejectedRefreshKeepsTheLostGrant(t *t
 				ExpectError: errorMatching("New Authorization Code Needed", "is lost"),
 			},
 			{
-				// A new code replaces it (the plan's read: the fourth
-				// refresh); the lost grant has nothing to revoke.
+				// A new code replaces the grant, in place (the plan's read:
+				// the fourth refresh); the lost grant has nothing to revoke.
 				Config: testAccAuthorizationCodeTokenConfig(srv, code2, "10m"),
 				Check: resource.ComposeAggregateTestCheckFunc(grantsAre(srv, 2, 4, 0), func(*terraform.State) error {
 					if srv.Presented(code1) != 1 {
@@ -698,6 +699,48 @@ resource "ciam_authorization_code_token" "test" {
 			})
 		})
 	}
+}
+
+// A code not known until apply that turns out to be a new one is exchanged
+// by the apply, in place, and the old grant revoked after it: no
+// "Provider produced inconsistent final plan" (the plan made again during
+// the apply must keep the action it planned).
+func TestAccAuthorizationCodeTokenResource_unknownCodeThatTurnsOutNew(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t)
+	code1, code2 := issueCode(t, srv, ""), issueCode(t, srv, "")
+	cfg := func(code string) string {
+		return testAccProviderConfig(srv.URL(), "client_id", localciam.DemoClientID, "client_secret", localciam.DemoClientSecret) + fmt.Sprintf(`
+resource "terraform_data" "code" {
+  input = %q
+}
+resource "ciam_authorization_code_token" "test" {
+  code         = terraform_data.code.output
+  redirect_uri = %q
+}
+`, code, localciam.DemoRedirectURI)
+	}
+	var refresh []string
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: cfg(code1), Check: resource.ComposeAggregateTestCheckFunc(grantsAre(srv, 1, 0, 0), recordAttr("refresh_token", &refresh))},
+			{
+				Config: cfg(code2),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(acAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue(acAddr, tfjsonpath.New("access_token")),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(grantsAre(srv, 2, 0, 1), recordAttr("refresh_token", &refresh), func(*terraform.State) error {
+					if !srv.RefreshTokenRevoked(refresh[0]) || !srv.RefreshTokenWorks(refresh[1]) || srv.Presented(code2) != 1 {
+						return fmt.Errorf("old grant revoked %t, new grant works %t, new code sent %d times",
+							srv.RefreshTokenRevoked(refresh[0]), srv.RefreshTokenWorks(refresh[1]), srv.Presented(code2))
+					}
+					return nil
+				}),
+			},
+		},
+	})
 }
 
 // Switching renew_in_plan from false to true with the token due: Read did

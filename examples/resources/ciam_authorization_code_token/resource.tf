@@ -11,7 +11,9 @@ variable "code_verifier" {
 }
 
 # Exchanged once, on create; renewed through the refresh token whenever less
-# than min_remaining is left; revoked on destroy.
+# than min_remaining is left; revoked on destroy. A new code is exchanged in
+# place by the apply, before the old grant is revoked: a new code that fails
+# leaves the working grant.
 resource "ciam_authorization_code_token" "login" {
   code          = var.authorization_code
   redirect_uri  = "https://app.example.com/callback"
@@ -22,12 +24,6 @@ resource "ciam_authorization_code_token" "login" {
   # say) then spend nothing, which matters when the directory rotates
   # refresh tokens.
   renew_in_plan = false
-
-  lifecycle {
-    # A new code creates the new grant before the old one is revoked: if the
-    # new code is rejected, the working grant is kept.
-    create_before_destroy = true
-  }
 }
 
 output "signed_in_user" {

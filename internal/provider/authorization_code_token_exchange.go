@@ -1,0 +1,117 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
+)
+
+// This file holds how ciam_authorization_code_token starts and ends a
+// grant: the exchange of a code (at create, and of a new code at update) and
+// the revocation of a grant (at destroy, and of the grant a new code
+// replaced). A code is exchanged at most once: the exchange itself is
+// never retried once it may have reached the directory (internal/ciam/
+// singleuse.go), and a code that a failed exchange may have spent is
+// recorded (grantPrivate.SpentCode) so that no later run sends it again.
+
+// exchange exchanges m's code, once, and stores the tokens in m. It
+// returns the client it used, and on failure (ok false, with an error in
+// diags) what became of the code: ciam.NeverSent when nothing was sent.
+func (r *authorizationCodeTokenResource) exchange(ctx context.Context, m *authorizationCodeTokenModel, diags *diag.Diagnostics) (c grantClient, failed ciam.Outcome, ok bool) {
+	if r.data.noAuthDomain {
+		diags.Append(missingAuthDomain("ciam_authorization_code_token"))
+		return c, ciam.NeverSent, false
+	}
+	c, cdiags := r.exchangeClient(m)
+	diags.Append(cdiags...)
+	if diags.HasError() {
+		return c, ciam.NeverSent, false
+	}
+	r.data.secrets.addCredentials(c.creds.ClientID, c.creds.ClientSecret)
+	r.data.secrets.add(m.Code.ValueString(), m.CodeVerifier.ValueString())
+	tok, err := r.data.client.AuthorizationCodeToken(ctx, c.creds, ciam.AuthorizationCodeRequest{
+		Code: m.Code.ValueString(), RedirectURI: m.RedirectURI.ValueString(), CodeVerifier: m.CodeVerifier.ValueString(),
+	})
+	if err != nil {
+		diags.Append(codeExchangeDiagnostic(err, tokenRequest{
+			what: "authorization-code exchange", grant: "authorization_code", host: r.data.client.Host(),
+			clientID: c.creds.ClientID, credentialHint: c.origin,
+		}, !m.CodeVerifier.IsNull()))
+		return c, ciam.OutcomeOf(err), false
+	}
+	m.setTokens(tok)
+	m.registerSecrets(r.data.secrets)
+	return c, ciam.NotSingleUse, true
+}
+
+// exchangeNewCode is Update for a new code: it exchanges the new code first,
+// and only when that succeeds replaces the grant in state and revokes the
+// old one. A failed exchange keeps the old grant, and records a code it may
+// have spent.
+func (r *authorizationCodeTokenResource) exchangeNewCode(ctx context.Context, plan, state *authorizationCodeTokenModel, old grantPrivate, resp *resource.UpdateResponse) {
+	if old.SpentCode == renewalMark(plan.Code.ValueString()) {
+		resp.Diagnostics.AddError("New Authorization Code Needed", codeSpent(state, r.grantClientID(state, old)))
+		return
+	}
+	c, failed, ok := r.exchange(ctx, plan, &resp.Diagnostics)
+	if !ok {
+		if !failed.Good() {
+			old.SpentCode = renewalMark(plan.Code.ValueString())
+			resp.Diagnostics.Append(old.save(ctx, resp.Private)...)
+		}
+		return // the state keeps the old grant
+	}
+	diags, interrupted := r.revokeGrant(ctx, state, old, "The new code was exchanged and its grant replaced this one in state")
+	resp.Diagnostics.Append(diags...)
+	if interrupted {
+		resp.Diagnostics.AddWarning("CIAM Token Not Revoked", fmt.Sprintf("The run was interrupted (Ctrl-C) while the refresh token of %s, "+
+			"which the new code's grant replaced, was being revoked: it may still be valid until it expires or is revoked in the CIAM console.",
+			state.describe(r.grantClientID(state, old))))
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	resp.Diagnostics.Append(grantPrivate{ClientID: c.creds.ClientID, Directory: r.data.client.Directory()}.save(ctx, resp.Private)...)
+	resp.Diagnostics.Append(minRemainingWarning(plan, plan.MinRemaining)...)
+}
+
+// revokeGrant revokes the refresh token of the grant in m. A revocation it
+// cannot send, or that the directory refuses, is a warning whose first
+// words, after, say what became of the resource. interrupted reports that
+// the caller's context ended during the revocation (Ctrl-C).
+func (r *authorizationCodeTokenResource) revokeGrant(ctx context.Context, m *authorizationCodeTokenModel, grant grantPrivate, after string) (diags diag.Diagnostics, interrupted bool) {
+	if grant.Lost != "" {
+		return nil, false // nothing of a lost grant is valid: nothing to revoke
+	}
+	token := m.RefreshToken.ValueString()
+	if token == "" {
+		token = m.AccessToken.ValueString()
+	}
+	if token == "" {
+		return nil, false
+	}
+	c, known := r.client(m)
+	owner := r.grantClientID(m, grant)
+	notSent := fmt.Sprintf("The refresh token of %s was not revoked: ", m.describe(owner))
+	switch other := r.otherDirectory(grant); {
+	case r.data.noAuthDomain:
+		diags.Append(notRevoked(notSent+"the provider has no auth_domain (nor "+envAuthDomain+"). Nothing was sent.", after, "the CIAM console"))
+		return diags, false
+	case other != "":
+		diags.Append(notRevoked(notSent+other+". Nothing was sent.", after, "the CIAM console of the directory at "+grant.Directory))
+		return diags, false
+	case !known || !c.usableFor(owner) || r.data.client == nil:
+		diags.Append(notRevoked(notSent+belongsTo(owner, c)+". Nothing was sent.", after, "the CIAM console"))
+		return diags, false
+	}
+	r.data.secrets.addCredentials(c.creds.ClientID, c.creds.ClientSecret)
+	if err := r.data.client.Revoke(ctx, c.creds, token); err != nil {
+		if ctx.Err() != nil {
+			return diags, true
+		}
+		diags.Append(revocationFailed(m, c, err, r.data.client.Host(), after))
+	}
+	return diags, false
+}
