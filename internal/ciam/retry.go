@@ -123,10 +123,10 @@ func retryable(singleUse bool, status int, err error) bool {
 		if !errors.As(err, &terr) || terr.CertificateError() {
 			return false // redirects, oversized bodies, untrusted certificates: final
 		}
-		return !singleUse || terr.Unsent()
+		return !singleUse || retryableSingleUse(terr)
 	}
 	if singleUse {
-		return false
+		return retryableSingleUse(nil)
 	}
 	return status == http.StatusTooManyRequests || (status >= 500 && status <= 599)
 }

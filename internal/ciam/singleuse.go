@@ -27,13 +27,14 @@ import (
 //     directory is decided once, from the connection trace
 //     (traceConnection): no byte of a request is written before the
 //     transport has a connection (dialled, proxy and TLS handshakes done).
-//     An attempt that never had one is unsent, whatever ended it, and only
-//     such an attempt is retried (retryable); nothing else overrules it.
+//     A request none of whose attempts had one is unsent, whatever ended it
+//     (connections.stamp, the only place that says so), and only such a
+//     request is retried (retryableSingleUse); nothing else overrules it.
 //  3. No abandoned answer. A connected attempt is not cancelled by the
 //     caller's context (Ctrl-C): the directory spends what it carries when
 //     it acts, and the answer is the only copy of what it issued. Only
 //     request_timeout and the caller's deadline bound it
-//     (singleUseContext); connecting still ends with the caller
+//     (attemptContext); connecting still ends with the caller
 //     (dialUntilCallerEnds). AbandonOnCancel opts out, for callers that
 //     could not keep the answer anyway.
 //  4. One classification of a failure (Outcome, classify): callers decide
@@ -156,6 +157,41 @@ func (c *Client) noReplay(req *http.Request) {
 	if !c.singleUseHTTP1 {
 		req.GetBody = nil
 	}
+}
+
+// httpClientFor is the HTTP client that sends r.
+func (c *Client) httpClientFor(r request) *http.Client {
+	if r.singleUse {
+		return c.singleUseHTTP
+	}
+	return c.http
+}
+
+// retryableSingleUse says whether a single-use request may be sent again
+// after an attempt that ended with err (nil: an HTTP answer): only when
+// nothing of it was sent.
+func retryableSingleUse(terr *TransportError) bool {
+	return terr != nil && terr.Unsent()
+}
+
+// connections records whether any attempt of one request had a connection,
+// and stamps the request's transport errors with it: the one place that
+// decides Unsent.
+type connections struct{ any bool }
+
+func (c *connections) add(connected bool) *connections {
+	c.any = c.any || connected
+	return c
+}
+
+// stamp marks err, when it is a *TransportError, unsent unless an attempt
+// had a connection.
+func (c *connections) stamp(err error) error {
+	var terr *TransportError
+	if errors.As(err, &terr) {
+		terr.unsent = !c.any
+	}
+	return err
 }
 
 // traceConnection returns ctx with a connection trace, and a function that

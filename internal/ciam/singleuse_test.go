@@ -52,6 +52,32 @@ func TestSingleUseOutcome(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the answer cut off while it was read", func(t *testing.T) {
+		var requests atomic.Int32
+		c := newTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
+			requests.Add(1)
+			w.Header().Set("Content-Length", "1000")
+			_, _ = io.WriteString(w, `{"access_token":"eyJ`)
+			if f, ok := w.(http.Flusher); ok {
+				f.Flush() // the status and the first bytes reach the client
+			}
+			panic(http.ErrAbortHandler) // then the connection is cut mid-body
+		})
+		_, err := c.RefreshToken(context.Background(), testCreds, "rt-single-use")
+		if got := OutcomeOf(err); got != MaybeSpent || requests.Load() != 1 {
+			t.Errorf("outcome %v after %d requests, want maybe spent after 1 (err %v)", got, requests.Load(), err)
+		}
+	})
+	t.Run("a context ended before the first attempt", func(t *testing.T) {
+		var requests atomic.Int32
+		c := newTestClient(t, func(http.ResponseWriter, *http.Request) { requests.Add(1) })
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := c.RefreshToken(ctx, testCreds, "rt-single-use")
+		if got := OutcomeOf(err); got != NeverSent || requests.Load() != 0 {
+			t.Errorf("outcome %v after %d requests, want never sent after 0 (err %v)", got, requests.Load(), err)
+		}
+	})
 	t.Run("connection refused", func(t *testing.T) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {

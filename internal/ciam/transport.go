@@ -132,7 +132,7 @@ func (c *Client) build(ctx context.Context, r request) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
 	if err != nil {
 		// NewRequest errors can quote the URL; never pass them on.
-		return nil, fmt.Errorf("%s: cannot build request", r.op())
+		return nil, &TransportError{Op: r.op(), Host: c.host(r), msg: "cannot build the request", err: errors.New("cannot build the request")}
 	}
 	for k, v := range header {
 		req.Header[k] = v
@@ -164,20 +164,21 @@ func (c *Client) statusError(r request, res *result) *Error {
 	return e
 }
 
-// send runs the attempts of r under the retry policy. A *TransportError it
-// returns is unsent when no attempt had a connection.
+// send runs the attempts of r under the retry policy. Whether a
+// *TransportError it returns was sent is the connection record's to say
+// (see singleuse.go).
 func (c *Client) send(ctx context.Context, r request) (*result, error) {
-	sent := false
+	var rec connections
 	for attempt := 1; ; attempt++ {
 		actx, release, ok := attemptContext(ctx, r)
 		if !ok {
-			return &result{attempts: attempt - 1}, &TransportError{Op: r.op(), Host: c.host(r), msg: contextEndedMessage(ctx.Err()) + " before it was sent",
-				err: ctx.Err(), Attempts: attempt - 1, unsent: !sent}
+			return &result{attempts: attempt - 1}, rec.stamp(&TransportError{Op: r.op(), Host: c.host(r),
+				msg: contextEndedMessage(ctx.Err()) + " before it was sent", err: ctx.Err(), Attempts: attempt - 1})
 		}
 		start := c.now()
 		res, connected, err := c.attempt(actx, r)
 		release()
-		sent = sent || connected
+		err = rec.add(connected).stamp(err)
 		res.attempts = attempt
 		retry := attempt <= c.retry.MaxRetries && ctx.Err() == nil && retryable(r.singleUse, res.status, err)
 		var wait time.Duration
@@ -200,7 +201,7 @@ func (c *Client) send(ctx context.Context, r request) (*result, error) {
 		if !retry {
 			var terr *TransportError
 			if errors.As(err, &terr) {
-				terr.Attempts, terr.unsent = attempt, !sent
+				terr.Attempts = attempt
 			}
 			var cerr *Error
 			if errors.As(err, &cerr) {
@@ -209,7 +210,7 @@ func (c *Client) send(ctx context.Context, r request) (*result, error) {
 			return res, err
 		}
 		if !sleep(ctx, wait) {
-			return res, &TransportError{Op: r.op(), Host: c.host(r), msg: contextEndedMessage(ctx.Err()), err: ctx.Err(), Attempts: attempt, unsent: !sent}
+			return res, rec.stamp(&TransportError{Op: r.op(), Host: c.host(r), msg: contextEndedMessage(ctx.Err()), err: ctx.Err(), Attempts: attempt})
 		}
 	}
 }
@@ -226,11 +227,7 @@ func (c *Client) attempt(ctx context.Context, r request) (res *result, connected
 	if err != nil {
 		return res, false, err
 	}
-	hc := c.http
-	if r.singleUse {
-		hc = c.singleUseHTTP
-	}
-	resp, err := hc.Do(req)
+	resp, err := c.httpClientFor(r).Do(req)
 	if err != nil {
 		return res, hadConnection(), c.transportError(ctx, r, err, hadConnection())
 	}
@@ -265,7 +262,8 @@ func (c *Client) attempt(ctx context.Context, r request) (res *result, connected
 // transportError strips a *url.Error (which prints the URL, query and all)
 // down to its cause, says in words what happened, and redacts what is left.
 // ctx is the caller's context; connected is whether the attempt had a
-// connection.
+// connection, for the words ("no connection within" or "no answer within"):
+// whether the request was sent is for send to stamp (see singleuse.go).
 func (c *Client) transportError(ctx context.Context, r request, err error, connected bool) *TransportError {
 	cause := err
 	var uerr *url.Error
@@ -292,7 +290,7 @@ func (c *Client) transportError(ctx context.Context, r request, err error, conne
 		msg = fmt.Sprintf("no answer within %s (request_timeout)", c.retry.AttemptTimeout)
 	}
 	// The cause may itself quote the URL (some proxy errors do): redact.
-	return &TransportError{Op: r.op(), Host: c.host(r), msg: printable(c.redactor(r)(msg), 300), err: cause, unsent: !connected}
+	return &TransportError{Op: r.op(), Host: c.host(r), msg: printable(c.redactor(r)(msg), 300), err: cause}
 }
 
 // waitEnded turns the bare context error of a caller whose own context ended
