@@ -68,9 +68,7 @@ func (r *authorizationCodeTokenResource) exchangeNewCode(ctx context.Context, pl
 	diags, interrupted := r.revokeGrant(ctx, state, old, "The new code was exchanged and its grant replaced this one in state")
 	resp.Diagnostics.Append(diags...)
 	if interrupted {
-		resp.Diagnostics.AddWarning("CIAM Token Not Revoked", fmt.Sprintf("The run was interrupted (Ctrl-C) while the refresh token of %s, "+
-			"which the new code's grant replaced, was being revoked: it may still be valid until it expires or is revoked in the CIAM console.",
-			state.describe(r.grantClientID(state, old))))
+		resp.Diagnostics.Append(replacedGrantRevocationInterrupted(state, r.grantClientID(state, old)))
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 	resp.Diagnostics.Append(grantPrivate{ClientID: c.creds.ClientID, Directory: r.data.client.Directory()}.save(ctx, resp.Private)...)

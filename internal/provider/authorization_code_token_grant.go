@@ -170,11 +170,9 @@ func (r *authorizationCodeTokenResource) exchangeClient(m *authorizationCodeToke
 	var diags diag.Diagnostics
 	c, _ := r.client(m)
 	if c.creds.ClientID == "" {
-		diags.AddError("Missing CIAM Credentials", "ciam_authorization_code_token needs the client ID of the application that obtained the code. "+
-			"Set client_id (and client_secret) on the block, or "+r.data.app.names()+".")
+		diags.Append(missingExchangeClientID(r.data.app.names()))
 	} else if c.creds.ClientSecret == "" && m.CodeVerifier.IsNull() {
-		diags.AddError("Missing CIAM Client Secret", "Without code_verifier (PKCE) the code exchange needs the application's client secret. "+
-			"Set client_secret on the block, or "+r.data.app.names()+", or use PKCE with code_verifier.")
+		diags.Append(missingExchangeSecret(r.data.app.names()))
 	}
 	return c, diags
 }

@@ -266,3 +266,67 @@ func (m *authorizationCodeTokenModel) describe(clientID string) string {
 	}
 	return s
 }
+
+// lostRefreshToken is why a grant whose refresh token the directory
+// rejected is lost (grantPrivate.Lost).
+const lostRefreshToken = "the directory rejected its refresh token (invalid_grant): it was revoked, expired, or spent (a directory that rotates refresh tokens " +
+	"spends one when it renews, and a plan that renewed may have been thrown away)"
+
+// notRenewedWithoutAuthDomain is the warning of a read that found the token
+// due and the provider without a directory.
+func notRenewedWithoutAuthDomain(m *authorizationCodeTokenModel, owner string, remaining, minRemaining time.Duration) string {
+	return notRenewed(m, owner, remaining, minRemaining, "the provider has no auth_domain (nor "+envAuthDomain+")") +
+		" The plan leaves the renewal to the apply, which fails unless the provider has an auth_domain by then."
+}
+
+// readRenewalFailure is the warning of a read whose renewal failed, other
+// than with invalid_grant.
+func readRenewalFailure(m *authorizationCodeTokenModel, c grantClient, err error, host string, expiresAt time.Time, remaining, minRemaining time.Duration) string {
+	stored := ""
+	if ciam.OutcomeOf(err) == ciam.RefusedClient && c.origin == blockOrigin {
+		stored = " A read uses the client_id and client_secret stored in state by the last apply, as it cannot see the configuration: " +
+			"if client_secret has changed since, the apply renews with the new one."
+	}
+	return renewalFailure(m, c, err, host, expiresAt, remaining, minRemaining) + stored + " The next plan or apply tries again."
+}
+
+// applyRenewalRejected is the error of an apply whose renewal the directory
+// rejected with invalid_grant.
+func applyRenewalRejected(m *authorizationCodeTokenModel, c grantClient, err error, host string, expiresAt time.Time, remaining, minRemaining time.Duration) string {
+	return renewalFailure(m, c, err, host, expiresAt, remaining, minRemaining) + " The directory rejected the refresh token (invalid_grant): it was revoked, expired or spent, " +
+		"so no later apply can renew it. The grant is lost: the resource stays in state, marked as lost, so that its code is never sent again. " +
+		"Obtain a new authorization code from /oauth2/authorize and set code to it; the next apply exchanges it."
+}
+
+// applyRenewalFailure is the error of an apply whose renewal failed, other
+// than with invalid_grant.
+func applyRenewalFailure(m *authorizationCodeTokenModel, c grantClient, err error, host string, expiresAt time.Time, remaining, minRemaining time.Duration) string {
+	return renewalFailure(m, c, err, host, expiresAt, remaining, minRemaining) + " The apply stopped; the next apply tries again."
+}
+
+// missingExchangeClientID and missingExchangeSecret are the errors of a code
+// exchange without the credentials it needs; names says where to set them.
+func missingExchangeClientID(names string) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Missing CIAM Credentials", "ciam_authorization_code_token needs the client ID of the application that obtained the code. "+
+		"Set client_id (and client_secret) on the block, or "+names+".")
+}
+
+func missingExchangeSecret(names string) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Missing CIAM Client Secret", "Without code_verifier (PKCE) the code exchange needs the application's client secret. "+
+		"Set client_secret on the block, or "+names+", or use PKCE with code_verifier.")
+}
+
+// missingBlockSecret is the validation error of a block client_id without
+// the block's secret in a flow that needs one.
+func missingBlockSecret() diag.Diagnostic {
+	return diag.WithPath(path.Root("client_id"), diag.NewErrorDiagnostic("Missing Client Secret For This Block's client_id",
+		"this block's client_id needs this block's client_secret: the provider's client_secret belongs to the provider's client_id and is never sent with another. "+
+			"Set client_secret on this block, remove client_id to use the provider's pair, or, for a public client, use PKCE (code_verifier)."))
+}
+
+// replacedGrantRevocationInterrupted is the warning of an apply whose
+// revocation of the grant a new code replaced was interrupted.
+func replacedGrantRevocationInterrupted(m *authorizationCodeTokenModel, clientID string) diag.Diagnostic {
+	return diag.NewWarningDiagnostic("CIAM Token Not Revoked", fmt.Sprintf("The run was interrupted (Ctrl-C) while the refresh token of %s, "+
+		"which the new code's grant replaced, was being revoked: it may still be valid until it expires or is revoked in the CIAM console.", m.describe(clientID)))
+}

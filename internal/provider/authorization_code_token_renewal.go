@@ -69,9 +69,7 @@ func (r *authorizationCodeTokenResource) readRenewal(ctx context.Context, m *aut
 		grant.ReadDeferred = renewalMark(m.RefreshToken.ValueString())
 		resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
 		if r.data.noAuthDomain {
-			resp.Diagnostics.AddWarning("CIAM Token Not Renewed", notRenewed(m, r.grantClientID(m, *grant), remaining, minRemaining,
-				"the provider has no auth_domain (nor "+envAuthDomain+")")+
-				" The plan leaves the renewal to the apply, which fails unless the provider has an auth_domain by then.")
+			resp.Diagnostics.AddWarning("CIAM Token Not Renewed", notRenewedWithoutAuthDomain(m, r.grantClientID(m, *grant), remaining, minRemaining))
 		}
 		return
 	}
@@ -107,20 +105,9 @@ func (r *authorizationCodeTokenResource) readRenewal(ctx context.Context, m *aut
 		resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
 		resp.Diagnostics.AddWarning("CIAM Refresh Token Rejected", refreshRejected(m, c.creds.ClientID, remaining, minRemaining))
 	default:
-		stored := ""
-		if ciam.OutcomeOf(err) == ciam.RefusedClient && c.origin == blockOrigin {
-			stored = " A read uses the client_id and client_secret stored in state by the last apply, as it cannot see the configuration: " +
-				"if client_secret has changed since, the apply renews with the new one."
-		}
-		resp.Diagnostics.AddWarning("CIAM Token Not Renewed", renewalFailure(m, c, err, r.data.client.Host(), expiresAt, remaining, minRemaining)+
-			stored+" The next plan or apply tries again.")
+		resp.Diagnostics.AddWarning("CIAM Token Not Renewed", readRenewalFailure(m, c, err, r.data.client.Host(), expiresAt, remaining, minRemaining))
 	}
 }
-
-// lostRefreshToken is why a grant whose refresh token the directory
-// rejected is lost (grantPrivate.Lost).
-const lostRefreshToken = "the directory rejected its refresh token (invalid_grant): it was revoked, expired, or spent (a directory that rotates refresh tokens " +
-	"spends one when it renews, and a plan that renewed may have been thrown away)"
 
 // applyRenewal is what Update does when the plan left the token to the
 // apply: it renews with c, into plan, if the token in state is due now and
@@ -143,15 +130,12 @@ func (r *authorizationCodeTokenResource) applyRenewal(ctx context.Context, plan,
 	if err == nil {
 		return true
 	}
-	detail := renewalFailure(state, c, err, r.data.client.Host(), expiresAt, remaining, minRemaining)
 	if ciam.OutcomeOf(err) == ciam.Rejected {
 		grant.Lost = lostRefreshToken
-		diags.AddError("CIAM Refresh Token Rejected", detail+" The directory rejected the refresh token (invalid_grant): it was revoked, expired or spent, "+
-			"so no later apply can renew it. The grant is lost: the resource stays in state, marked as lost, so that its code is never sent again. "+
-			"Obtain a new authorization code from /oauth2/authorize and set code to it; the next apply exchanges it.")
+		diags.AddError("CIAM Refresh Token Rejected", applyRenewalRejected(state, c, err, r.data.client.Host(), expiresAt, remaining, minRemaining))
 		return false
 	}
-	diags.AddError("CIAM Token Not Renewed", detail+" The apply stopped; the next apply tries again.")
+	diags.AddError("CIAM Token Not Renewed", applyRenewalFailure(state, c, err, r.data.client.Host(), expiresAt, remaining, minRemaining))
 	return false
 }
 

@@ -170,9 +170,7 @@ func (r *authorizationCodeTokenResource) ValidateConfig(ctx context.Context, req
 		return
 	}
 	if !m.ClientID.IsNull() && !m.ClientID.IsUnknown() && m.ClientSecret.IsNull() && m.CodeVerifier.IsNull() {
-		resp.Diagnostics.AddAttributeError(path.Root("client_id"), "Missing Client Secret For This Block's client_id",
-			"this block's client_id needs this block's client_secret: the provider's client_secret belongs to the provider's client_id and is never sent with another. "+
-				"Set client_secret on this block, remove client_id to use the provider's pair, or, for a public client, use PKCE (code_verifier).")
+		resp.Diagnostics.Append(missingBlockSecret())
 	}
 }
 

@@ -109,6 +109,73 @@ func TestEveryEntryPointIsGuarded(t *testing.T) {
 	}
 }
 
+// registrations are the framework's interfaces through which a provider
+// registers types, and whether this provider's types of that kind go
+// through the guard. A provider that implements another (list resources,
+// actions, state stores) fails TestEveryEntryPointIsGuarded until its types
+// are guarded and listed here.
+var registrations = map[string]bool{
+	"ProviderWithEphemeralResources": true,
+	"ProviderWithFunctions":          true,
+}
+
+// settingsOnly are the provider's optional interfaces that register no
+// type.
+var settingsOnly = map[string]bool{
+	"ProviderWithConfigValidators": true,
+	"ProviderWithValidateConfig":   true,
+	"ProviderWithMetaSchema":       true,
+}
+
+// The provider registers its types only through interfaces whose types the
+// guard wraps.
+func TestTheProviderRegistersNothingUnguarded(t *testing.T) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/hashicorp/terraform-plugin-framework").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	files, err := filepath.Glob(filepath.Join(strings.TrimSpace(string(out)), "provider", "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no Go files in the framework's provider package (%v)", err)
+	}
+	p := reflect.TypeOf(New("test")())
+	for _, file := range files {
+		f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, decl := range f.Decls {
+			gen, ok := decl.(*ast.GenDecl)
+			if !ok {
+				continue
+			}
+			for _, spec := range gen.Specs {
+				ts, ok := spec.(*ast.TypeSpec)
+				if !ok || !strings.HasPrefix(ts.Name.Name, "ProviderWith") {
+					continue
+				}
+				iface, isInterface := ts.Type.(*ast.InterfaceType)
+				if !isInterface {
+					continue
+				}
+				// Does the provider have every method the interface lists
+				// (its embedded Provider aside)?
+				has := true
+				for _, m := range iface.Methods.List {
+					for _, name := range m.Names {
+						if _, ok := p.MethodByName(name.Name); !ok {
+							has = false
+						}
+					}
+				}
+				if has && !registrations[ts.Name.Name] && !settingsOnly[ts.Name.Name] {
+					t.Errorf("the provider implements %s, which registers types the guard does not wrap: wrap them in guard.go and list it in registrations", ts.Name.Name)
+				}
+			}
+		}
+	}
+}
+
 // The framework's optional interfaces are all in optionalInterfaces: an
 // upgrade that adds an entry point fails here until the guard knows it.
 func TestTheFrameworkHasNoOtherEntryPoints(t *testing.T) {
@@ -165,6 +232,9 @@ func (l leaky) leak(diags *diag.Diagnostics) {
 	diags.AddError("Leak", "the secret is "+guardSecret)
 }
 
+func (l leaky) Configure(_ context.Context, _ resource.ConfigureRequest, r *resource.ConfigureResponse) {
+	l.leak(&r.Diagnostics)
+}
 func (l leaky) Metadata(context.Context, resource.MetadataRequest, *resource.MetadataResponse) {}
 func (l leaky) Schema(context.Context, resource.SchemaRequest, *resource.SchemaResponse)       {}
 func (l leaky) Create(_ context.Context, _ resource.CreateRequest, r *resource.CreateResponse) {
@@ -191,6 +261,9 @@ func (l leaky) ImportState(_ context.Context, _ resource.ImportStateRequest, r *
 
 type leakyDataSource struct{ leaky }
 
+func (l leakyDataSource) Configure(_ context.Context, _ datasource.ConfigureRequest, r *datasource.ConfigureResponse) {
+	l.leak(&r.Diagnostics)
+}
 func (l leakyDataSource) Metadata(context.Context, datasource.MetadataRequest, *datasource.MetadataResponse) {
 }
 func (l leakyDataSource) Schema(context.Context, datasource.SchemaRequest, *datasource.SchemaResponse) {
@@ -204,6 +277,9 @@ func (l leakyDataSource) ValidateConfig(_ context.Context, _ datasource.Validate
 
 type leakyEphemeral struct{ leaky }
 
+func (l leakyEphemeral) Configure(_ context.Context, _ ephemeral.ConfigureRequest, r *ephemeral.ConfigureResponse) {
+	l.leak(&r.Diagnostics)
+}
 func (l leakyEphemeral) Metadata(context.Context, ephemeral.MetadataRequest, *ephemeral.MetadataResponse) {
 }
 func (l leakyEphemeral) Schema(context.Context, ephemeral.SchemaRequest, *ephemeral.SchemaResponse) {
@@ -249,7 +325,9 @@ func TestTheGuardRedactsAndRecoversEveryEntryPoint(t *testing.T) {
 	}
 	for _, panics := range []bool{false, true} {
 		r := &guardedResource{inner: leaky{panics}}
-		r.Configure(ctx, resource.ConfigureRequest{ProviderData: data}, &resource.ConfigureResponse{})
+		var rc resource.ConfigureResponse
+		r.Configure(ctx, resource.ConfigureRequest{ProviderData: data}, &rc)
+		check("resource Configure", panics, rc.Diagnostics)
 		var cr resource.CreateResponse
 		r.Create(ctx, resource.CreateRequest{}, &cr)
 		check("resource Create", panics, cr.Diagnostics)
@@ -273,7 +351,9 @@ func TestTheGuardRedactsAndRecoversEveryEntryPoint(t *testing.T) {
 		check("resource ImportState", panics, ir.Diagnostics)
 
 		d := &guardedDataSource{inner: leakyDataSource{leaky{panics}}}
-		d.Configure(ctx, datasource.ConfigureRequest{ProviderData: data}, &datasource.ConfigureResponse{})
+		var dc datasource.ConfigureResponse
+		d.Configure(ctx, datasource.ConfigureRequest{ProviderData: data}, &dc)
+		check("data source Configure", panics, dc.Diagnostics)
 		var dsr datasource.ReadResponse
 		d.Read(ctx, datasource.ReadRequest{}, &dsr)
 		check("data source Read", panics, dsr.Diagnostics)
@@ -282,7 +362,9 @@ func TestTheGuardRedactsAndRecoversEveryEntryPoint(t *testing.T) {
 		check("data source ValidateConfig", panics, dvr.Diagnostics)
 
 		e := &guardedEphemeralResource{inner: leakyEphemeral{leaky{panics}}}
-		e.Configure(ctx, ephemeral.ConfigureRequest{ProviderData: data}, &ephemeral.ConfigureResponse{})
+		var ec ephemeral.ConfigureResponse
+		e.Configure(ctx, ephemeral.ConfigureRequest{ProviderData: data}, &ec)
+		check("ephemeral resource Configure", panics, ec.Diagnostics)
 		var eor ephemeral.OpenResponse
 		e.Open(ctx, ephemeral.OpenRequest{}, &eor)
 		check("ephemeral resource Open", panics, eor.Diagnostics)

@@ -165,6 +165,10 @@ var settings = []struct {
 }
 
 func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	// The provider's own entry point is guarded like every type's: it
+	// handles both client secrets.
+	secrets := newSecretSet()
+	defer (&providerData{secrets: secrets}).guard(&resp.Diagnostics)
 	var cfg providerModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() {
@@ -187,7 +191,6 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 			values[s.attr] = v.ValueString()
 		}
 	}
-	secrets := newSecretSet()
 	secrets.addCredentials(values["client_id"], values["client_secret"])
 	secrets.addCredentials(values["scim_client_id"], values["scim_client_secret"])
 	for _, s := range settings {
