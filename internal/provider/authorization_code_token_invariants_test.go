@@ -27,7 +27,8 @@ import (
 //     lossAllowed);
 //   - no command fails but with a documented error, none reports an
 //     inconsistent plan, a provider bug or a panic, and none prints a
-//     secret.
+//     secret;
+//   - no apply that succeeds keeps an expired token without a word.
 //
 // The user of a sequence follows the provider's advice: when a message says
 // that a new authorization code is needed, they get one.
@@ -64,18 +65,18 @@ type grantSequence struct {
 var invariantSeeds = []struct {
 	seed     uint64
 	rotating bool
-}{{1, false}, {2, true}, {3, false}, {4, true}}
+}{{1, false}, {2, true}, {3, false}, {4, true}, {100, false}, {103, true}}
 
 func TestAccAuthorizationCodeTokenResource_invariants(t *testing.T) {
 	seeds := invariantSeeds
-	// CIAM_INVARIANT_SEEDS=n adds n more seeds (100, 101, ...), for a longer
+	// CIAM_INVARIANT_SEEDS=n adds n more seeds (200, 201, ...), for a longer
 	// search than every run makes.
 	if n, err := strconv.Atoi(os.Getenv("CIAM_INVARIANT_SEEDS")); err == nil {
 		for i := range n {
 			seeds = append(seeds, struct {
 				seed     uint64
 				rotating bool
-			}{uint64(100 + i), i%2 == 1})
+			}{uint64(200 + i), i%2 == 1})
 		}
 	}
 	for _, tc := range seeds {
@@ -339,6 +340,14 @@ func (s *grantSequence) command(args ...string) bool {
 	if rt == "" && args[0] != "destroy" && len(s.history) > 1 {
 		s.fail("the resource left state (the next apply would create it with its spent code):\n%s", out)
 	}
+	// An apply that plans now (not a saved plan, which Terraform applies as
+	// planned, and not -refresh-only, which plans no change) either renews
+	// an expired token or says why not.
+	applyNow := args[0] == "apply" && (args[1] == "-auto-approve" || args[1] == "-refresh=false")
+	if at, perr := time.Parse(time.RFC3339, s.tf.stateAttribute("expires_at")); applyNow && err == nil && perr == nil && !at.After(s.clock.Now()) &&
+		!containsAny(out, "Warning: CIAM Token Not Renewed", "Warning: CIAM Token Due And Not Renewed") {
+		s.fail("terraform %s succeeded and keeps a token that expired %s ago, without a word:\n%s", strings.Join(args, " "), s.clock.Now().Sub(at), out)
+	}
 	if containsAny(out, "New Authorization Code Needed") && s.lossAllowed == "" {
 		s.fail("the provider declared the grant lost, and nothing that could lose it happened:\n%s", out)
 	}
@@ -363,4 +372,40 @@ func containsAny(s string, subs ...string) bool {
 		}
 	}
 	return false
+}
+
+// apply -refresh=false with renew_in_plan = true (the default) and an
+// expired token: no read renews it, and the plan says so instead of keeping
+// it silently; an apply that reads then renews it.
+func TestAccAuthorizationCodeTokenResource_refreshFalseSaysTheTokenIsExpired(t *testing.T) {
+	unsetCIAMEnv(t)
+	t.Setenv(envClientID, localciam.DemoClientID)
+	t.Setenv(envClientSecret, localciam.DemoClientSecret)
+	s := newGrantSequence(t, 0, false)
+	if !s.command("apply", "-auto-approve") {
+		t.Fatal("create failed")
+	}
+	s.advance(10 * time.Minute)
+	before := s.srv.Requests("")
+	out, err := s.tf.run([]string{"TF_VAR_code=" + s.code}, "apply", "-refresh=false", "-auto-approve")
+	if err != nil {
+		t.Fatalf("apply -refresh=false: %v\n%s", err, out)
+	}
+	wantIn(t, "apply -refresh=false", out, "Warning: CIAM Token Due And Not Renewed", "expired 5m1s ago", "-refresh=false", "terraform apply -refresh-only")
+	if n := s.srv.Requests("") - before; n != 0 {
+		t.Errorf("apply -refresh=false sent %d requests", n)
+	}
+	out, err = s.tf.run([]string{"TF_VAR_code=" + s.code}, "apply", "-auto-approve")
+	if err != nil || strings.Contains(out, "Due And Not Renewed") || s.srv.Attempts(localciam.GrantRefreshToken) != 1 {
+		t.Errorf("the apply that reads did not renew once (%d refreshes, err %v):\n%s", s.srv.Attempts(localciam.GrantRefreshToken), err, out)
+	}
+}
+
+func wantIn(t *testing.T, what, out string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			t.Errorf("%s lacks %q:\n%s", what, want, out)
+		}
+	}
 }

@@ -330,3 +330,12 @@ func replacedGrantRevocationInterrupted(m *authorizationCodeTokenModel, clientID
 	return diag.NewWarningDiagnostic("CIAM Token Not Revoked", fmt.Sprintf("The run was interrupted (Ctrl-C) while the refresh token of %s, "+
 		"which the new code's grant replaced, was being revoked: it may still be valid until it expires or is revoked in the CIAM console.", m.describe(clientID)))
 }
+
+// dueAndNotRenewed is the warning of a plan that keeps a due token because
+// no read of this run renewed it.
+func dueAndNotRenewed(m *authorizationCodeTokenModel, owner string, remaining, minRemaining time.Duration) string {
+	return fmt.Sprintf("The access token of %s %s, and this run does not renew it: with renew_in_plan = true only a read renews, "+
+		"and no read of this run renewed it (the plan was made with -refresh=false, or the token became due after the plan read it, or the read's renewal failed, as its warning says). "+
+		"Nothing was sent; the stored token is kept as it is. To renew it, run terraform apply -refresh-only, or plan and apply without -refresh=false; "+
+		"with renew_in_plan = false an apply renews a due token itself.", m.describe(owner), leftPhrase(remaining, minRemaining))
+}

@@ -61,8 +61,18 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 	// A missing auth_domain does not end it here: the apply may have one (a
 	// saved plan applied in another environment), and a renewal the apply
 	// cannot make fails there with an error that says so.
-	if state.RefreshToken.ValueString() == "" || r.data == nil || readDecided(&plan, &state, grant) {
-		return // nothing to renew with, or this run's Read decided
+	if state.RefreshToken.ValueString() == "" || r.data == nil {
+		return // nothing to renew with
+	}
+	if readDecided(&plan, &state, grant) {
+		// A read renews (renew_in_plan = true), or this run's read decided.
+		// A due token that no read of this run saw (-refresh=false, or a
+		// saved plan's resource planned again at apply) is not renewed by
+		// this run: say so, rather than keep it silently.
+		if _, remaining, minRemaining, due := state.renewalDue(plan.MinRemaining, r.data.clock()); due && !r.data.readHere(state.RefreshToken.ValueString()) {
+			resp.Diagnostics.AddWarning("CIAM Token Due And Not Renewed", dueAndNotRenewed(&state, r.grantClientID(&state, grant), remaining, minRemaining))
+		}
+		return
 	}
 	// Otherwise the apply renews if the token is due by then, under the
 	// min_remaining it then has. A token fresh now may be due then (a saved

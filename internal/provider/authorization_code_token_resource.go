@@ -212,6 +212,7 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 		resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
 	}
 	r.readRenewal(ctx, m, &grant, resp)
+	r.data.noteRead(m.RefreshToken.ValueString())
 }
 
 // Update stores the new arguments and, when the plan left the tokens unknown

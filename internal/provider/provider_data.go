@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -35,6 +36,29 @@ type providerData struct {
 	noAuthDomain bool
 	// now is the provider's clock (see ciamProvider.now).
 	now func() time.Time
+	// reads holds the renewalMark of every refresh token a read of this
+	// provider instance (this plan or apply walk) left in state: ModifyPlan
+	// tells a run whose read had its say from one without a read
+	// (-refresh=false). Memory, not private state: it must not outlive the
+	// run.
+	reads sync.Map
+}
+
+// noteRead records that a read of this instance left refreshToken in state.
+func (d *providerData) noteRead(refreshToken string) {
+	if d != nil {
+		d.reads.Store(renewalMark(refreshToken), struct{}{})
+	}
+}
+
+// readHere reports whether a read of this instance left refreshToken in
+// state.
+func (d *providerData) readHere(refreshToken string) bool {
+	if d == nil {
+		return false
+	}
+	_, ok := d.reads.Load(renewalMark(refreshToken))
+	return ok
 }
 
 // clock returns the provider's current time.
