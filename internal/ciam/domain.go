@@ -30,9 +30,14 @@ var malformedScheme = regexp.MustCompile(`(?i)^[a-z][a-z0-9+.-]*:(?:/|$|[^0-9])`
 // ignored or, worse, sent somewhere it should not go. Error messages never
 // repeat the query, fragment or user information, as they might hold a secret.
 func ParseAuthDomain(raw string) (*url.URL, error) {
-	s := strings.TrimSpace(raw)
-	if s == "" {
+	s := raw
+	if strings.TrimSpace(s) == "" {
 		return nil, errors.New("must not be empty")
+	}
+	if strings.TrimSpace(s) != s {
+		// Refused, like a credential's: it is not what was meant, and a
+		// value read from a file keeps the file's final newline.
+		return nil, errors.New("starts or ends with whitespace")
 	}
 	if strings.ContainsAny(s, " \t\r\n") {
 		return nil, errors.New("must not contain whitespace")

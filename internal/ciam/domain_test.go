@@ -8,7 +8,6 @@ import (
 func TestParseAuthDomain(t *testing.T) {
 	ok := []struct{ in, want string }{
 		{"sample.portal.tencentciam.com", "https://sample.portal.tencentciam.com"},
-		{"  Sample.Portal.TencentCIAM.com ", "https://sample.portal.tencentciam.com"},
 		{"sample.portal.tencentciam.com:8443", "https://sample.portal.tencentciam.com:8443"},
 		{"https://sample.portal.tencentciam.com", "https://sample.portal.tencentciam.com"},
 		{"https://sample.portal.tencentciam.com/", "https://sample.portal.tencentciam.com"},
@@ -34,6 +33,8 @@ func TestParseAuthDomain(t *testing.T) {
 	bad := []struct{ in, wantErr string }{
 		{"", "must not be empty"},
 		{"   ", "must not be empty"},
+		{"  Sample.Portal.TencentCIAM.com ", "starts or ends with whitespace"},
+		{"https://sample.portal.tencentciam.com\n", "starts or ends with whitespace"},
 		{"https:/sample.portal.tencentciam.com", "is not a well-formed URL"},
 		{"https:sample.portal.tencentciam.com", "is not a well-formed URL"},
 		{"//sample.portal.tencentciam.com", "is not a well-formed URL"},

@@ -23,7 +23,7 @@ import (
 // diags) what became of the code: ciam.NeverSent when nothing was sent.
 func (r *authorizationCodeTokenResource) exchange(ctx context.Context, m *authorizationCodeTokenModel, diags *diag.Diagnostics) (c grantClient, failed ciam.Outcome, ok bool) {
 	if r.data.noAuthDomain {
-		diags.Append(missingAuthDomain("ciam_authorization_code_token"))
+		diags.Append(r.data.missingAuthDomain("ciam_authorization_code_token"))
 		return c, ciam.NeverSent, false
 	}
 	c, cdiags := r.exchangeClient(m)
@@ -95,7 +95,7 @@ func (r *authorizationCodeTokenResource) revokeGrant(ctx context.Context, m *aut
 	notSent := fmt.Sprintf("The refresh token of %s was not revoked: ", m.describe(owner))
 	switch other := r.otherDirectory(grant); {
 	case r.data.noAuthDomain:
-		diags.Append(notRevoked(notSent+"the provider has no auth_domain (nor "+envAuthDomain+"). Nothing was sent.", after, "the CIAM console"))
+		diags.Append(notRevoked(notSent+r.data.noDirectory()+". Nothing was sent.", after, "the CIAM console"))
 		return diags, false
 	case other != "":
 		diags.Append(notRevoked(notSent+other+". Nothing was sent.", after, "the CIAM console of the directory at "+grant.Directory))

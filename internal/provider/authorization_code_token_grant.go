@@ -127,6 +127,9 @@ type grantClient struct {
 	// missingSecret says the grant is a confidential client's (issued
 	// without PKCE) and no secret is configured for it.
 	missingSecret bool
+	// problem says why the provider's credentials, from the environment,
+	// cannot be used (credentialSource.problem): nothing is sent with them.
+	problem string
 }
 
 // public reports a public client: a PKCE grant without a client secret.
@@ -135,7 +138,7 @@ func (c grantClient) public() bool { return c.creds.ClientSecret == "" && !c.mis
 // usableFor reports whether the credentials can be sent for the grant of
 // owner: its client ID, with the secret when the grant is confidential.
 func (c grantClient) usableFor(owner string) bool {
-	return c.creds.ClientID != "" && c.creds.ClientID == owner && !c.missingSecret
+	return c.creds.ClientID != "" && c.creds.ClientID == owner && !c.missingSecret && c.problem == ""
 }
 
 // client resolves the client for the code flow: the block's client_id (with
@@ -149,7 +152,7 @@ func (r *authorizationCodeTokenResource) client(m *authorizationCodeTokenModel) 
 	case r.data == nil || len(r.data.unknown) > 0 || r.data.noAuthDomain:
 		return c, false
 	default:
-		c = grantClient{creds: ciam.Credentials{ClientID: r.data.app.id, ClientSecret: r.data.app.secret}, origin: r.data.app.origin()}
+		c = grantClient{creds: ciam.Credentials{ClientID: r.data.app.id, ClientSecret: r.data.app.secret}, origin: r.data.app.origin(), problem: r.data.app.problem}
 		ok = true
 	}
 	switch {
@@ -169,7 +172,9 @@ func (r *authorizationCodeTokenResource) client(m *authorizationCodeTokenModel) 
 func (r *authorizationCodeTokenResource) exchangeClient(m *authorizationCodeTokenModel) (grantClient, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	c, _ := r.client(m)
-	if c.creds.ClientID == "" {
+	if c.problem != "" {
+		diags.AddError("Leading Or Trailing Whitespace", c.problem)
+	} else if c.creds.ClientID == "" {
 		diags.Append(missingExchangeClientID(r.data.app.names()))
 	} else if c.creds.ClientSecret == "" && m.CodeVerifier.IsNull() {
 		diags.Append(missingExchangeSecret(r.data.app.names()))

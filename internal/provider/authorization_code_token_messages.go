@@ -51,6 +51,8 @@ func codeExchangeDiagnostic(err error, req tokenRequest, pkce bool) diag.Diagnos
 // that belongs to another (or to one whose credentials are missing).
 func clientProblem(c grantClient) string {
 	switch {
+	case c.problem != "":
+		return lowerFirst(trimPeriod(c.problem))
 	case c.creds.ClientID == "":
 		return "no client credentials are configured for it (set client_id and client_secret on the block, or the provider's, or CIAM_CLIENT_ID and CIAM_CLIENT_SECRET)"
 	case c.missingSecret:
@@ -274,8 +276,8 @@ const lostRefreshToken = "the directory rejected its refresh token (invalid_gran
 
 // notRenewedWithoutAuthDomain is the warning of a read that found the token
 // due and the provider without a directory.
-func notRenewedWithoutAuthDomain(m *authorizationCodeTokenModel, owner string, remaining, minRemaining time.Duration) string {
-	return notRenewed(m, owner, remaining, minRemaining, "the provider has no auth_domain (nor "+envAuthDomain+")") +
+func notRenewedWithoutAuthDomain(m *authorizationCodeTokenModel, owner string, remaining, minRemaining time.Duration, noDirectory string) string {
+	return notRenewed(m, owner, remaining, minRemaining, noDirectory) +
 		" The plan leaves the renewal to the apply, which fails unless the provider has an auth_domain by then."
 }
 

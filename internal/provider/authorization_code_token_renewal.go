@@ -69,7 +69,7 @@ func (r *authorizationCodeTokenResource) readRenewal(ctx context.Context, m *aut
 		grant.ReadDeferred = renewalMark(m.RefreshToken.ValueString())
 		resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
 		if r.data.noAuthDomain {
-			resp.Diagnostics.AddWarning("CIAM Token Not Renewed", notRenewedWithoutAuthDomain(m, r.grantClientID(m, *grant), remaining, minRemaining))
+			resp.Diagnostics.AddWarning("CIAM Token Not Renewed", notRenewedWithoutAuthDomain(m, r.grantClientID(m, *grant), remaining, minRemaining, r.data.noDirectory()))
 		}
 		return
 	}
@@ -120,7 +120,7 @@ func (r *authorizationCodeTokenResource) applyRenewal(ctx context.Context, plan,
 	}
 	switch {
 	case r.data.noAuthDomain:
-		diags.Append(missingAuthDomain("Renewing ciam_authorization_code_token"))
+		diags.Append(r.data.missingAuthDomain("Renewing ciam_authorization_code_token"))
 		return false
 	case !c.usableFor(grant.ClientID):
 		diags.AddError("CIAM Token Not Renewed", notRenewed(state, grant.ClientID, remaining, minRemaining, belongsTo(grant.ClientID, c)))

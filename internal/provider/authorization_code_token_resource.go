@@ -86,7 +86,7 @@ func (r *authorizationCodeTokenResource) Schema(_ context.Context, _ resource.Sc
 				"A new code is exchanged in place, by the apply: the new code first, and only when that succeeds is the old grant revoked, so a new code that fails leaves the working grant. " +
 				"A code that a failed exchange may have spent is refused at plan time; a code not known until apply works the same way.",
 			Required: true, Sensitive: true,
-			Validators: []validator.String{stringvalidator.LengthAtLeast(1), noSurroundingSpace{}},
+			Validators: []validator.String{stringvalidator.LengthAtLeast(1), noSurroundingSpace{secret: true}},
 		},
 		"redirect_uri": schema.StringAttribute{
 			MarkdownDescription: "The redirect URI used to obtain the code; it must match exactly." + newCode,
@@ -97,7 +97,7 @@ func (r *authorizationCodeTokenResource) Schema(_ context.Context, _ resource.Sc
 			MarkdownDescription: "The PKCE code verifier (RFC 7636, S256) whose challenge was sent to `/oauth2/authorize`. When set, the exchange sends no client secret, as in the CIAM's PKCE mode; " +
 				"without a `client_secret` the client is public, and renewal and revocation send `client_id` alone (RFC 6749 section 6, RFC 7009 section 2.1)." + newCode,
 			Optional: true, Sensitive: true,
-			Validators: []validator.String{stringvalidator.LengthBetween(43, 128), noSurroundingSpace{}},
+			Validators: []validator.String{stringvalidator.LengthBetween(43, 128), noSurroundingSpace{secret: true}},
 		},
 		"client_id": schema.StringAttribute{
 			MarkdownDescription: "Client ID of the application that obtained the code, instead of the provider's `client_id`. A change to another client needs a new code (an error at plan time with the same `code`); " +
@@ -108,7 +108,7 @@ func (r *authorizationCodeTokenResource) Schema(_ context.Context, _ resource.Sc
 		"client_secret": schema.StringAttribute{
 			MarkdownDescription: "Client secret that goes with this block's `client_id`. Not needed with `code_verifier` for a public client. Stored in state (sensitive); a change takes effect on the next renewal without replacing the resource.",
 			Optional:            true, Sensitive: true,
-			Validators: []validator.String{stringvalidator.LengthAtLeast(1), noSurroundingSpace{}, stringvalidator.AlsoRequires(path.MatchRoot("client_id"))},
+			Validators: []validator.String{stringvalidator.LengthAtLeast(1), noSurroundingSpace{secret: true}, stringvalidator.AlsoRequires(path.MatchRoot("client_id"))},
 		},
 		"min_remaining": schema.StringAttribute{
 			MarkdownDescription: "When the access token has less than this left, it is renewed with the refresh token: when the resource is read (plan, apply, refresh) with `renew_in_plan = true`, " +

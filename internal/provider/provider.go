@@ -79,7 +79,8 @@ func (p *ciamProvider) Metadata(_ context.Context, _ provider.MetadataRequest, r
 }
 
 func (p *ciamProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
-	nonEmpty := []validator.String{stringvalidator.LengthAtLeast(1)}
+	nonEmpty := []validator.String{stringvalidator.LengthAtLeast(1), noSurroundingSpace{}}
+	secret := []validator.String{stringvalidator.LengthAtLeast(1), noSurroundingSpace{secret: true}}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Obtains Tencent CIAM access tokens (OAuth 2.0 client credentials, the SCIM data-sync token, the authorization-code grant) for use in other providers' configuration, " +
 			"and the directory's OpenID configuration and signing keys, with offline JWT verification, for the services that accept those tokens.",
@@ -100,7 +101,7 @@ func (p *ciamProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 				MarkdownDescription: "Client secret of the CIAM application. Can also be set with `CIAM_CLIENT_SECRET`. Provider settings are never written to state.",
 				Optional:            true,
 				Sensitive:           true,
-				Validators:          nonEmpty,
+				Validators:          secret,
 			},
 			"scim_client_id": schema.StringAttribute{
 				MarkdownDescription: "Client ID of the data-sync (SCIM) configuration, from the console's data-sync page; usually not the application's. `ciam_scim_token` uses it before `client_id`. Can also be set with `CIAM_SCIM_CLIENT_ID`.",
@@ -111,7 +112,7 @@ func (p *ciamProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 				MarkdownDescription: "Client secret of the data-sync (SCIM) configuration. Can also be set with `CIAM_SCIM_CLIENT_SECRET`.",
 				Optional:            true,
 				Sensitive:           true,
-				Validators:          nonEmpty,
+				Validators:          secret,
 			},
 			"token_endpoint_auth_method": schema.StringAttribute{
 				MarkdownDescription: "How the client authenticates at the token and revocation endpoints: `client_secret_post` (default, the id and secret in the form body, as in the CIAM's samples) " +
@@ -145,7 +146,7 @@ func (p *ciamProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 			"ca_cert_pem": schema.StringAttribute{
 				MarkdownDescription: "PEM-encoded CA certificates to trust in addition to the system's, for a CIAM or proxy behind a private CA, e.g. `file(\"corp-ca.pem\")`.",
 				Optional:            true,
-				Validators:          nonEmpty,
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 		},
 	}
@@ -193,13 +194,18 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	}
 	secrets.addCredentials(values["client_id"], values["client_secret"])
 	secrets.addCredentials(values["scim_client_id"], values["scim_client_secret"])
+	// A value from the environment that cannot be used fails the blocks that
+	// use it (envProblem), not the configuration: the variable may be set
+	// for other work. One in the provider block fails at validate already
+	// (noSurroundingSpace), or here when it was unknown then.
+	envProblems := map[string]string{}
 	for _, s := range settings {
-		if v := values[s.attr]; s.attr != "auth_domain" && strings.TrimSpace(v) != v { // auth_domain has its own parser
-			source := s.attr
-			if fromEnv[s.attr] {
-				source = fmt.Sprintf("The %s environment variable (used because %s is not set)", s.env, s.attr)
-			}
-			resp.Diagnostics.AddAttributeError(path.Root(s.attr), "Leading Or Trailing Whitespace", source+
+		v := values[s.attr]
+		switch {
+		case fromEnv[s.attr]:
+			envProblems[s.attr] = envProblem(s.env, s.attr, v)
+		case s.attr != "auth_domain" && strings.TrimSpace(v) != v: // auth_domain has its own parser
+			resp.Diagnostics.AddAttributeError(path.Root(s.attr), "Leading Or Trailing Whitespace", s.attr+
 				" starts or ends with whitespace, which the CIAM would not accept. A value read with file() keeps the file's final newline: use trimspace(file(...)).")
 		}
 	}
@@ -229,23 +235,24 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		return
 	}
 
-	if values["auth_domain"] == "" {
+	base, err := ciam.ParseAuthDomain(values["auth_domain"])
+	problem := envProblems["auth_domain"]
+	switch {
+	case values["auth_domain"] == "", problem != "":
+	case err != nil && fromEnv["auth_domain"]:
+		problem = "The " + envAuthDomain + " environment variable (used because auth_domain is not set) " + err.Error() + "."
+	case err != nil:
+		resp.Diagnostics.AddAttributeError(path.Root("auth_domain"), "Invalid CIAM Auth Domain", "auth_domain "+err.Error()+".")
+		return
+	}
+	if values["auth_domain"] == "" || problem != "" {
 		// Nothing fails yet: a configuration may use only the functions,
 		// which need no directory (some OpenTofu versions configure the
 		// provider for them). Every type that sends a request says so.
 		_, diags := clientConfig(&cfg)
 		resp.Diagnostics.Append(diags...)
-		data := &providerData{secrets: secrets, noAuthDomain: true, now: p.now}
+		data := &providerData{secrets: secrets, noAuthDomain: true, authDomainProblem: problem, now: p.now}
 		resp.DataSourceData, resp.ResourceData, resp.EphemeralResourceData = data, data, data
-		return
-	}
-	base, err := ciam.ParseAuthDomain(values["auth_domain"])
-	if err != nil {
-		source := "auth_domain"
-		if cfg.AuthDomain.IsNull() {
-			source = "The " + envAuthDomain + " environment variable (used because auth_domain is not set)"
-		}
-		resp.Diagnostics.AddAttributeError(path.Root("auth_domain"), "Invalid CIAM Auth Domain", source+" "+err.Error()+".")
 		return
 	}
 
@@ -276,11 +283,13 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 			id: values["client_id"], secret: values["client_secret"],
 			idAttr: "client_id", secretAttr: "client_secret", idEnv: envClientID, secretEnv: envClientSecret,
 			idFromEnv: fromEnv["client_id"], secretFromEnv: fromEnv["client_secret"],
+			problem: envProblems["client_id"] + envProblems["client_secret"],
 		},
 		scim: credentialSource{
 			id: values["scim_client_id"], secret: values["scim_client_secret"],
 			idAttr: "scim_client_id", secretAttr: "scim_client_secret", idEnv: envSCIMClientID, secretEnv: envSCIMClientSecret,
 			idFromEnv: fromEnv["scim_client_id"], secretFromEnv: fromEnv["scim_client_secret"],
+			problem: envProblems["scim_client_id"] + envProblems["scim_client_secret"],
 		},
 	}
 	resp.DataSourceData = data

@@ -31,9 +31,11 @@ type providerData struct {
 	// unknown lists the provider settings that are not known yet (they come
 	// from a resource that is still planned). The client is nil then.
 	unknown []string
-	// noAuthDomain says that neither auth_domain nor CIAM_AUTH_DOMAIN is set.
-	// The client is nil then.
-	noAuthDomain bool
+	// noAuthDomain says that the provider has no usable directory: neither
+	// auth_domain nor CIAM_AUTH_DOMAIN is set, or CIAM_AUTH_DOMAIN is not
+	// usable (authDomainProblem says why). The client is nil then.
+	noAuthDomain      bool
+	authDomainProblem string
 	// now is the provider's clock (see ciamProvider.now).
 	now func() time.Time
 	// reads holds the renewalMark of every refresh token a read of this
@@ -69,12 +71,31 @@ func (d *providerData) clock() time.Time {
 	return d.now()
 }
 
-// missingAuthDomain is the error of a type that needs a request when no
-// auth_domain is set.
-func missingAuthDomain(what string) diag.Diagnostic {
+// missingAuthDomain is the error of a type that needs a request when the
+// provider has no usable auth_domain.
+func (d *providerData) missingAuthDomain(what string) diag.Diagnostic {
+	if d != nil && d.authDomainProblem != "" {
+		return diag.NewErrorDiagnostic("Invalid CIAM Auth Domain", what+" needs the CIAM user directory's domain, and "+d.authDomainProblem)
+	}
 	return diag.NewErrorDiagnostic("Missing CIAM Auth Domain",
 		what+" needs the CIAM user directory's domain, e.g. sample.portal.tencentciam.com, and the provider has none. "+
 			"Set auth_domain in the provider block or the "+envAuthDomain+" environment variable.")
+}
+
+// noDirectory says why the provider has no usable directory, for messages
+// that go on after it.
+func (d *providerData) noDirectory() string {
+	if d != nil && d.authDomainProblem != "" {
+		return trimPeriod(lowerFirst(d.authDomainProblem))
+	}
+	return "the provider has no auth_domain (nor " + envAuthDomain + ")"
+}
+
+func lowerFirst(s string) string {
+	if s != "" && s[0] >= 'A' && s[0] <= 'Z' {
+		return string(s[0]-'A'+'a') + s[1:]
+	}
+	return s
 }
 
 // pooled is the client for a token reuse pool.
@@ -112,7 +133,7 @@ func (d *providerData) cannotRequestInOpen(req ephemeral.OpenRequest, resp *ephe
 // (deferNow); otherwise diags holds the error that names what is missing.
 func (d *providerData) cannotRequest(deferralAllowed bool, what string) (stop, deferNow bool, diags diag.Diagnostics) {
 	if d != nil && d.noAuthDomain {
-		diags.Append(missingAuthDomain(what))
+		diags.Append(d.missingAuthDomain(what))
 		return true, false, diags
 	}
 	if d == nil || len(d.unknown) == 0 {
@@ -155,6 +176,22 @@ type credentialSource struct {
 	// idFromEnv and secretFromEnv say that the provider block left the
 	// attribute unset and the value came from the environment variable.
 	idFromEnv, secretFromEnv bool
+	// problem says why a value from the environment cannot be used (see
+	// envProblem); "" when both halves can. It fails the blocks that use
+	// the pair, not the configuration.
+	problem string
+}
+
+// envProblem says why the value of an environment variable cannot be used,
+// or "". A value with surrounding whitespace (a file's final newline, say)
+// is refused, as in the provider block, but only where it is used, and with
+// advice for a variable.
+func envProblem(env, attr, value string) string {
+	if strings.TrimSpace(value) == value {
+		return ""
+	}
+	return fmt.Sprintf("The %s environment variable (used because %s is not set) starts or ends with whitespace, which the CIAM would not accept. "+
+		"Set the variable without it (a value taken from a file keeps the file's final newline: strip it, e.g. with tr -d '\\n').", env, attr)
 }
 
 func (c credentialSource) isSet() bool { return c.id != "" || c.secret != "" }
@@ -215,6 +252,9 @@ func (d *providerData) credentials(block credentialsModel, forSCIM bool) (ciam.C
 	}
 	for _, src := range sources {
 		switch {
+		case src.isSet() && src.problem != "":
+			diags.AddError("Leading Or Trailing Whitespace", src.problem)
+			return ciam.Credentials{}, "", diags
 		case src.id != "" && src.secret != "":
 			origin := src.origin()
 			if forSCIM && src.idAttr == d.app.idAttr {

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
 )
@@ -203,11 +204,15 @@ func TestAccProvider_invalidAuthDomainFromEnvironment(t *testing.T) {
 
 // A credential with a leading or trailing newline or space (file() keeps a
 // file's final newline; so do many secret stores) fails before any request,
-// naming where it came from and never showing it.
+// naming where it came from and never showing it. One from the environment
+// fails only the blocks that use it, with advice for a variable (not for
+// file()); one in the provider block or a token block fails at validate.
 func TestAccProvider_credentialsWithSurroundingWhitespace(t *testing.T) {
 	unsetCIAMEnv(t)
 	srv := startCIAM(t)
 	t.Setenv(envSCIMClientSecret, localciam.DemoSCIMClientSecret+"\n")
+	t.Setenv(envSCIMClientID, localciam.DemoSCIMClientID)
+	app := testAccProviderConfig(srv.URL(), "client_id", localciam.DemoClientID, "client_secret", localciam.DemoClientSecret)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
@@ -216,8 +221,58 @@ func TestAccProvider_credentialsWithSurroundingWhitespace(t *testing.T) {
 				ExpectError: errorMatching("Leading Or Trailing Whitespace", "client_secret starts or ends with whitespace", "trimspace(file("),
 			},
 			{
-				Config:      testAccProviderConfig(srv.URL(), "client_id", localciam.DemoClientID, "client_secret", localciam.DemoClientSecret) + `data "ciam_client_credentials_token" "t" {}`,
-				ExpectError: errorMatching("Leading Or Trailing Whitespace", "The CIAM_SCIM_CLIENT_SECRET environment variable (used because scim_client_secret is not set) starts or ends with whitespace"),
+				// A token block's own credentials follow the same rule.
+				Config: app + fmt.Sprintf(`data "ciam_client_credentials_token" "t" {
+  client_id     = %q
+  client_secret = "%s\n"
+}`, localciam.DemoClientID, localciam.DemoClientSecret),
+				ExpectError: errorMatching("Leading Or Trailing Whitespace", "client_secret starts or ends with whitespace", "trimspace(file("),
+			},
+			{
+				Config: app + `data "ciam_scim_token" "t" {}`,
+				ExpectError: errorMatching("Leading Or Trailing Whitespace",
+					"The CIAM_SCIM_CLIENT_SECRET environment variable (used because scim_client_secret is not set) starts or ends with whitespace",
+					"Set the variable without it"),
+			},
+			{
+				// The polluted data-sync secret is not used here.
+				Config: app + `data "ciam_client_credentials_token" "t" {}`,
+				Check:  resource.TestCheckResourceAttrSet("data.ciam_client_credentials_token.t", "expires_at"),
+			},
+		},
+	})
+	if n := srv.Requests(localciam.SCIMTokenPath); n != 0 {
+		t.Errorf("%d data-sync token requests were sent, want none", n)
+	}
+	if n := srv.Attempts(localciam.GrantClientCredentials); n != 3 {
+		t.Errorf("%d client-credentials requests were sent, want 3 (the three plans of the last step)", n)
+	}
+}
+
+// auth_domain's surrounding whitespace is refused like a credential's: in
+// the provider block at validate, from CIAM_AUTH_DOMAIN only for the blocks
+// that need the directory (the functions do not).
+func TestAccProvider_authDomainWithSurroundingWhitespace(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_8_0)},
+		Steps: []resource.TestStep{
+			{
+				Config:      fmt.Sprintf("provider \"ciam\" {\n  auth_domain = \"%s\\n\"\n}\n", srv.URL()) + `data "ciam_jwks" "k" {}`,
+				ExpectError: errorMatching("auth_domain starts or ends with whitespace", "trimspace(file("),
+			},
+			{
+				PreConfig: func() { t.Setenv(envAuthDomain, " "+srv.URL()) },
+				Config: `output "sub" {
+  value = provider::ciam::decode_jwt("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1MSJ9.").claims.sub
+}`,
+			},
+			{
+				Config: `data "ciam_jwks" "k" {}`,
+				ExpectError: errorMatching("The CIAM_AUTH_DOMAIN environment variable (used because auth_domain is not set) starts or ends with whitespace",
+					"Set the variable without it"),
 			},
 		},
 	})

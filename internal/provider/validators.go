@@ -30,7 +30,11 @@ func (authDomainValidator) ValidateString(_ context.Context, req validator.Strin
 		return
 	}
 	if _, err := ciam.ParseAuthDomain(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid CIAM Auth Domain", "auth_domain "+err.Error()+".")
+		detail := "auth_domain " + err.Error() + "."
+		if v := req.ConfigValue.ValueString(); strings.TrimSpace(v) != v {
+			detail += " A value read with file() keeps the file's final newline: use trimspace(file(...))."
+		}
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid CIAM Auth Domain", detail)
 	}
 }
 
@@ -70,8 +74,10 @@ func parsePositiveDuration(name, v string) (time.Duration, error) {
 
 // noSurroundingSpace refuses a value that starts or ends with whitespace: a
 // code, URI, client ID or secret never does, and file() keeps a file's final
-// newline. The message never shows the value (it may be a secret).
-type noSurroundingSpace struct{}
+// newline. The message never shows the value. For a secret the error has no
+// attribute path: Terraform would print the line of configuration that
+// holds it.
+type noSurroundingSpace struct{ secret bool }
 
 var _ validator.String = noSurroundingSpace{}
 
@@ -83,12 +89,21 @@ func (v noSurroundingSpace) MarkdownDescription(ctx context.Context) string {
 	return v.Description(ctx)
 }
 
-func (noSurroundingSpace) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+func (n noSurroundingSpace) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
 	if v := req.ConfigValue.ValueString(); strings.TrimSpace(v) != v {
-		resp.Diagnostics.AddAttributeError(req.Path, "Leading Or Trailing Whitespace", fmt.Sprintf(
-			"%s starts or ends with whitespace, which the CIAM would not accept. A value read with file() keeps the file's final newline: use trimspace(file(...)).", req.Path))
+		if n.secret {
+			resp.Diagnostics.AddError("Leading Or Trailing Whitespace", surroundingSpace(req.Path.String()))
+			return
+		}
+		resp.Diagnostics.AddAttributeError(req.Path, "Leading Or Trailing Whitespace", surroundingSpace(req.Path.String()))
 	}
+}
+
+// surroundingSpace is the error of a value with leading or trailing
+// whitespace in the configuration.
+func surroundingSpace(name string) string {
+	return name + " starts or ends with whitespace, which the CIAM would not accept. A value read with file() keeps the file's final newline: use trimspace(file(...))."
 }
