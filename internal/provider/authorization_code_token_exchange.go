@@ -40,7 +40,7 @@ func (r *authorizationCodeTokenResource) exchange(ctx context.Context, m *author
 		diags.Append(codeExchangeDiagnostic(err, tokenRequest{
 			what: "authorization-code exchange", grant: "authorization_code", host: r.data.client.Host(),
 			clientID: c.creds.ClientID, credentialHint: c.origin,
-		}, !m.CodeVerifier.IsNull()))
+		}, m.RedirectURI.ValueString(), !m.CodeVerifier.IsNull()))
 		return c, ciam.OutcomeOf(err), false
 	}
 	m.setTokens(tok)

@@ -3,6 +3,7 @@ package provider
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -17,21 +18,26 @@ import (
 // what ciam.OutcomeOf decided.
 
 // codeExchangeDiagnostic explains a failed exchange, adding what only this
-// grant needs: whether the code is still good, and that the CIAM's PKCE
-// mode answers a wrong code or verifier with invalid_client.
-func codeExchangeDiagnostic(err error, req tokenRequest, pkce bool) diag.Diagnostic {
+// grant needs: whether the code is still good, that a redirect_uri that is
+// not exactly the authorize request's is rejected like a bad code, and that
+// the CIAM's PKCE mode answers a wrong code or verifier with invalid_client.
+func codeExchangeDiagnostic(err error, req tokenRequest, redirectURI string, pkce bool) diag.Diagnostic {
 	req.singleUse = true
 	summary, detail := explainTokenError(err, req)
+	redirect := fmt.Sprintf("the redirect_uri sent, %s, is not exactly the one the code was issued for at /oauth2/authorize "+
+		"(the same string: scheme, host, path and trailing slash alike)", quoted(redirectURI))
 	var cerr *ciam.Error
 	switch {
-	case ciam.OutcomeOf(err) == ciam.Rejected:
-		detail += " An authorization code is single-use and short-lived: get a new one from /oauth2/authorize and set code to it."
+	case ciam.OutcomeOf(err) == ciam.Rejected && errors.As(err, &cerr):
+		detail = fmt.Sprintf("%s\n\nThe CIAM rejected the code: it is wrong, expired or already used, or %s. "+
+			"An authorization code is single-use and short-lived, and this attempt may have spent it: check redirect_uri, "+
+			"then get a new code from /oauth2/authorize and set code to it.", strings.SplitN(detail, "\n\n", 2)[0], redirect)
 	case pkce && errors.As(err, &cerr) && cerr.Code == ciam.ErrCodeInvalidClient:
 		// No secret was sent: the generic text about a wrong secret does not apply.
 		summary = "CIAM Rejected The PKCE Exchange (invalid_client)"
 		detail = fmt.Sprintf("The CIAM at %s answered the PKCE code exchange for client_id %s with HTTP %d invalid_client. No client secret was sent (PKCE). "+
-			"In PKCE mode the CIAM answers invalid_client when the code or code_verifier is wrong or already used, or the application does not exist or is disabled: "+
-			"check that code_verifier matches the code_challenge sent to /oauth2/authorize, and get a new code.", req.host, quoted(req.clientID), cerr.StatusCode)
+			"In PKCE mode the CIAM answers invalid_client when the code or code_verifier is wrong or already used, when %s, or when the application does not exist or is disabled: "+
+			"check that code_verifier matches the code_challenge sent to /oauth2/authorize and redirect_uri, and get a new code.", req.host, quoted(req.clientID), cerr.StatusCode, redirect)
 	}
 	switch ciam.OutcomeOf(err) {
 	case ciam.NeverSent:

@@ -347,6 +347,23 @@ func TestAccAuthorizationCodeTokenResource_createWhileTheDirectoryIsDown(t *test
 	}
 }
 
+// A redirect_uri that is not exactly the one the code was issued for (an
+// extra trailing slash) is named among the causes of the rejection, with
+// the value sent: a new code alone would fail the same way.
+func TestAccAuthorizationCodeTokenResource_redirectURIMismatch(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t)
+	code := issueCode(t, srv, "")
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: acConfig(srv, code, "redirect_uri", fmt.Sprintf("%q", localciam.DemoRedirectURI+"/")),
+			ExpectError: errorMatching("CIAM Rejected The Grant (invalid_grant)", "redirect_uri", `"`+localciam.DemoRedirectURI+`/"`,
+				"exactly the one", "/oauth2/authorize"),
+		}},
+	})
+}
+
 // A confidential client refused at the exchange (a wrong secret): the CIAM
 // checks the client before the code, so the code is still good, and the
 // same code works once the secret is right.
