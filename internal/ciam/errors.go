@@ -46,7 +46,13 @@ type Error struct {
 	RedirectHost string
 	// Attempts is how many attempts were made (retries included).
 	Attempts int
+	// cause is what made a 200 answer unusable, when it is more than text
+	// (ErrPrivateKeyMaterial).
+	cause error
 }
+
+// Unwrap returns what made a 200 answer unusable, or nil.
+func (e *Error) Unwrap() error { return e.cause }
 
 func (e *Error) Error() string {
 	var b strings.Builder

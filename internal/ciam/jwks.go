@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	jose "github.com/go-jose/go-jose/v4"
 )
@@ -44,7 +45,7 @@ func (c *Client) JWKS(ctx context.Context) (*JWKS, error) {
 	}
 	set, err := ParseJWKS(body)
 	if err != nil {
-		return nil, &Error{Op: "GET " + u.EscapedPath(), Host: u.Host, StatusCode: http.StatusOK, Reason: err.Error()}
+		return nil, &Error{Op: "GET " + u.EscapedPath(), Host: u.Host, StatusCode: http.StatusOK, Reason: err.Error(), cause: err}
 	}
 	set.URI = u.String()
 	return set, nil
@@ -100,6 +101,11 @@ type SkippedKey struct {
 	KID, KTY, Reason string
 }
 
+// ErrPrivateKeyMaterial marks a key set refused because a key carries
+// private or symmetric material: the directory's misconfiguration (its
+// error text is empty, so that wrapping it adds nothing).
+var ErrPrivateKeyMaterial = errors.New("")
+
 // privateMembers are the JWK members that hold private or symmetric key
 // material (RFC 7518 sections 6.2.2, 6.3.2 and 6.4.1; RFC 8037).
 var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv"}
@@ -142,7 +148,7 @@ func ParseJWKS(body []byte) (*JWKS, error) {
 		name := describeKey(i, kid)
 		for _, m := range privateMembers {
 			if _, ok := members[m]; ok {
-				return nil, fmt.Errorf("%s carries private or symmetric key material (member %q): a published key set must hold public keys only, so the set is refused", name, m)
+				return nil, fmt.Errorf("%s carries private or symmetric key material (member %q): a published key set must hold public keys only, so the set is refused%w", name, m, ErrPrivateKeyMaterial)
 			}
 		}
 		skip := func(reason string) {
@@ -154,14 +160,7 @@ func ParseJWKS(body []byte) (*JWKS, error) {
 		}
 		var k jose.JSONWebKey
 		if err := k.UnmarshalJSON(raw); err != nil || !k.IsPublic() || !supportedKey(k) {
-			reason := "go-jose cannot parse it"
-			switch {
-			case err == nil:
-				reason = "its type is not supported (RSA, EC P-256/P-384/P-521 and OKP Ed25519 are)"
-			case errors.Is(err, jose.ErrUnsupportedKeyType):
-				reason = fmt.Sprintf("its type %q is not supported (RSA, EC and OKP Ed25519 are)", printable(kty, 16))
-			}
-			skip(reason)
+			skip(unparsableKey(members, err))
 			continue
 		}
 		if reason := weakRSA(k); reason != "" {
@@ -218,6 +217,30 @@ func notForSignatures(members map[string]any) string {
 		}
 	}
 	return ""
+}
+
+// unparsableKey says why a key go-jose did not turn into a usable public
+// key is left out, in words a directory's operator can act on.
+func unparsableKey(members map[string]any, err error) string {
+	kty, _ := members["kty"].(string)
+	crv, _ := members["crv"].(string)
+	text := ""
+	if err != nil {
+		text = strings.TrimPrefix(err.Error(), "go-jose/go-jose: ")
+	}
+	switch {
+	case members["kty"] == nil:
+		return "it has no kty member, so its type is unknown"
+	case err == nil:
+		return "its type is not supported (RSA, EC P-256/P-384/P-521 and OKP Ed25519 are)"
+	case errors.Is(err, jose.ErrUnsupportedKeyType):
+		return fmt.Sprintf("its type %q is not supported (RSA, EC and OKP Ed25519 are)", printable(kty, 16))
+	case strings.Contains(text, "not on declared curve"):
+		return fmt.Sprintf("its point is not on the curve it names (%s), so it is not a valid EC key", printable(crv, 16))
+	case strings.Contains(text, "unsupported elliptic curve"):
+		return fmt.Sprintf("its curve %q is not supported (P-256, P-384 and P-521 are)", printable(crv, 16))
+	}
+	return "it is not a valid " + printable(kty, 16) + " key: " + printable(text, 120)
 }
 
 func describeKey(i int, kid string) string {

@@ -1,6 +1,7 @@
 package ciam
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -148,5 +149,30 @@ func TestParseJWKSLeavesOutKeysUnfitToVerify(t *testing.T) {
 	token := sign(t, jose.RS256, small, "small")
 	if _, _, err := VerifyJWT(token, set); err == nil || !strings.Contains(err.Error(), `kid "small" was left out: its RSA modulus has 1024 bits`) {
 		t.Errorf("verify with a left-out key: %v", err)
+	}
+}
+
+// A key left out says why in words: no kty, a point that is not on its
+// curve; not only that go-jose cannot parse it.
+func TestSkippedKeysSayWhy(t *testing.T) {
+	rsaKey, _, _ := testKeys(t)
+	n := base64.RawURLEncoding.EncodeToString(rsaKey.N.Bytes())
+	coordinate := base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	body := `{"keys":[` +
+		`{"kid":"good","kty":"RSA","e":"AQAB","n":"` + n + `"},` +
+		`{"kid":"nokty","e":"AQAB","n":"` + n + `"},` +
+		`{"kid":"offcurve","kty":"EC","crv":"P-256","x":"` + coordinate + `","y":"` + coordinate + `"}]}`
+	set, err := ParseJWKS([]byte(body))
+	if err != nil || len(set.Keys) != 1 {
+		t.Fatalf("%v %+v", err, set)
+	}
+	reasons := map[string]string{}
+	for _, s := range set.Skipped {
+		reasons[s.KID] = s.Reason
+	}
+	for kid, want := range map[string]string{"nokty": "it has no kty member", "offcurve": "its point is not on the curve it names (P-256)"} {
+		if !strings.Contains(reasons[kid], want) {
+			t.Errorf("%s: reason %q, want %q", kid, reasons[kid], want)
+		}
 	}
 }

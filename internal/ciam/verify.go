@@ -1,6 +1,7 @@
 package ciam
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -74,10 +75,11 @@ func VerifyJWT(token string, set *JWKS) (header, claims map[string]any, err erro
 			printable(fmt.Sprint(crit), 64))
 	}
 	sigAlg := jose.SignatureAlgorithm(alg)
-	key, err := selectKey(header, set, sigAlg)
+	keys, err := selectKeys(header, set, sigAlg)
 	if err != nil {
 		return nil, nil, err
 	}
+	key := keys[0]
 	kty := key.KTY
 	if !slices.Contains(signingAlgorithms[kty], sigAlg) || (kty == "EC" && ecAlgorithmCurve[sigAlg] != key.Crv) {
 		return nil, nil, verifyErr(VerifyAlgorithm, "the token's alg %q does not fit the %s key %q (%s); allowed: %s",
@@ -86,7 +88,20 @@ func VerifyJWT(token string, set *JWKS) (header, claims map[string]any, err erro
 	if key.Alg != "" && key.Alg != alg {
 		return nil, nil, verifyErr(VerifyAlgorithm, "the token's alg %q is not the alg %q of the key %q", printable(alg, 16), printable(key.Alg, 16), printable(key.KID, 128))
 	}
-	payload, err := verifySignature(token, key)
+	// Every key with the kid that fits is tried: a set may hold two (a
+	// directory that rotates keys and kept the kid); the first that
+	// verifies wins.
+	var payload []byte
+	for _, k := range keys {
+		if payload, err = verifySignature(token, k); err == nil {
+			break
+		}
+	}
+	var verr *VerifyError
+	if err != nil && len(keys) > 1 && errors.As(err, &verr) && verr.Kind == VerifyBadSignature {
+		err = verifyErr(VerifyBadSignature, "none of the %d keys with kid %q verifies the signature: the token was altered, or signed by another key",
+			len(keys), printable(key.KID, 128))
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -112,32 +127,36 @@ func verifySignature(token string, key JWK) ([]byte, error) {
 	return payload, nil
 }
 
-// selectKey picks the key for a token: by kid (among keys that share one,
-// the first whose type and curve fit the algorithm), or the only key of a set
-// of one when the token names none.
-func selectKey(header map[string]any, set *JWKS, alg jose.SignatureAlgorithm) (JWK, error) {
+// selectKeys picks the keys to try for a token: by kid (every key with it
+// whose type and curve fit the algorithm, in the order served; when none
+// fits, the first with the kid, for the caller to say why), or the only key
+// of a set of one when the token names none.
+func selectKeys(header map[string]any, set *JWKS, alg jose.SignatureAlgorithm) ([]JWK, error) {
 	kid, hasKID := header["kid"].(string)
 	if !hasKID {
 		if len(set.Keys) != 1 {
-			return JWK{}, verifyErr(VerifyUnknownKID, "the token's header has no kid and the key set holds %d keys; it cannot be told which to use", len(set.Keys))
+			return nil, verifyErr(VerifyUnknownKID, "the token's header has no kid and the key set holds %d keys; it cannot be told which to use", len(set.Keys))
 		}
-		return set.Keys[0], nil
+		return set.Keys[:1], nil
 	}
-	var named []JWK
+	var fit, named []JWK
 	for _, k := range set.Keys {
 		if k.KID == kid {
 			if fitsAlgorithm(k, alg) {
-				return k, nil
+				fit = append(fit, k)
 			}
 			named = append(named, k)
 		}
 	}
-	if len(named) > 0 {
-		return named[0], nil // it does not fit: the caller says why
+	switch {
+	case len(fit) > 0:
+		return fit, nil
+	case len(named) > 0:
+		return named[:1], nil // it does not fit: the caller says why
 	}
 	for _, s := range set.Skipped {
 		if s.KID == kid {
-			return JWK{}, verifyErr(VerifyUnknownKID, "the key set's key with the token's kid %q was left out: %s", printable(kid, 128), s.Reason)
+			return nil, verifyErr(VerifyUnknownKID, "the key set's key with the token's kid %q was left out: %s", printable(kid, 128), s.Reason)
 		}
 	}
 	known := make([]string, 0, len(set.Keys))
@@ -152,7 +171,7 @@ func selectKey(header map[string]any, set *JWKS, alg jose.SignatureAlgorithm) (J
 	if len(known) > 0 {
 		has = "kid " + strings.Join(known, ", ")
 	}
-	return JWK{}, verifyErr(VerifyUnknownKID, "no key in the set has the token's kid %q (the set has %s); the token was signed by another directory, or with a key the set no longer holds",
+	return nil, verifyErr(VerifyUnknownKID, "no key in the set has the token's kid %q (the set has %s); the token was signed by another directory, or with a key the set no longer holds",
 		printable(kid, 128), has)
 }
 

@@ -126,6 +126,40 @@ func TestVerifyJWTCriticalAndSharedKIDs(t *testing.T) {
 	}
 }
 
+// Two keys of one type that share a kid (a directory in the middle of a
+// rotation, say): a token signed by either verifies, and one signed by
+// neither says that it was tried with both.
+func TestVerifyJWTTriesEveryKeyWithTheKID(t *testing.T) {
+	rsaKey, _, _ := testKeys(t)
+	second, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	third, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+		{Key: &rsaKey.PublicKey, KeyID: "r1"}, {Key: &second.PublicKey, KeyID: "r1"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := ParseJWKS(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, key := range map[string]*rsa.PrivateKey{"the first": rsaKey, "the second": second} {
+		if _, _, err := VerifyJWT(sign(t, jose.RS256, key, "r1"), set); err != nil {
+			t.Errorf("a token signed by %s key with kid r1: %v", name, err)
+		}
+	}
+	_, _, err = VerifyJWT(sign(t, jose.RS256, third, "r1"), set)
+	if err == nil || !strings.Contains(err.Error(), `none of the 2 keys with kid "r1"`) {
+		t.Errorf("a token signed by another key: %v", err)
+	}
+}
+
 // go-jose's own allow-list is the key's algorithms, not the token's: with
 // the checks before it out of the way, a token whose alg the key does not
 // allow is still refused by the signature check itself.

@@ -7,6 +7,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
@@ -68,7 +69,7 @@ func (d *jwksDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, r
 			"member `keys` or the `Keys` of one vendor sample is read (a set with both is refused). A key that carries private or symmetric material " +
 			"(`d`, `p`, `q`, `k`, ...) makes the whole set an error. A key that cannot verify signatures is left out with a warning that names its `kid`: " +
 			"a type other than RSA, EC and OKP Ed25519, a key for encryption (`use` other than `sig`, or `key_ops` without `verify`), or an RSA key of fewer " +
-			"than 2048 bits. Keys are parsed and written by go-jose. A `kid` may be absent or shared by keys of different types: key maps by `thumbprint`. " +
+			"than 2048 bits. Keys are parsed and written by go-jose. A `kid` may be absent or shared by keys of different types: key maps by `thumbprint`. Keys of one type that share a `kid` are all listed, with a warning. " +
 			"The document holds no secret; identical blocks share one request per run.",
 		Attributes: map[string]schema.Attribute{
 			"jwks_uri": schema.StringAttribute{MarkdownDescription: "Where the key set was fetched from.", Computed: true},
@@ -102,6 +103,7 @@ func (d *jwksDataSource) Read(ctx context.Context, req datasource.ReadRequest, r
 		resp.Diagnostics.AddWarning("CIAM Signing Key Skipped", fmt.Sprintf(
 			"The key set at %s holds a key with kid %s (kty %s) that was left out: %s. The other keys are listed.", set.URI, quoted(s.KID), quoted(s.KTY), s.Reason))
 	}
+	resp.Diagnostics.Append(sharedKIDWarnings(set)...)
 	keys := make([]attr.Value, 0, len(set.Keys))
 	for _, k := range set.Keys {
 		obj, diags := types.ObjectValue(jwkObjectType.AttrTypes, jwkValues(k))
@@ -123,4 +125,38 @@ func jwkValues(k ciam.JWK) map[string]attr.Value {
 		"n": nullIfEmpty(k.N), "e": nullIfEmpty(k.E), "x": nullIfEmpty(k.X), "y": nullIfEmpty(k.Y), "crv": nullIfEmpty(k.Crv),
 		"public_key_pem": nullIfEmpty(k.PublicKeyPEM), "thumbprint": nullIfEmpty(k.Thumbprint),
 	}
+}
+
+// sharedKIDWarnings warns about keys of one type (and curve) that share a
+// kid: a token's kid cannot tell them apart. verify_jwt tries each; a
+// gateway that picks one key by kid may pick the wrong one. Keys of
+// different types may share a kid (RFC 7517): a token's alg tells them
+// apart.
+func sharedKIDWarnings(set *ciam.JWKS) diag.Diagnostics {
+	var diags diag.Diagnostics
+	count := map[[3]string]int{}
+	var order [][3]string
+	for _, k := range set.Keys {
+		if k.KID == "" {
+			continue
+		}
+		key := [3]string{k.KID, k.KTY, k.Crv}
+		if count[key] == 0 {
+			order = append(order, key)
+		}
+		count[key]++
+	}
+	for _, key := range order {
+		if n := count[key]; n > 1 {
+			kind := key[1]
+			if key[2] != "" {
+				kind += " " + key[2]
+			}
+			diags.AddWarning("CIAM Signing Keys Share A kid", fmt.Sprintf(
+				"The key set at %s holds %d %s keys with kid %s: a token's kid cannot tell them apart. provider::ciam::verify_jwt tries each of them, "+
+					"but a gateway that picks one key by kid may pick the wrong one and refuse valid tokens. All are listed; tell the directory's operator, "+
+					"since a kid should name one key (a directory that rotates keys gives the new key a new kid).", set.URI, n, kind, quoted(key[0])))
+		}
+	}
+	return diags
 }

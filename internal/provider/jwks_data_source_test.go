@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"testing"
 
@@ -105,4 +107,53 @@ func httpGet(t *testing.T, url string) []byte {
 		t.Fatal(err)
 	}
 	return body
+}
+
+// Two keys of one type that share a kid: ciam_jwks lists both and warns,
+// since a gateway that picks a key by kid may take the wrong one
+// (verify_jwt tries each).
+func TestJWKSDataSource_sharedKIDWarns(t *testing.T) {
+	unsetCIAMEnv(t)
+	var keys []map[string]string
+	for range 2 {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, map[string]string{"kty": "RSA", "kid": "r1", "e": "AQAB", "n": base64.RawURLEncoding.EncodeToString(k.N.Bytes())})
+	}
+	body, err := json.Marshal(map[string]any{"keys": keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != localciam.JWKSPath {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write(body)
+	}))
+	defer srv.Close()
+	tf := newInProcessTerraform(t, New("test")())
+	tf.write(fmt.Sprintf(`terraform {
+  required_providers {
+    ciam = { source = "ciam-oss/ciam" }
+  }
+}
+provider "ciam" {
+  auth_domain = %q
+}
+data "ciam_jwks" "k" {}
+output "keys" {
+  value = length(data.ciam_jwks.k.keys)
+}
+`, srv.URL))
+	if out, err := tf.run(nil, "init"); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	out, err := tf.run(nil, "plan")
+	if err != nil {
+		t.Fatalf("plan: %v\n%s", err, out)
+	}
+	wantIn(t, "plan", out, "Warning: CIAM Signing Keys Share A kid", `2 RSA keys with kid "r1"`, "keys = 2")
 }

@@ -27,7 +27,7 @@ func (f *verifyJWTFunction) Definition(_ context.Context, _ function.DefinitionR
 	resp.Definition = function.Definition{
 		Summary: "Verify a JWT's signature against a JWKS, offline, and return its header and claims",
 		MarkdownDescription: "Verifies a signed JWT (JWS compact form) against a JSON Web Key Set given as a string, such as `data.ciam_jwks.k.json`, " +
-			"and returns an object with `header` and `claims`, exactly like `decode_jwt`. The key is selected by the token's `kid` (a token without `kid` needs a set of one key). " +
+			"and returns an object with `header` and `claims`, exactly like `decode_jwt`. The key is selected by the token's `kid` (a token without `kid` needs a set of one key; when several keys of the token's type share its `kid`, each is tried). " +
 			"The algorithm must fit the key's type: `RS256`, `RS384`, `RS512` and `PS256`, `PS384`, `PS512` for RSA keys, `ES256`, `ES384`, `ES512` with the matching curve for EC keys, " +
 			"`EdDSA` for Ed25519 keys, and the key's own `alg` when it has one. `alg: none` and HMAC (`HS*`) are always refused. " +
 			"A tampered signature, an unknown `kid`, a refused algorithm and malformed input are errors that say which.\n\n" +
