@@ -112,7 +112,7 @@ func renewalFailure(m *authorizationCodeTokenModel, c grantClient, err error, ho
 			credentialHint: c.origin, singleUse: true})
 		why = summary + ": " + detail
 	}
-	kept := fmt.Sprintf("it expires at %s (in %s)", expiresAt.UTC().Format(time.RFC3339), remaining.Round(time.Second))
+	kept := fmt.Sprintf("it expires at %s (in %s)", expiresAt.UTC().Format(time.RFC3339), remaining.Truncate(time.Second))
 	if remaining <= 0 {
 		kept = fmt.Sprintf("it expired at %s (%s ago)", expiresAt.UTC().Format(time.RFC3339), (-remaining).Round(time.Second))
 	}

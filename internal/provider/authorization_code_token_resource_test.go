@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
 	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
 )
 
@@ -795,5 +796,15 @@ func TestLeftPhrase(t *testing.T) {
 		if got := leftPhrase(remaining, 5*time.Minute); got != want {
 			t.Errorf("leftPhrase(%v) = %q, want %q", remaining, got, want)
 		}
+	}
+}
+
+// A failed renewal gives one remaining time, not "53s left" and "in 54s".
+func TestRenewalFailureGivesOneRemainingTime(t *testing.T) {
+	m := &authorizationCodeTokenModel{}
+	remaining := 53*time.Second + 700*time.Millisecond
+	text := renewalFailure(m, grantClient{}, &ciam.Error{StatusCode: 503}, "ciam.example", time.Unix(0, 0), remaining, time.Minute)
+	if !strings.Contains(text, "has 53s left") || !strings.Contains(text, "(in 53s)") {
+		t.Errorf("two different remaining times, or neither: %s", text)
 	}
 }

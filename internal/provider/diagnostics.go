@@ -160,6 +160,12 @@ func documentErrorDiagnostic(err error, what, host string) diag.Diagnostic {
 		return diag.NewErrorDiagnostic("CIAM Serves No Discovery Document", fmt.Sprintf(
 			"The CIAM at %s answered GET %s with HTTP 404: this directory (or the host in auth_domain) serves no OpenID Connect discovery document. "+
 				"Check that auth_domain is the user directory's domain. ciam_jwks falls back to %s when there is none.", host, ciam.DiscoveryPath, ciam.JWKSPath))
+	case errors.Is(err, ciam.ErrPrivateKeyMaterial) && errors.As(err, &cerr):
+		return diag.NewErrorDiagnostic("Unusable CIAM "+titleWords(what), fmt.Sprintf(
+			"The CIAM at %s answered %s with HTTP %d, but %s. A key set is published for anyone to read; private key material in it is a misconfiguration "+
+				"of the directory (or of whatever serves its keys), and whoever has read it can sign tokens. Nothing of this key set was used: "+
+				"report it to the directory's operator, who must also replace the exposed key.",
+			host, cerr.Op, cerr.StatusCode, cerr.Reason))
 	case errors.As(err, &cerr) && cerr.StatusCode >= 200 && cerr.StatusCode <= 299:
 		return diag.NewErrorDiagnostic("Unusable CIAM "+titleWords(what), fmt.Sprintf(
 			"The CIAM at %s answered %s with HTTP %d, but %s. Check that auth_domain points at a Tencent CIAM user directory and not at a proxy or web page.",
@@ -223,17 +229,39 @@ func orDefault(s, d string) string {
 	return s
 }
 
-// invalidRequestHint says what invalid_request usually means for the grant.
+// invalidRequestHint says what invalid_request likely means for the request
+// at hand: for the grant, and for what in it is unusual (a very long scope
+// parameter or client_id), not always the same guess.
 func invalidRequestHint(r tokenRequest) string {
+	scopeChars := 0
+	for _, s := range r.scopes {
+		scopeChars += len(s) + 1
+	}
+	switch {
+	case scopeChars > longParameter:
+		return fmt.Sprintf(", likely the scope parameter: %d scopes, %d characters, is far longer than a token request's usually is. Request fewer scopes.",
+			len(r.scopes), scopeChars-1)
+	case len(r.clientID) > maxQuoted:
+		return fmt.Sprintf(", likely the client_id of %d characters.", len(r.clientID))
+	}
 	switch r.grant {
 	case "refresh_token":
 		return ", typically a missing or malformed refresh_token (the stored one may be damaged) or client_id."
 	case "authorization_code":
 		return ", typically a missing code or redirect_uri, or a malformed client_id."
+	case "revocation":
+		return ", typically a missing or malformed token: the token to revoke, or the client_id."
+	case "data-sync":
+		return ", typically a client_id or client_secret in the query that the endpoint cannot read."
 	default:
-		return ", typically an empty or overlong client_id."
+		return ", typically a malformed client_id or scopes."
 	}
 }
+
+// longParameter is how long (in characters) a request parameter may be
+// before invalidRequestHint calls it the likely cause: no CIAM limit is
+// published, and real scope lists are far shorter.
+const longParameter = 4096
 
 func statusAdvice(status int, singleUse bool) string {
 	if singleUse && (status == 429 || status >= 500) {

@@ -1,0 +1,73 @@
+package provider
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
+)
+
+// invalid_request advises on the likely cause of the request at hand, not
+// always on the client_id.
+func TestInvalidRequestAdvisesOnTheLikelyCause(t *testing.T) {
+	e := &ciam.Error{Op: "POST /oauth2/token", StatusCode: 400, Code: ciam.ErrCodeInvalidRequest}
+	many := make([]string, 20000)
+	for i := range many {
+		many[i] = "scope-number-" + strings.Repeat("x", 5)
+	}
+	for name, tc := range map[string]struct {
+		req       tokenRequest
+		want, not string
+	}{
+		"a 20,000-scope request": {tokenRequest{what: "client-credentials token", grant: "client_credentials", clientID: "app", scopes: many},
+			"20000 scopes", "empty or overlong client_id"},
+		"an overlong client_id": {tokenRequest{what: "client-credentials token", grant: "client_credentials", clientID: strings.Repeat("a", 300)},
+			"client_id of 300 characters", "scope parameter"},
+		"a plain request": {tokenRequest{what: "client-credentials token", grant: "client_credentials", clientID: "app"},
+			"client_id or scopes", "overlong client_id"},
+		"a revocation": {tokenRequest{what: "revocation", grant: "revocation", clientID: "app"},
+			"the token to revoke", "empty or overlong client_id"},
+		"a data-sync token": {tokenRequest{what: "SCIM token", grant: "data-sync", clientID: "sync"},
+			"client_id or client_secret in the query", "empty or overlong client_id"},
+	} {
+		_, detail := explainCIAMError(e, tc.req)
+		if !strings.Contains(detail, tc.want) || strings.Contains(detail, tc.not) {
+			t.Errorf("%s: %q; want %q and not %q", name, detail, tc.want, tc.not)
+		}
+	}
+}
+
+// A key set that holds private key material is the directory's
+// misconfiguration: the message says to report it to the directory's
+// operator, as the troubleshooting guide does, not to check for a proxy.
+func TestPrivateKeyMaterialIsReportedToTheOperator(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != ciam.JWKSPath {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = io.WriteString(w, `{"keys":[{"kty":"oct","kid":"h1","k":"c2VjcmV0LWtleS1tYXRlcmlhbA"}]}`)
+	}))
+	defer srv.Close()
+	base, err := ciam.ParseAuthDomain(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ciam.New(ciam.Config{BaseURL: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.JWKS(context.Background())
+	if err == nil {
+		t.Fatal("a key set with private material was accepted")
+	}
+	d := documentErrorDiagnostic(err, "key set (JWKS)", c.Host())
+	if !strings.Contains(d.Detail(), "private or symmetric key material") || !strings.Contains(d.Detail(), "report it to the directory's operator") ||
+		strings.Contains(d.Detail(), "proxy") {
+		t.Errorf("%s: %s", d.Summary(), d.Detail())
+	}
+}
