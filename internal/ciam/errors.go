@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 )
 
@@ -115,6 +116,11 @@ func (e *TransportError) Unwrap() error { return e.err }
 // had a connection to the server. It is decided once, from the connection
 // trace (see singleuse.go).
 func (e *TransportError) Unsent() bool { return e.unsent }
+
+// PlainHTTPAnswer reports an https request that the server answered in
+// plain HTTP: the port serves HTTP, not HTTPS. Such a failure is never
+// retried.
+func (e *TransportError) PlainHTTPAnswer() bool { return errors.Is(e.err, http.ErrSchemeMismatch) }
 
 // CertificateError reports whether the server's TLS certificate could not be
 // verified: an unknown authority, a name mismatch, an expired or otherwise

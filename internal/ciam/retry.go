@@ -120,8 +120,8 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 func retryable(singleUse bool, status int, err error) bool {
 	if err != nil {
 		var terr *TransportError
-		if !errors.As(err, &terr) || terr.CertificateError() {
-			return false // redirects, oversized bodies, untrusted certificates: final
+		if !errors.As(err, &terr) || terr.CertificateError() || terr.PlainHTTPAnswer() {
+			return false // redirects, oversized bodies, untrusted certificates, plain HTTP: final
 		}
 		return !singleUse || retryableSingleUse(terr)
 	}

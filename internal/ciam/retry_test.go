@@ -429,3 +429,43 @@ func TestOversizedBodyMemoryIsBounded(t *testing.T) {
 		t.Errorf("allocation grows with the body: 2 MiB -> %d B, 10 MiB -> %d B, 20 MiB -> %d B", small, ten, large)
 	}
 }
+
+// An https request answered in plain HTTP is final: one connection, an
+// error that says so, and never sent (the TLS handshake never finished).
+func TestPlainHTTPAnswerIsNotRetried(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns atomic.Int32
+	counting := &countingListener{Listener: ln, n: &conns}
+	srv := &http.Server{Handler: http.NotFoundHandler(), ReadHeaderTimeout: time.Second}
+	go func() { _ = srv.Serve(counting) }()
+	defer srv.Close()
+	base, err := ParseAuthDomain(ln.Addr().String()) // a bare host: https implied
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{BaseURL: base, Retry: fastRetry(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ClientCredentialsToken(context.Background(), testCreds, nil)
+	var terr *TransportError
+	if !errors.As(err, &terr) || !terr.PlainHTTPAnswer() || !terr.Unsent() || conns.Load() != 1 || !strings.Contains(err.Error(), "answered in plain HTTP") {
+		t.Errorf("err %v after %d connections; want one connection, a plain-HTTP error", err, conns.Load())
+	}
+}
+
+type countingListener struct {
+	net.Listener
+	n *atomic.Int32
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
+}

@@ -277,6 +277,8 @@ func (c *Client) transportError(ctx context.Context, r request, err error, conne
 		msg = contextEndedMessage(ctx.Err())
 	case errors.Is(cause, context.Canceled):
 		msg = "request cancelled"
+	case errors.Is(cause, http.ErrSchemeMismatch):
+		msg = "the server answered in plain HTTP, not HTTPS"
 	case tlsHandshakeTimeout(cause):
 		msg = "the TLS handshake did not finish in time (the server accepted the connection and said nothing)"
 	case dialFailed(cause) && timedOut:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"unicode/utf8"
 
@@ -53,6 +54,16 @@ func explainTokenError(err error, r tokenRequest) (string, string) {
 	case errors.As(err, &terr):
 		if errors.Is(err, context.Canceled) {
 			return "CIAM Request Cancelled", fmt.Sprintf("The %s request to %s was cancelled before it finished (%s).", r.what, r.host, terr.Error())
+		}
+		if terr.PlainHTTPAnswer() {
+			detail := fmt.Sprintf("The %s request got a plain HTTP answer: %s.\n\nauth_domain %s implies https (a bare host, like an https:// URL, is reached over TLS), "+
+				"and the server there answers in plain HTTP.", r.what, terr.Error(), quoted(r.host))
+			if h, _, err := net.SplitHostPort(r.host); err == nil && ciam.IsLoopbackHost(h) || err != nil && ciam.IsLoopbackHost(r.host) {
+				detail += fmt.Sprintf(" For a local server that speaks plain HTTP, write it with its scheme: auth_domain = %q (plain http:// is accepted for loopback hosts only).", "http://"+r.host)
+			} else {
+				detail += " Check the port: it may be the directory's plain-HTTP port, or another service's. Plain http:// is accepted for loopback hosts only."
+			}
+			return "CIAM Answered In Plain HTTP", detail + " Such a failure is not retried."
 		}
 		if terr.CertificateError() {
 			return "CIAM Certificate Not Trusted", fmt.Sprintf(

@@ -87,3 +87,22 @@ func TestAccProvider_transportSettingsAreValidated(t *testing.T) {
 	}
 	resource.UnitTest(t, resource.TestCase{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, Steps: steps})
 }
+
+// A bare host implies https; a local server that answers in plain HTTP is
+// named as such, with the http:// form to use, instead of "got no answer".
+func TestAccProvider_plainHTTPAnswerToAnImpliedHTTPS(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t)
+	host := strings.TrimPrefix(srv.URL(), "http://")
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: testAccProviderConfig(host, "client_id", localciam.DemoClientID, "client_secret", localciam.DemoClientSecret) +
+				`data "ciam_client_credentials_token" "t" {}`,
+			ExpectError: errorMatching("CIAM Answered In Plain HTTP", "implies https", `auth_domain = "http://`+host+`"`),
+		}},
+	})
+	if n := srv.Requests(""); n > 1 {
+		t.Errorf("%d requests: a plain HTTP answer is not retried", n)
+	}
+}
