@@ -44,11 +44,11 @@ func (d *clientCredentialsTokenDataSource) ValidateConfig(_ context.Context, req
 }
 
 func (d *clientCredentialsTokenDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var m clientCredentialsTokenModel
 	if d.data.cannotRequestInRead(req, resp, "The data source ciam_client_credentials_token") {
 		return
 	}
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	m, diags := readClientCredentialsBlock(req.Config.Raw)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -56,5 +56,7 @@ func (d *clientCredentialsTokenDataSource) Read(ctx context.Context, req datasou
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	raw, diags := m.raw(ctx, resp.State.Schema.Type().TerraformType(ctx))
+	resp.Diagnostics.Append(diags...)
+	resp.State.Raw = raw
 }

@@ -46,11 +46,11 @@ func (e *clientCredentialsTokenEphemeralResource) ValidateConfig(_ context.Conte
 }
 
 func (e *clientCredentialsTokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
-	var m clientCredentialsTokenModel
 	if e.data.cannotRequestInOpen(req, resp, "The ephemeral resource ciam_client_credentials_token") {
 		return
 	}
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	m, diags := readClientCredentialsBlock(req.Config.Raw)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -58,5 +58,7 @@ func (e *clientCredentialsTokenEphemeralResource) Open(ctx context.Context, req 
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(resp.Result.Set(ctx, &m)...)
+	raw, diags := m.raw(ctx, resp.Result.Schema.Type().TerraformType(ctx))
+	resp.Diagnostics.Append(diags...)
+	resp.Result.Raw = raw
 }

@@ -1,11 +1,11 @@
 package provider
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
@@ -89,7 +90,7 @@ func dataSourceAttributes(specs ...attrSpec) map[string]dsschema.Attribute {
 		case kindInt64:
 			out[s.name] = dsschema.Int64Attribute{MarkdownDescription: s.description, Computed: !s.argument, Optional: s.argument, Sensitive: s.sensitive}
 		case kindStringSet:
-			out[s.name] = dsschema.SetAttribute{ElementType: types.StringType, MarkdownDescription: s.description,
+			out[s.name] = dsschema.SetAttribute{CustomType: newStringSetType(), MarkdownDescription: s.description,
 				Computed: !s.argument, Optional: s.argument, Sensitive: s.sensitive}
 		default:
 			out[s.name] = dsschema.StringAttribute{MarkdownDescription: s.description,
@@ -109,7 +110,7 @@ func ephemeralAttributes(specs ...attrSpec) map[string]ephschema.Attribute {
 		case kindInt64:
 			out[s.name] = ephschema.Int64Attribute{MarkdownDescription: s.description, Computed: !s.argument, Optional: s.argument, Sensitive: s.sensitive}
 		case kindStringSet:
-			out[s.name] = ephschema.SetAttribute{ElementType: types.StringType, MarkdownDescription: s.description,
+			out[s.name] = ephschema.SetAttribute{CustomType: newStringSetType(), MarkdownDescription: s.description,
 				Computed: !s.argument, Optional: s.argument, Sensitive: s.sensitive}
 		default:
 			out[s.name] = ephschema.StringAttribute{MarkdownDescription: s.description,
@@ -212,16 +213,6 @@ func (m *tokenResultModel) set(tok *ciam.Token) {
 	}
 }
 
-// stringSet converts a Go slice to a set value (an empty, non-null set for
-// no values).
-func stringSet(values []string) types.Set {
-	elems := make([]attr.Value, len(values))
-	for i, v := range values {
-		elems[i] = types.StringValue(v)
-	}
-	return types.SetValueMust(types.StringType, elems)
-}
-
 // nullIfEmpty is a string value, null for "".
 func nullIfEmpty(s string) types.String {
 	if s == "" {
@@ -242,18 +233,66 @@ func stringList(values []string) types.List {
 	return types.ListValueMust(types.StringType, elems)
 }
 
-// sortedStrings reads a set of strings into a sorted slice, so that the same
-// set always produces the same request.
-func sortedStrings(set types.Set) []string {
-	if set.IsNull() || set.IsUnknown() {
-		return nil
+// stringSetType is a set of strings whose validation takes linear time.
+// The framework validates every set attribute's value (also without
+// validators) by comparing each pair of elements for duplicates
+// (basetypes.SetType.Validate): 20,000 scopes cost about a minute. This type
+// finds duplicates with a map instead; everything else is the framework's
+// set of strings.
+type stringSetType struct{ basetypes.SetType }
+
+var _ basetypes.SetTypable = stringSetType{}
+
+func newStringSetType() stringSetType {
+	return stringSetType{SetType: basetypes.SetType{ElemType: types.StringType}}
+}
+
+func (t stringSetType) TerraformType(ctx context.Context) tftypes.Type {
+	return tftypes.Set{ElementType: tftypes.String}
+}
+
+func (t stringSetType) Equal(o attr.Type) bool {
+	_, ok := o.(stringSetType)
+	return ok
+}
+
+func (stringSetType) String() string { return "stringSetType" }
+
+func (t stringSetType) ValueFromTerraform(ctx context.Context, in tftypes.Value) (attr.Value, error) {
+	return basetypes.SetType{ElemType: types.StringType}.ValueFromTerraform(ctx, in)
+}
+
+func (t stringSetType) ValueFromSet(_ context.Context, set basetypes.SetValue) (basetypes.SetValuable, diag.Diagnostics) {
+	return set, nil
+}
+
+func (t stringSetType) ValueType(ctx context.Context) attr.Value {
+	return basetypes.SetType{ElemType: types.StringType}.ValueType(ctx)
+}
+
+// Validate refuses what the framework's Validate refuses (a value that is
+// not a set of strings, duplicate elements), in linear time.
+func (t stringSetType) Validate(_ context.Context, in tftypes.Value, p path.Path) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if in.Type() == nil || !in.IsKnown() || in.IsNull() {
+		return diags
 	}
-	out := make([]string, 0, len(set.Elements()))
-	for _, e := range set.Elements() {
-		if s, ok := e.(types.String); ok && !s.IsNull() && !s.IsUnknown() {
-			out = append(out, s.ValueString())
+	var elems []tftypes.Value
+	if !in.Type().Is(tftypes.Set{ElementType: tftypes.String}) || in.As(&elems) != nil {
+		diags.AddAttributeError(p, "Set Type Validation Error", "This is a provider bug, please report it: expected a set of strings.")
+		return diags
+	}
+	seen := make(map[string]struct{}, len(elems))
+	for _, e := range elems {
+		s, ok := rawString(e)
+		if !ok {
+			continue // unknown or null: not compared, as the framework does
 		}
+		if _, dup := seen[s]; dup {
+			diags.AddAttributeError(p, "Duplicate Set Element", "This attribute contains duplicate values of: "+quoted(s))
+			continue
+		}
+		seen[s] = struct{}{}
 	}
-	sort.Strings(out)
-	return out
+	return diags
 }

@@ -73,13 +73,12 @@ func TestTokenReusePoolsWithinAProviderInstance(t *testing.T) {
 	pd := configuredProviderData(t, map[string]string{
 		"auth_domain": srv.URL(), "client_id": localciam.DemoClientID, "client_secret": localciam.DemoClientSecret,
 	})
-	scopes, _ := types.SetValueFrom(ctx, types.StringType, []string{"openid"})
 	ids := map[string]types.String{}
 	for _, read := range []struct {
 		name string
 		pool ciam.Pool
 	}{{"data1", ciam.PoolStored}, {"eph1", ciam.PoolEphemeral}, {"data2", ciam.PoolStored}, {"eph2", ciam.PoolEphemeral}} {
-		m := clientCredentialsTokenModel{Scopes: scopes}
+		m := clientCredentialsTokenModel{scopes: []string{"openid"}}
 		if d := pd.fetchClientCredentialsToken(ctx, read.pool, &m); d.HasError() {
 			t.Fatal(d)
 		}
