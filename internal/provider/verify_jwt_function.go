@@ -32,7 +32,8 @@ func (f *verifyJWTFunction) Definition(_ context.Context, _ function.DefinitionR
 			"`EdDSA` for Ed25519 keys, and the key's own `alg` when it has one. `alg: none` and HMAC (`HS*`) are always refused. " +
 			"A tampered signature, an unknown `kid`, a refused algorithm and malformed input are errors that say which.\n\n" +
 			"It does **not** check `exp`, `nbf`, `iss` or `aud`: a function returns the same result every time it is called, and whether a token is expired depends on when. " +
-			"Check them in a `check` block with `plantimestamp()` (see the example).",
+			"Check them in a `check` block with `plantimestamp()`, allowing a leeway for clock skew: `plantimestamp()` is when the plan started, " +
+			"and a token renewed during the apply, or issued by a directory whose clock runs ahead, is younger than that (see the example).",
 		Parameters: []function.Parameter{
 			function.StringParameter{
 				Name:                "token",

@@ -30,6 +30,11 @@ locals {
   # JWT times are seconds since 1970; timeadd turns them into timestamps.
   expires_at = timeadd("1970-01-01T00:00:00Z", "${nonsensitive(local.claims.exp)}s")
   not_before = timeadd("1970-01-01T00:00:00Z", "${nonsensitive(try(local.claims.nbf, local.claims.iat))}s")
+
+  # plantimestamp() is when the plan started, to the second, and a token may
+  # be issued after it (by a renewal during the apply) or by a directory
+  # whose clock runs ahead of this one: allow a minute either way.
+  leeway = "60s"
 }
 
 # verify_jwt checks the signature only: whether a token is current, and for
@@ -45,7 +50,10 @@ check "id_token_is_ours_and_current" {
     error_message = "The ID token is for another application."
   }
   assert {
-    condition     = timecmp(local.expires_at, plantimestamp()) > 0 && timecmp(local.not_before, plantimestamp()) <= 0
-    error_message = "The ID token is not valid now (expired, or not yet valid)."
+    condition = (
+      timecmp(timeadd(local.expires_at, local.leeway), plantimestamp()) > 0 &&
+      timecmp(local.not_before, timeadd(plantimestamp(), local.leeway)) <= 0
+    )
+    error_message = "The ID token is not valid now (expired, or not yet valid), even allowing a minute for clock skew."
   }
 }

@@ -12,9 +12,13 @@ package main
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/hex"
 	"log"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -23,6 +27,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	rschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -88,28 +94,86 @@ func (localStub) Resources(context.Context) []func() resource.Resource {
 
 func (localStub) DataSources(context.Context) []func() datasource.DataSource { return nil }
 
-// localFile is local_file's schema; validate never calls its operations.
+// localFile is local_file as far as the examples use it: it writes
+// content to filename on create, forgets a file that is gone on read, and
+// removes it on delete; every argument forces a new file, as in the real
+// provider. The examples check applies the guide that writes files.
 type localFile struct{}
+
+type localFileModel struct {
+	Filename            types.String `tfsdk:"filename"`
+	Content             types.String `tfsdk:"content"`
+	ContentBase64       types.String `tfsdk:"content_base64"`
+	FilePermission      types.String `tfsdk:"file_permission"`
+	DirectoryPermission types.String `tfsdk:"directory_permission"`
+	ID                  types.String `tfsdk:"id"`
+}
 
 func (localFile) Metadata(_ context.Context, _ resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = "local_file"
 }
 
 func (localFile) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	resp.Schema = rschema.Schema{Attributes: map[string]rschema.Attribute{
-		"filename":             rschema.StringAttribute{Required: true},
-		"content":              rschema.StringAttribute{Optional: true},
-		"content_base64":       rschema.StringAttribute{Optional: true},
-		"file_permission":      rschema.StringAttribute{Optional: true},
-		"directory_permission": rschema.StringAttribute{Optional: true},
-		"id":                   rschema.StringAttribute{Computed: true},
+		"filename":             rschema.StringAttribute{Required: true, PlanModifiers: replace},
+		"content":              rschema.StringAttribute{Optional: true, PlanModifiers: replace},
+		"content_base64":       rschema.StringAttribute{Optional: true, PlanModifiers: replace},
+		"file_permission":      rschema.StringAttribute{Optional: true, PlanModifiers: replace},
+		"directory_permission": rschema.StringAttribute{Optional: true, PlanModifiers: replace},
+		"id":                   rschema.StringAttribute{Computed: true, PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 	}}
 }
 
-func (localFile) Create(context.Context, resource.CreateRequest, *resource.CreateResponse) {}
+func (localFile) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var m localFileModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	perm := func(v types.String, def os.FileMode) os.FileMode {
+		if n, err := strconv.ParseUint(v.ValueString(), 8, 32); err == nil {
+			return os.FileMode(n)
+		}
+		return def
+	}
+	content := []byte(m.Content.ValueString())
+	if !m.ContentBase64.IsNull() {
+		decoded, err := base64.StdEncoding.DecodeString(m.ContentBase64.ValueString())
+		if err != nil {
+			resp.Diagnostics.AddError("Invalid content_base64", err.Error())
+			return
+		}
+		content = decoded
+	}
+	name := m.Filename.ValueString()
+	if err := os.MkdirAll(filepath.Dir(name), perm(m.DirectoryPermission, 0o777)); err != nil {
+		resp.Diagnostics.AddError("Cannot Create Directory", err.Error())
+		return
+	}
+	if err := os.WriteFile(name, content, perm(m.FilePermission, 0o777)); err != nil {
+		resp.Diagnostics.AddError("Cannot Write File", err.Error())
+		return
+	}
+	sum := sha1.Sum(content) //nolint:gosec // local_file's id is the SHA-1 of the content
+	m.ID = types.StringValue(hex.EncodeToString(sum[:]))
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
 
-func (localFile) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {}
+func (localFile) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var m localFileModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	if _, err := os.Stat(m.Filename.ValueString()); os.IsNotExist(err) {
+		resp.State.RemoveResource(ctx)
+	}
+}
 
 func (localFile) Update(context.Context, resource.UpdateRequest, *resource.UpdateResponse) {}
 
-func (localFile) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {}
+func (localFile) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var m localFileModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	if err := os.Remove(m.Filename.ValueString()); err != nil && !os.IsNotExist(err) {
+		resp.Diagnostics.AddError("Cannot Remove File", err.Error())
+	}
+}
