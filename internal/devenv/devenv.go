@@ -91,6 +91,20 @@ func ModuleRoot() (string, error) {
 	}
 }
 
+// Version is the version builds of the checkout at root stamp (.ci/version:
+// the tag's, or CHANGELOG.md's top entry with -dev).
+func Version(ctx context.Context, root string) (string, error) {
+	out, err := exec.CommandContext(ctx, filepath.Join(root, ".ci", "version")).Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		return "", fmt.Errorf("devenv: .ci/version: %v\n%s", err, stderr)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
 // BuildProvider builds the provider from root into dir and returns the
 // binary's path.
 func BuildProvider(ctx context.Context, root, dir, version string) (string, error) {

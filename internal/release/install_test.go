@@ -29,19 +29,19 @@ import (
 	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
 )
 
-// version is the snapshot's version: what the registry offers, the zips'
-// names say, and the installed binary reports.
-const version = "1.2.3"
-
 // release is a signed snapshot build of the checkout.
 type release struct {
-	dist   string // goreleaser's output directory
-	keyID  string // the signing key's long ID (16 hex digits)
-	armor  string // the public key, ASCII-armoured
-	sums   []byte // the SHA256SUMS file
-	zip    string // the platform zip's file name
-	gnupg  string // GNUPGHOME
-	signer string // the key's fingerprint
+	// version is the checkout's one version (make version), which the
+	// snapshot stamps: what the registry offers, the zips' names say, and
+	// the installed binary reports in its User-Agent.
+	version string
+	dist    string // goreleaser's output directory
+	keyID   string // the signing key's long ID (16 hex digits)
+	armor   string // the public key, ASCII-armoured
+	sums    []byte // the SHA256SUMS file
+	zip     string // the platform zip's file name
+	gnupg   string // GNUPGHOME
+	signer  string // the key's fingerprint
 	// protocols are the plugin protocol versions the registry manifest
 	// declares, which the registry serves.
 	protocols []string
@@ -63,7 +63,7 @@ func TestReleaseInstallsThroughTheRegistryProtocol(t *testing.T) {
 		fields := strings.Fields(line)
 		listed = append(listed, fields[len(fields)-1])
 	}
-	want := []string{rel.zip, "terraform-provider-ciam_" + version + "_manifest.json"}
+	want := []string{rel.zip, "terraform-provider-ciam_" + rel.version + "_manifest.json"}
 	slices.Sort(listed)
 	slices.Sort(want)
 	if !slices.Equal(listed, want) {
@@ -77,7 +77,7 @@ func TestReleaseInstallsThroughTheRegistryProtocol(t *testing.T) {
 		t.Fatal(err)
 	}
 	manifestSum := sha256.Sum256(manifest)
-	if !bytes.Contains(rel.sums, []byte(hex.EncodeToString(manifestSum[:])+"  terraform-provider-ciam_"+version+"_manifest.json")) {
+	if !bytes.Contains(rel.sums, []byte(hex.EncodeToString(manifestSum[:])+"  terraform-provider-ciam_"+rel.version+"_manifest.json")) {
 		t.Errorf("SHA256SUMS does not hold the manifest's hash:\n%s", rel.sums)
 	}
 	var m struct {
@@ -104,7 +104,7 @@ func TestReleaseInstallsThroughTheRegistryProtocol(t *testing.T) {
 func testInstall(t *testing.T, rel *release, bin, host string) {
 	srv := localciam.StartTest(t, localciam.Options{})
 	files := map[string][]byte{}
-	for _, name := range []string{rel.zip, sumsName(), sumsName() + ".sig"} {
+	for _, name := range []string{rel.zip, rel.sumsName(), rel.sumsName() + ".sig"} {
 		b, err := os.ReadFile(filepath.Join(rel.dist, name))
 		if err != nil {
 			t.Fatal(err)
@@ -114,13 +114,13 @@ func testInstall(t *testing.T, rel *release, bin, host string) {
 
 	// A clean install: verified, self-signed, locked by hash.
 	zipSum := sha256.Sum256(files[rel.zip])
-	w := newWorkspace(t, bin, host, serveRegistry(t, rel, files, hex.EncodeToString(zipSum[:])), srv)
+	w := newWorkspace(t, bin, host, serveRegistry(t, rel, files, hex.EncodeToString(zipSum[:])), rel.version, srv)
 	out := w.run(t, true, "init", "-input=false", "-no-color")
 	signed := "self-signed" // Terraform's word for a key that is not a partner's
 	if host == "registry.opentofu.org" {
 		signed = "signed" // OpenTofu's
 	}
-	if !strings.Contains(out, fmt.Sprintf("Installed ciam-oss/ciam v%s (%s, key ID %s)", version, signed, rel.keyID)) {
+	if !strings.Contains(out, fmt.Sprintf("Installed ciam-oss/ciam v%s (%s, key ID %s)", rel.version, signed, rel.keyID)) {
 		t.Errorf("init did not report an install %s with key ID %s:\n%s", signed, rel.keyID, out)
 	}
 	lock, err := os.ReadFile(filepath.Join(w.dir, ".terraform.lock.hcl"))
@@ -144,7 +144,7 @@ func testInstall(t *testing.T, rel *release, bin, host string) {
 	if len(h1) == 0 || !slices.Equal(zh, sums) || !slices.Contains(zh, hex.EncodeToString(zipSum[:])) {
 		t.Errorf("lock file hashes h1 %v, zh %v; want h1 hashes, and zh hashes equal to the SHA256SUMS lines %v:\n%s", h1, zh, sums, lock)
 	}
-	installed := filepath.Join(w.dir, ".terraform", "providers", host, "ciam-oss", "ciam", version, runtime.GOOS+"_"+runtime.GOARCH)
+	installed := filepath.Join(w.dir, ".terraform", "providers", host, "ciam-oss", "ciam", rel.version, runtime.GOOS+"_"+runtime.GOARCH)
 	if _, err := os.Stat(installed); err != nil {
 		t.Errorf("the provider is not installed from the registry: %v", err)
 	}
@@ -155,28 +155,28 @@ func testInstall(t *testing.T, rel *release, bin, host string) {
 	if !strings.Contains(out, `token_type = "Bearer"`) || strings.Contains(out, "overrides") {
 		t.Errorf("apply with the installed provider:\n%s", out)
 	}
-	if uas := srv.UserAgents(); !slices.Contains(uas, "terraform-provider-ciam/"+version) {
-		t.Errorf("the CIAM saw User-Agents %v, want terraform-provider-ciam/%s", uas, version)
+	if uas := srv.UserAgents(); !slices.Contains(uas, "terraform-provider-ciam/"+rel.version) {
+		t.Errorf("the CIAM saw User-Agents %v, want terraform-provider-ciam/%s", uas, rel.version)
 	}
 
 	manifestSum := sha256.Sum256(rel.manifest)
 	// Tampering is caught: a changed zip (behind honest download metadata),
 	// a changed signature, a changed checksum list, a signature by another
 	// key. Each fails init, for its own reason.
-	otherSig := signWithOtherKey(t, files[sumsName()])
+	otherSig := signWithOtherKey(t, files[rel.sumsName()])
 	for name, c := range map[string]struct {
 		file string
 		bad  func([]byte) []byte
 		want string
 	}{
 		"a tampered zip":       {rel.zip, flipByte, `(?i)checksum|doesn't match|does not match`},
-		"a tampered signature": {sumsName() + ".sig", flipByte, `(?i)signature`},
+		"a tampered signature": {rel.sumsName() + ".sig", flipByte, `(?i)signature`},
 		// The manifest's line: the zip's line still matches, so only the
 		// signature can tell.
-		"a tampered SHA256SUMS": {sumsName(), func(b []byte) []byte {
+		"a tampered SHA256SUMS": {rel.sumsName(), func(b []byte) []byte {
 			return bytes.Replace(b, []byte(hex.EncodeToString(manifestSum[:])), []byte(strings.Repeat("0", 64)), 1)
 		}, `(?i)signature`},
-		"a signature by another key": {sumsName() + ".sig", func([]byte) []byte { return otherSig }, `(?i)signature|key`},
+		"a signature by another key": {rel.sumsName() + ".sig", func([]byte) []byte { return otherSig }, `(?i)signature|key`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			bad := map[string][]byte{}
@@ -186,7 +186,7 @@ func testInstall(t *testing.T, rel *release, bin, host string) {
 			bad[c.file] = c.bad(bad[c.file])
 			// The download document keeps the honest zip's hash: only the
 			// downloaded file, or the signed list, lies.
-			w := newWorkspace(t, bin, host, serveRegistry(t, rel, bad, hex.EncodeToString(zipSum[:])), srv)
+			w := newWorkspace(t, bin, host, serveRegistry(t, rel, bad, hex.EncodeToString(zipSum[:])), rel.version, srv)
 			out := w.run(t, false, "init", "-input=false", "-no-color")
 			if !regexp.MustCompile(c.want).MatchString(out) || strings.Contains(out, "Installed ciam-oss/ciam") {
 				t.Errorf("init with %s:\n%s", name, out)
@@ -220,14 +220,20 @@ func signWithOtherKey(t *testing.T, data []byte) []byte {
 }
 
 // buildRelease makes a signed single-target snapshot of the checkout with the
-// pinned goreleaser and .goreleaser.yml (only the target list and the
-// version differ), signed with a throwaway RSA key.
+// pinned goreleaser and .goreleaser.yml (only the target list and the output
+// directory differ), signed with a throwaway RSA key, at the version `make`
+// stamps, as make release-snapshot does.
 func buildRelease(t *testing.T, root string) *release {
 	t.Helper()
 	if _, err := exec.LookPath("gpg"); err != nil {
 		t.Fatal("gpg is not installed: install the Debian package gnupg (.ci/run does)")
 	}
 	rel := &release{gnupg: shortTempDir(t), dist: filepath.Join(t.TempDir(), "dist")}
+	out, err := makeIn(t, root, "-s", "version")
+	if err != nil {
+		t.Fatalf("make version: %v\n%s", err, out)
+	}
+	rel.version = strings.TrimSpace(out)
 	params := "%no-protection\nKey-Type: RSA\nKey-Length: 3072\nKey-Usage: sign\nName-Real: ciam release test\nName-Email: release-test@ciam.invalid\nExpire-Date: 0\n%commit\n"
 	paramsFile := filepath.Join(t.TempDir(), "key-params")
 	if err := os.WriteFile(paramsFile, []byte(params), 0o600); err != nil {
@@ -250,6 +256,21 @@ func buildRelease(t *testing.T, root string) *release {
 	}
 	rel.armor = runIn(t, "", env, "gpg", "--batch", "--armor", "--export", rel.signer)
 
+	cfgFile := singleTargetConfig(t, root, rel.dist)
+	start := time.Now()
+	runIn(t, root, append(env, "GPG_FINGERPRINT="+rel.signer, "CIAM_VERSION="+rel.version), goreleaserBin(t, root), "release", "--snapshot", "--clean", "--skip=publish", "--config", cfgFile)
+	t.Logf("signed single-target snapshot built in %s", time.Since(start).Round(time.Second))
+	rel.zip = fmt.Sprintf("terraform-provider-ciam_%s_%s_%s.zip", rel.version, runtime.GOOS, runtime.GOARCH)
+	if rel.sums, err = os.ReadFile(sumsPath(rel)); err != nil {
+		t.Fatal(err)
+	}
+	return rel
+}
+
+// singleTargetConfig writes .goreleaser.yml with only this machine's target
+// and dist as its output directory, and returns the file's path.
+func singleTargetConfig(t *testing.T, root, dist string) string {
+	t.Helper()
 	cfg, err := os.ReadFile(filepath.Join(root, ".goreleaser.yml"))
 	if err != nil {
 		t.Fatal(err)
@@ -264,23 +285,18 @@ func buildRelease(t *testing.T, root string) *release {
 		}
 		single = strings.Replace(single, old, repl, 1)
 	}
-	single += fmt.Sprintf("\ndist: %s\nsnapshot:\n  version_template: %q\n", rel.dist, version)
+	single += fmt.Sprintf("\ndist: %s\n", dist)
 	cfgFile := filepath.Join(t.TempDir(), "goreleaser.yml")
 	if err := os.WriteFile(cfgFile, []byte(single), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	runIn(t, root, append(env, "GPG_FINGERPRINT="+rel.signer), goreleaserBin(t, root), "release", "--snapshot", "--clean", "--skip=publish", "--config", cfgFile)
-	t.Logf("signed single-target snapshot built in %s", time.Since(start).Round(time.Second))
-	rel.zip = fmt.Sprintf("terraform-provider-ciam_%s_%s_%s.zip", version, runtime.GOOS, runtime.GOARCH)
-	if rel.sums, err = os.ReadFile(sumsPath(rel)); err != nil {
-		t.Fatal(err)
-	}
-	return rel
+	return cfgFile
 }
 
-func sumsName() string             { return "terraform-provider-ciam_" + version + "_SHA256SUMS" }
-func sumsPath(rel *release) string { return filepath.Join(rel.dist, sumsName()) }
+func (rel *release) sumsName() string {
+	return "terraform-provider-ciam_" + rel.version + "_SHA256SUMS"
+}
+func sumsPath(rel *release) string { return filepath.Join(rel.dist, rel.sumsName()) }
 
 // serveRegistry serves the release through the provider registry protocol:
 // the versions list, the download document (with the zip's shasum as the
@@ -293,14 +309,14 @@ func serveRegistry(t *testing.T, rel *release, files map[string][]byte, shasum s
 		switch {
 		case r.URL.Path == base+"versions":
 			writeJSON(w, map[string]any{"versions": []any{map[string]any{
-				"version": version, "protocols": rel.protocols,
+				"version": rel.version, "protocols": rel.protocols,
 				"platforms": []any{map[string]string{"os": runtime.GOOS, "arch": runtime.GOARCH}},
 			}}})
-		case r.URL.Path == base+version+"/download/"+runtime.GOOS+"/"+runtime.GOARCH:
+		case r.URL.Path == base+rel.version+"/download/"+runtime.GOOS+"/"+runtime.GOARCH:
 			writeJSON(w, map[string]any{
 				"protocols": rel.protocols, "os": runtime.GOOS, "arch": runtime.GOARCH,
 				"filename": rel.zip, "download_url": srv.URL + "/files/" + rel.zip, "shasum": shasum,
-				"shasums_url": srv.URL + "/files/" + sumsName(), "shasums_signature_url": srv.URL + "/files/" + sumsName() + ".sig",
+				"shasums_url": srv.URL + "/files/" + rel.sumsName(), "shasums_signature_url": srv.URL + "/files/" + rel.sumsName() + ".sig",
 				"signing_keys": map[string]any{"gpg_public_keys": []any{map[string]string{"key_id": rel.keyID, "ascii_armor": rel.armor}}},
 			})
 		case strings.HasPrefix(r.URL.Path, "/files/"):
@@ -330,7 +346,7 @@ type workspace struct {
 	env      []string
 }
 
-func newWorkspace(t *testing.T, bin, host, registry string, srv *localciam.Server) *workspace {
+func newWorkspace(t *testing.T, bin, host, registry, version string, srv *localciam.Server) *workspace {
 	t.Helper()
 	dir := t.TempDir()
 	cli := fmt.Sprintf("disable_checkpoint = true\nhost %q {\n  services = {\n    \"providers.v1\" = %q\n  }\n}\n", host, registry+"/v1/providers/")

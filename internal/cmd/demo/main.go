@@ -39,9 +39,13 @@ func run() error {
 	defer env.Close()
 	tfBin, root, tmp := env.Terraform, env.Root, env.Dir
 
-	step("building the provider")
+	version, err := devenv.Version(ctx, root)
+	if err != nil {
+		return err
+	}
+	step("building the provider " + version)
 	binDir := filepath.Join(tmp, "bin")
-	if _, err := devenv.BuildProvider(ctx, root, binDir, "0.0.0-demo"); err != nil {
+	if _, err := devenv.BuildProvider(ctx, root, binDir, version); err != nil {
 		return err
 	}
 
