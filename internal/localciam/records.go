@@ -55,15 +55,16 @@ func (s *Server) record(tokens ...string) {
 
 // countAttempt counts a token request by its grant_type before anything
 // (fault, hook, handler) answers it, so that tests can tell how often a
-// single-use value was sent.
-func (s *Server) countAttempt(r *http.Request) {
+// single-use value was sent. It returns the request's form (nil for other
+// requests) and leaves the body for the handler.
+func (s *Server) countAttempt(r *http.Request) url.Values {
 	if r.Method != http.MethodPost || r.URL.Path != TokenPath || r.Body == nil {
-		return
+		return nil
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
 	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
 	if err != nil {
-		return
+		return nil
 	}
 	form, _ := url.ParseQuery(string(body))
 	s.mu.Lock()
@@ -74,6 +75,7 @@ func (s *Server) countAttempt(r *http.Request) {
 			s.presented[v]++
 		}
 	}
+	return form
 }
 
 // Presented returns how many token requests carried value as their code or

@@ -20,11 +20,14 @@ import (
 	"crypto/rsa"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -113,6 +116,13 @@ type Options struct {
 	PublicClientRefresh bool
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// DevEndpoints serves /dev/code, /dev/faults and /dev/records (dev.go),
+	// for driving the server by hand; the local-ciam command turns them on.
+	// Requests to them are not counted.
+	DevEndpoints bool
+	// RequestLog, when set, gets one line per request (dev.go: logRequest),
+	// without any token, code, secret or query.
+	RequestLog io.Writer
 }
 
 // Demo credentials used by DefaultClients and DefaultSCIMClients and by
@@ -161,6 +171,7 @@ type Server struct {
 	userAgents  []string
 	revocations int
 	hook        func(http.ResponseWriter, *http.Request) bool
+	logMu       sync.Mutex
 
 	counts sync.Map // path -> *atomic.Int64
 	total  atomic.Int64
@@ -282,7 +293,18 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc(DiscoveryPath, s.handleDiscovery)
 	mux.HandleFunc(AuthorizePath, s.handleAuthorize)
 	mux.HandleFunc(RevokePath, s.handleRevoke)
+	dev := s.devMux()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.DevEndpoints && strings.HasPrefix(r.URL.Path, "/dev/") {
+			dev.ServeHTTP(w, r)
+			return
+		}
+		var form url.Values
+		if s.opts.RequestLog != nil {
+			start, lw := time.Now(), &logged{ResponseWriter: w}
+			w = lw
+			defer func() { s.logRequest(r, form, lw, time.Since(start)) }()
+		}
 		s.total.Add(1)
 		v, _ := s.counts.LoadOrStore(r.URL.Path, new(atomic.Int64))
 		v.(*atomic.Int64).Add(1) //nolint:forcetypeassert // only *atomic.Int64 is stored
@@ -293,7 +315,7 @@ func (s *Server) Handler() http.Handler {
 				return
 			}
 		}
-		s.countAttempt(r)
+		form = s.countAttempt(r)
 		s.mu.Lock()
 		if ua := r.UserAgent(); !slices.Contains(s.userAgents, ua) {
 			s.userAgents = append(s.userAgents, ua)
