@@ -233,12 +233,17 @@ func stringList(values []string) types.List {
 	return types.ListValueMust(types.StringType, elems)
 }
 
-// stringSetType is a set of strings whose validation takes linear time.
-// The framework validates every set attribute's value (also without
-// validators) by comparing each pair of elements for duplicates
-// (basetypes.SetType.Validate): 20,000 scopes cost about a minute. This type
-// finds duplicates with a map instead; everything else is the framework's
-// set of strings.
+// stringSetType is a set of strings whose handling by the framework takes
+// linear time. The framework's set of strings compares each pair of elements
+// three times over: to find duplicates when it validates any set attribute
+// (basetypes.SetType.Validate), to find each element of a data source's
+// state in its configuration after a read (the semantic-equality check,
+// fwschemadata.ValueSemanticEqualitySetElements, which runs unless the value
+// type decides it), and in SetValue.Equal. 20,000 scopes cost a minute and a
+// half. This type and its value (stringSetValue) do each with a map;
+// everything else is the framework's set of strings. TestScopesCostGrowsLinearly
+// guards it. (Upstream: hashicorp/terraform-plugin-framework issues on set
+// performance; drop this type when the framework's own sets are linear.)
 type stringSetType struct{ basetypes.SetType }
 
 var _ basetypes.SetTypable = stringSetType{}
@@ -259,15 +264,86 @@ func (t stringSetType) Equal(o attr.Type) bool {
 func (stringSetType) String() string { return "stringSetType" }
 
 func (t stringSetType) ValueFromTerraform(ctx context.Context, in tftypes.Value) (attr.Value, error) {
-	return basetypes.SetType{ElemType: types.StringType}.ValueFromTerraform(ctx, in)
+	v, err := basetypes.SetType{ElemType: types.StringType}.ValueFromTerraform(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	set, ok := v.(basetypes.SetValue)
+	if !ok {
+		return nil, fmt.Errorf("unexpected set value %T", v)
+	}
+	return stringSetValue{SetValue: set}, nil
 }
 
 func (t stringSetType) ValueFromSet(_ context.Context, set basetypes.SetValue) (basetypes.SetValuable, diag.Diagnostics) {
-	return set, nil
+	return stringSetValue{SetValue: set}, nil
 }
 
-func (t stringSetType) ValueType(ctx context.Context) attr.Value {
-	return basetypes.SetType{ElemType: types.StringType}.ValueType(ctx)
+func (t stringSetType) ValueType(context.Context) attr.Value {
+	return stringSetValue{SetValue: basetypes.NewSetNull(types.StringType)}
+}
+
+// stringSetValue is a value of stringSetType: the framework's set of
+// strings, compared with a map.
+type stringSetValue struct{ basetypes.SetValue }
+
+var _ basetypes.SetValuableWithSemanticEquals = stringSetValue{}
+
+func (v stringSetValue) Type(context.Context) attr.Type { return newStringSetType() }
+
+func (v stringSetValue) String() string { return v.SetValue.String() }
+
+// Equal reports whether o is a stringSetValue with the same state and
+// elements.
+func (v stringSetValue) Equal(o attr.Value) bool {
+	other, ok := o.(stringSetValue)
+	if !ok || v.IsNull() != other.IsNull() || v.IsUnknown() != other.IsUnknown() {
+		return false
+	}
+	if v.IsNull() || v.IsUnknown() {
+		return true
+	}
+	return sameStrings(v.Elements(), other.Elements())
+}
+
+// SetSemanticEquals tells the framework that a set with the same elements
+// as the prior one is the prior one, so that it does not compare them in
+// pairs.
+func (v stringSetValue) SetSemanticEquals(_ context.Context, prior basetypes.SetValuable) (bool, diag.Diagnostics) {
+	p, ok := prior.(stringSetValue)
+	return ok && v.Equal(p), nil
+}
+
+// sameStrings reports whether a and b hold the same string values (known or
+// not, each counted), in linear time.
+func sameStrings(a, b []attr.Value) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	count := make(map[string]int, len(a))
+	key := func(e attr.Value) string {
+		s, ok := e.(basetypes.StringValue)
+		switch {
+		case !ok:
+			return "\x00other:" + e.String()
+		case s.IsUnknown():
+			return "\x00unknown"
+		case s.IsNull():
+			return "\x00null"
+		}
+		return "=" + s.ValueString()
+	}
+	for _, e := range a {
+		count[key(e)]++
+	}
+	for _, e := range b {
+		k := key(e)
+		if count[k] == 0 {
+			return false
+		}
+		count[k]--
+	}
+	return true
 }
 
 // Validate refuses what the framework's Validate refuses (a value that is
