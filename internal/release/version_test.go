@@ -1,10 +1,12 @@
 package release
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -17,7 +19,8 @@ var changelogTop = regexp.MustCompile(`(?m)^## (\d+\.\d+\.\d+) \(([^)]*)\)$`)
 
 // wantVersion is the version this checkout must carry, worked out here
 // independently of .ci/version: the tag's on a tagged commit, else the
-// CHANGELOG's top entry with -dev.
+// CHANGELOG's top entry with -dev, or the next patch version with -dev
+// after a dated (released) top entry.
 func wantVersion(t *testing.T, root string) string {
 	t.Helper()
 	changelog, err := os.ReadFile(filepath.Join(root, "CHANGELOG.md"))
@@ -31,12 +34,26 @@ func wantVersion(t *testing.T, root string) string {
 	if tag, err := exec.Command("git", "-C", root, "describe", "--exact-match", "--tags", "--match", "v[0-9]*", "HEAD").Output(); err == nil {
 		return strings.TrimPrefix(strings.TrimSpace(string(tag)), "v")
 	}
-	return string(m[1]) + "-dev"
+	if string(m[2]) == "Unreleased" {
+		return string(m[1]) + "-dev"
+	}
+	v := strings.Split(string(m[1]), ".")
+	patch, err := strconv.Atoi(v[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%s.%s.%d-dev", v[0], v[1], patch+1)
 }
 
 // makeIn runs make in dir with the given arguments, free of any make that
 // runs this test (whose command-line variables MAKEFLAGS would hand on).
 func makeIn(t *testing.T, dir string, args ...string) (string, error) {
+	t.Helper()
+	return makeWith(t, dir, nil, args...)
+}
+
+// makeWith is makeIn with extra environment variables.
+func makeWith(t *testing.T, dir string, env []string, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command("make", append([]string{"--no-print-directory"}, args...)...)
 	cmd.Dir = dir
@@ -45,6 +62,7 @@ func makeIn(t *testing.T, dir string, args ...string) (string, error) {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	cmd.Env = append(cmd.Env, env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -65,8 +83,10 @@ func TestMakeStampsTheOneVersion(t *testing.T) {
 	if err != nil || strings.TrimSpace(out) != want {
 		t.Errorf("make version printed %q (%v), want %s", out, err, want)
 	}
+	// A VERSION in the environment (set for other tools) changes nothing;
+	// only make's command line overrides the version.
 	for _, target := range []string{"build", "install"} {
-		out, err := makeIn(t, root, "-n", target)
+		out, err := makeWith(t, root, []string{"VERSION=9.9.9"}, "-n", target)
 		if err != nil {
 			t.Fatalf("make -n %s: %v\n%s", target, err, out)
 		}
@@ -74,6 +94,10 @@ func TestMakeStampsTheOneVersion(t *testing.T) {
 		if m == nil || m[1] != want {
 			t.Errorf("make %s does not stamp %s:\n%s", target, want, out)
 		}
+	}
+	out, err = makeIn(t, root, "-n", "build", "VERSION=1.2.3-local")
+	if m := stamped.FindStringSubmatch(out); err != nil || m == nil || m[1] != "1.2.3-local" {
+		t.Errorf("make build VERSION=1.2.3-local does not stamp it (%v):\n%s", err, out)
 	}
 }
 
@@ -96,6 +120,7 @@ func TestVersionScript(t *testing.T) {
 	}{
 		{name: "untagged", heading: "## 0.3.0 (Unreleased)", want: "0.3.0-dev"},
 		{name: "tagged release", heading: "## 0.3.0 (January 2, 2027)", tag: "v0.3.0", want: "0.3.0"},
+		{name: "after a release", heading: "## 0.3.9 (January 2, 2027)", want: "0.3.10-dev"},
 		{name: "a tag on an unrelated commit", heading: "## 0.3.0 (Unreleased)", tag: "not-a-version", want: "0.3.0-dev"},
 		{name: "tag and CHANGELOG differ", heading: "## 0.3.0 (January 2, 2027)", tag: "v0.4.0", fails: "HEAD is tagged v0.4.0, and CHANGELOG.md's top entry is 0.3.0"},
 		{name: "tagged but unreleased", heading: "## 0.3.0 (Unreleased)", tag: "v0.3.0", fails: "still calls 0.3.0 unreleased"},
