@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/devenv"
+	"github.com/ciam-oss/terraform-provider-ciam/internal/leaktest"
 	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
 )
 
@@ -75,6 +76,9 @@ func (w *grantWorkspace) run(args ...string) (string, error) {
 	res, err := w.tf.Run(context.Background(), args...)
 	out := res.Combined()
 	assertNoLeak(w.t, "terraform "+args[0], out, w.srv, w.code)
+	if _, leaked := leaktest.Window(out, append(append(w.srv.Secrets(), w.srv.IssuedTokens()...), w.code)...); leaked {
+		out = scrubbed(out, w.srv) // the failure above is reported; a message that prints out must not repeat the secret
+	}
 	return strings.Join(strings.Fields(out), " "), err
 }
 

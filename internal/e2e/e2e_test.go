@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/devenv"
+	"github.com/ciam-oss/terraform-provider-ciam/internal/leaktest"
 	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
 )
 
@@ -68,6 +69,12 @@ func startCIAM(t *testing.T) *localciam.Server {
 
 // assertNoLeak fails when text holds any client secret the server knows or
 // any token it issued. It reports what leaked, never the value.
+// scrubbed is text fit for a failure message: without srv's secrets and
+// tokens, nor anything token-shaped.
+func scrubbed(text string, srv *localciam.Server) string {
+	return leaktest.Scrub(text, append(srv.Secrets(), srv.IssuedTokens()...)...)
+}
+
 func assertNoLeak(t *testing.T, what, text string, srv *localciam.Server, extra ...string) {
 	t.Helper()
 	for i, s := range append(srv.Secrets(), extra...) {

@@ -83,11 +83,11 @@ func TestExamplesApply(t *testing.T) {
 			out := strings.Join(strings.Fields(res.Combined()), " ")
 			assertNoLeak(t, "apply", res.Combined(), srv)
 			if err != nil {
-				t.Fatalf("terraform apply: %v\n%s", err, out)
+				t.Fatalf("terraform apply: %v\n%s", err, scrubbed(out, srv))
 			}
 			wantNotIn(t, "apply", out, "Check block assertion failed")
 			if n := strings.Count(out, "Warning:") - strings.Count(out, "Warning: Provider development overrides"); n > 0 {
-				t.Errorf("apply gave %d warnings:\n%s", n, out)
+				t.Errorf("apply gave %d warnings:\n%s", n, scrubbed(out, srv))
 			}
 			for name, want := range outputs[ex.rel] {
 				got, err := ex.tf.Run(ctx, "output", "-raw", name)
@@ -102,7 +102,7 @@ func TestExamplesApply(t *testing.T) {
 				checkAcceptingTokensFiles(t, ex.tf.Dir, srv)
 			}
 			if res, err := ex.tf.Run(ctx, "destroy", "-auto-approve", "-input=false", "-no-color"); err != nil {
-				t.Fatalf("terraform destroy: %v\n%s", err, res.Combined())
+				t.Fatalf("terraform destroy: %v\n%s", err, scrubbed(res.Combined(), srv))
 			}
 		})
 	}

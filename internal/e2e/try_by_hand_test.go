@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/devenv"
+	"github.com/ciam-oss/terraform-provider-ciam/internal/leaktest"
+	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
 )
 
 // readmeBlocks returns the sh blocks of README.md's "Try it by hand"
@@ -175,7 +177,7 @@ func TestTryItByHand(t *testing.T) {
 	}()
 	for deadline := time.Now().Add(3 * time.Minute); !strings.Contains(serverOut.String(), "Ctrl-C stops it"); time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the local CIAM did not start:\n%s", serverOut.String())
+			t.Fatalf("the local CIAM did not start:\n%s", scrub(serverOut.String()))
 		}
 	}
 
@@ -185,7 +187,7 @@ func TestTryItByHand(t *testing.T) {
 	out, err := session.CombinedOutput()
 	text := ansi.ReplaceAllString(string(out), "")
 	if err != nil {
-		t.Fatalf("the second terminal's commands failed: %v\n%s\n--- the local CIAM:\n%s", err, text, serverOut.String())
+		t.Fatalf("the second terminal's commands failed: %v\n%s\n--- the local CIAM:\n%s", err, scrub(text), scrub(serverOut.String()))
 	}
 
 	// Ctrl-C in the first terminal.
@@ -202,20 +204,20 @@ func TestTryItByHand(t *testing.T) {
 		"Destroy complete! Resources: 1 destroyed.",
 	} {
 		if !strings.Contains(text, want) {
-			t.Errorf("the session's output has no %q:\n%s", want, text)
+			t.Errorf("the session's output has no %q:\n%s", want, scrub(text))
 		}
 	}
 	if n := strings.Count(log, "grant_type=authorization_code"); n != 1 {
-		t.Errorf("the local CIAM logged %d code exchanges, want 1:\n%s", n, log)
+		t.Errorf("the local CIAM logged %d code exchanges, want 1:\n%s", n, scrub(log))
 	}
 	if n := strings.Count(log, `grant_type=refresh_token client_id="demo-app" -> 200`); n != 2 {
-		t.Errorf("the local CIAM logged %d renewals, want 2 (the second apply's, the destroy's):\n%s", n, log)
+		t.Errorf("the local CIAM logged %d renewals, want 2 (the second apply's, the destroy's):\n%s", n, scrub(log))
 	}
 	if n := strings.Count(log, `grant_type=refresh_token client_id="demo-app" -> 503`); n != 1 {
-		t.Errorf("the local CIAM logged %d renewals answered by the queued 503, want 1:\n%s", n, log)
+		t.Errorf("the local CIAM logged %d renewals answered by the queued 503, want 1:\n%s", n, scrub(log))
 	}
 	if !strings.Contains(log, "POST /oauth2/revoke") || !strings.Contains(log, "served ") {
-		t.Errorf("the local CIAM logged no revocation, or did not stop on Ctrl-C:\n%s", log)
+		t.Errorf("the local CIAM logged no revocation, or did not stop on Ctrl-C:\n%s", scrub(log))
 	}
 
 	// The records the last block printed.
@@ -226,10 +228,16 @@ func TestTryItByHand(t *testing.T) {
 		RefreshTokens map[string]int `json:"refresh_tokens"`
 	}
 	if i < 0 || json.NewDecoder(strings.NewReader(text[i:])).Decode(&rec) != nil {
-		t.Fatalf("the session did not print the records:\n%s", text)
+		t.Fatalf("the session did not print the records:\n%s", scrub(text))
 	}
 	if rec.Issued["authorization_code"] != 1 || rec.Issued["refresh_token"] != 2 || rec.Revocations != 1 ||
 		rec.RefreshTokens["live"] != 0 || rec.RefreshTokens["reuse_detected"] != 0 {
 		t.Errorf("records %+v, want what the README says: one code exchange, two renewals, one revocation, nothing live, no reuse", rec)
 	}
+}
+
+// scrub makes the session's output, or the local CIAM's (whose banner shows
+// the demo secret), fit for a failure message.
+func scrub(text string) string {
+	return leaktest.Scrub(text, localciam.DemoClientSecret, localciam.DemoSCIMClientSecret)
 }

@@ -103,3 +103,37 @@ func AssertNone(t testing.TB, what, text string, secrets ...string) {
 		t.Errorf("%s leaks the %s", what, w)
 	}
 }
+
+var (
+	jwtShaped   = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`)
+	tokenShaped = regexp.MustCompile(`[A-Za-z0-9_-]{20,}`)
+	hasDigit    = regexp.MustCompile(`[0-9]`)
+	hasLetter   = regexp.MustCompile(`[A-Za-z]`)
+)
+
+// Scrub returns text fit for a test's failure message: every encoding of
+// each secret, every JWT-shaped string and every token-shaped word (20 or
+// more base64url characters, letters and digits both) replaced with
+// [SCRUBBED]. When a window of a secret survives that, the text is withheld
+// whole.
+func Scrub(text string, secrets ...string) string {
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		for _, enc := range Encodings(ClientID, s) {
+			text = strings.ReplaceAll(text, enc, "[SCRUBBED]")
+		}
+	}
+	text = jwtShaped.ReplaceAllString(text, "[SCRUBBED]")
+	text = tokenShaped.ReplaceAllStringFunc(text, func(w string) string {
+		if hasDigit.MatchString(w) && hasLetter.MatchString(w) {
+			return "[SCRUBBED]"
+		}
+		return w
+	})
+	if w, ok := Window(text, secrets...); ok {
+		return fmt.Sprintf("(%d bytes withheld: they hold the %s)", len(text), w)
+	}
+	return text
+}

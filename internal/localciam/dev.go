@@ -108,9 +108,10 @@ var servedPaths = []string{TokenPath, SCIMTokenPath, JWKSPath, DiscoveryPath, Au
 
 // handleDevFaults queues, lists or drops faults. POST parameters: path (one
 // of the directory's endpoints, required), count (default 1), and what the
-// fault does: status (with body), delay, retry_after, reset=1, truncate=1,
-// swallow=1 (the directory acts, the client gets status), answer_after (the
-// directory acts, the answer comes this much later).
+// fault does: status (with body and content_type), delay, retry_after,
+// reset=1, truncate=1, swallow=1 (the directory acts, the client gets
+// status), answer_after (the directory acts, the answer comes this much
+// later). Unknown parameters are refused.
 func (s *Server) handleDevFaults(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet:
@@ -149,7 +150,15 @@ func (s *Server) handleDevFaults(w http.ResponseWriter, r *http.Request) {
 	writeDevJSON(w, map[string]any{"queued": count, "path": path, "pending": s.PendingFaults(path)})
 }
 
+// devFaultParams are the parameters POST /dev/faults takes.
+var devFaultParams = []string{"path", "count", "status", "body", "content_type", "retry_after", "delay", "answer_after", "reset", "truncate", "swallow"}
+
 func parseDevFault(form map[string][]string) (f Fault, count int, path string, err error) {
+	for k := range form {
+		if !slices.Contains(devFaultParams, k) {
+			return f, 0, "", fmt.Errorf("unknown parameter %q: the parameters are %s", k, strings.Join(devFaultParams, ", "))
+		}
+	}
 	get := func(k string) string {
 		if v := form[k]; len(v) > 0 {
 			return v[0]
@@ -171,7 +180,7 @@ func parseDevFault(form map[string][]string) (f Fault, count int, path string, e
 			return f, 0, "", fmt.Errorf("status must be an HTTP status code, not %q", v)
 		}
 	}
-	f.Body = get("body")
+	f.Body, f.ContentType = get("body"), get("content_type")
 	for name, d := range map[string]*time.Duration{"delay": &f.Delay, "answer_after": &f.AnswerAfter} {
 		if v := get(name); v != "" {
 			if *d, err = time.ParseDuration(v); err != nil || *d <= 0 || *d > 10*time.Minute {
@@ -182,7 +191,13 @@ func parseDevFault(form map[string][]string) (f Fault, count int, path string, e
 	if v := get("retry_after"); v != "" {
 		f.Header = http.Header{"Retry-After": {v}}
 	}
-	f.Reset, f.Truncate, f.Swallow = get("reset") == "1", get("truncate") == "1", get("swallow") == "1"
+	for name, b := range map[string]*bool{"reset": &f.Reset, "truncate": &f.Truncate, "swallow": &f.Swallow} {
+		if v := get(name); v != "" {
+			if *b, err = strconv.ParseBool(v); err != nil {
+				return f, 0, "", fmt.Errorf("%s must be 1 or 0 (or true or false), not %q", name, v)
+			}
+		}
+	}
 	kinds := 0
 	for _, on := range []bool{f.Reset, f.Truncate, f.Swallow, f.AnswerAfter > 0} {
 		if on {
@@ -192,8 +207,10 @@ func parseDevFault(form map[string][]string) (f Fault, count int, path string, e
 	switch {
 	case kinds > 1:
 		return f, 0, "", fmt.Errorf("reset, truncate, swallow and answer_after exclude each other")
-	case (f.Body != "" || f.Header != nil) && f.Status == 0 && !f.Truncate:
-		return f, 0, "", fmt.Errorf("body and retry_after need a status")
+	case f.AnswerAfter > 0 && (f.Status != 0 || f.Body != "" || f.ContentType != "" || f.Header != nil):
+		return f, 0, "", fmt.Errorf("answer_after sends the directory's own answer late: status, body, content_type and retry_after do not go with it")
+	case (f.Body != "" || f.ContentType != "" || f.Header != nil) && f.Status == 0 && !f.Truncate:
+		return f, 0, "", fmt.Errorf("body, content_type and retry_after need a status")
 	case kinds == 0 && f.Status == 0 && f.Delay == 0:
 		return f, 0, "", fmt.Errorf("say what the fault does: status, delay, reset=1, truncate=1, swallow=1 or answer_after")
 	case f.Swallow && f.Status == 0:
@@ -205,8 +222,9 @@ func parseDevFault(form map[string][]string) (f Fault, count int, path string, e
 }
 
 // handleDevRecords answers the directory's records: requests per path,
-// tokens issued per grant type, revocations, and the refresh-token grants
-// by state. No token, code or secret is in it.
+// tokens issued per grant type, revocations, the refresh-token grants by
+// state, and the distinct User-Agent headers (the provider sends its
+// version). No token, code or secret is in it.
 func (s *Server) handleDevRecords(w http.ResponseWriter, r *http.Request) {
 	if !allowMethod(w, r, http.MethodGet) {
 		return
@@ -253,6 +271,7 @@ func (s *Server) handleDevRecords(w http.ResponseWriter, r *http.Request) {
 		"revocations":    s.revocations,
 		"unused_codes":   codes,
 		"refresh_tokens": map[string]int{"grants": len(families), "live": live, "grants_revoked": revoked, "reuse_detected": reused},
+		"user_agents":    slices.Clone(s.userAgents),
 	})
 }
 
@@ -308,9 +327,19 @@ func (s *Server) logRequest(r *http.Request, form url.Values, l *logged, took ti
 		client = id
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s", time.Now().Format("15:04:05"), r.Method, r.URL.Path)
-	if grant != "" {
+	// Only values the directory knows are logged as they are: a client may
+	// send anything, a token included, in a path or a grant_type.
+	path := r.URL.Path
+	if !slices.Contains(servedPaths, path) {
+		path = fmt.Sprintf("(an unknown path of %d characters)", len(path))
+	}
+	fmt.Fprintf(&b, "%s %s %s", time.Now().Format("15:04:05"), r.Method, path)
+	switch grant {
+	case "":
+	case GrantClientCredentials, GrantAuthorizationCode, GrantRefreshToken:
 		fmt.Fprintf(&b, " grant_type=%s", grant)
+	default:
+		fmt.Fprintf(&b, " grant_type=(unsupported, %d characters)", len(grant))
 	}
 	if client != "" && len(client) <= 64 {
 		fmt.Fprintf(&b, " client_id=%s", strconv.Quote(client))

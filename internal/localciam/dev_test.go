@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/leaktest"
 )
 
 // devCall sends method to path (with the query) and returns status and body.
@@ -48,7 +50,7 @@ func TestDevCode(t *testing.T) {
 	status, body := devCall(t, s, http.MethodPost, DevCodePath)
 	code := strings.TrimSuffix(body, "\n")
 	if status != http.StatusOK || code == "" || strings.ContainsAny(code, " \n") {
-		t.Fatalf("POST %s: %d %q", DevCodePath, status, body)
+		t.Fatalf("POST %s: %d %q", DevCodePath, status, leaktest.Scrub(body))
 	}
 	if st, m := exchange(t, s, codeForm(code)); st != http.StatusOK || m["scope"] != "openid" || m["refresh_token"] == nil {
 		t.Errorf("exchanging the dev code: %d %v", st, m)
@@ -107,8 +109,13 @@ func TestDevFaults(t *testing.T) {
 		t.Errorf("after the queue ran out: %d, want 200", st)
 	}
 
-	// swallow: the directory acts, the client gets the status.
-	devCall(t, s, http.MethodPost, DevFaultsPath+"?path=/oauth2/token&swallow=1")
+	// content_type with the status; a true swallow (any strconv.ParseBool
+	// form): the directory acts, the client gets the status.
+	devCall(t, s, http.MethodPost, DevFaultsPath+"?path=/oauth2/token&status=502&body=%3Chtml%3E&content_type=text/html")
+	if st, body, h := postForm(t, s, ccForm(DemoClientID, DemoClientSecret, "")); st != http.StatusBadGateway || body != "<html>" || h.Get("Content-Type") != "text/html" {
+		t.Errorf("content_type: %d %q %q, want 502 <html> text/html", st, body, h.Get("Content-Type"))
+	}
+	devCall(t, s, http.MethodPost, DevFaultsPath+"?path=/oauth2/token&swallow=true")
 	before := s.Grants(GrantClientCredentials)
 	if st, _, _ := postForm(t, s, ccForm(DemoClientID, DemoClientSecret, "")); st != http.StatusBadGateway || s.Grants(GrantClientCredentials) != before+1 {
 		t.Errorf("swallow: %d, issued %d more; want 502 with one token issued", st, s.Grants(GrantClientCredentials)-before)
@@ -134,6 +141,10 @@ func TestDevFaults(t *testing.T) {
 		{"?path=/oauth2/token&delay=forever", "delay must be a duration"},
 		{"?path=/oauth2/token&reset=1&swallow=1", "exclude each other"},
 		{"?path=/oauth2/token&body=x", "need a status"},
+		{"?path=/oauth2/token&content_type=text/html", "need a status"},
+		{"?path=/oauth2/token&status=503&answer_after=1s", "do not go with it"},
+		{"?path=/oauth2/token&reset=yes", "reset must be 1 or 0"},
+		{"?path=/oauth2/token&stauts=503", `unknown parameter "stauts"`},
 	} {
 		if st, body := devCall(t, s, http.MethodPost, DevFaultsPath+tc.query); st != http.StatusBadRequest || !strings.Contains(body, tc.says) {
 			t.Errorf("POST %s%s: %d %q, want 400 saying %q", DevFaultsPath, tc.query, st, body, tc.says)
@@ -165,9 +176,10 @@ func TestDevRecords(t *testing.T) {
 		Issued        map[string]int64 `json:"issued"`
 		UnusedCodes   int              `json:"unused_codes"`
 		RefreshTokens map[string]int   `json:"refresh_tokens"`
+		UserAgents    []string         `json:"user_agents"`
 	}
 	if err := json.Unmarshal([]byte(body), &rec); st != http.StatusOK || err != nil {
-		t.Fatalf("GET %s: %d %v\n%s", DevRecordsPath, st, err, body)
+		t.Fatalf("GET %s: %d %v\n%s", DevRecordsPath, st, err, leaktest.Scrub(body, s.Secrets()...))
 	}
 	if rec.Requests[TokenPath] != 3 || rec.Issued[GrantAuthorizationCode] != 1 || rec.Issued[GrantRefreshToken] != 1 || rec.UnusedCodes != 0 {
 		t.Errorf("records %+v, want 3 token requests, one code exchange, one renewal, no unused code", rec)
@@ -175,9 +187,12 @@ func TestDevRecords(t *testing.T) {
 	if rt := rec.RefreshTokens; rt["grants"] != 1 || rt["live"] != 0 || rt["grants_revoked"] != 1 || rt["reuse_detected"] != 1 {
 		t.Errorf("refresh tokens %v, want one grant, revoked by reuse detection, nothing live", rt)
 	}
+	if len(rec.UserAgents) != 1 || !strings.HasPrefix(rec.UserAgents[0], "Go-http-client/") {
+		t.Errorf("user agents %q, want this test's Go client's", rec.UserAgents)
+	}
 	for _, secret := range append(s.IssuedTokens(), append(s.Secrets(), code)...) {
 		if strings.Contains(body, secret) {
-			t.Errorf("the records hold a token, code or secret:\n%s", body)
+			t.Errorf("the records hold a token, code or secret:\n%s", leaktest.Scrub(body, append(s.IssuedTokens(), append(s.Secrets(), code)...)...))
 		}
 	}
 }
@@ -218,8 +233,12 @@ func TestRequestLogHoldsNoSecret(t *testing.T) {
 	if resp, err := http.PostForm(s.URL()+TokenPath, ccForm(DemoClientID, DemoClientSecret, "")); err == nil {
 		resp.Body.Close() // not reached: the fault resets the connection
 	}
+	// A client may send anything in a path or a grant_type.
+	const odd = "Od7-path-or-grant-secret"
+	postForm(t, s, url.Values{"grant_type": {odd}, "client_id": {DemoClientID}, "client_secret": {DemoClientSecret}})
+	devCall(t, s, http.MethodGet, "/oauth2/"+odd)
 	// The client sees the reset before the handler that made it returns.
-	for deadline := time.Now().Add(5 * time.Second); strings.Count(log.String(), "\n") < 5 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(5 * time.Second); strings.Count(log.String(), "\n") < 7 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
 
@@ -230,17 +249,19 @@ func TestRequestLogHoldsNoSecret(t *testing.T) {
 		`POST /oauth2/revoke client_id="demo-app" -> 200`,
 		`GET /scim/api/token client_id="demo-sync" -> 200`,
 		`POST /oauth2/token grant_type=client_credentials client_id="demo-app" -> connection taken over (fault)`,
+		`POST /oauth2/token grant_type=(unsupported, 24 characters) client_id="demo-app" -> 400`,
+		`GET (an unknown path of 32 characters) -> 404`,
 	} {
 		if !strings.Contains(got, want) {
-			t.Errorf("the log has no line with %q:\n%s", want, got)
+			t.Errorf("the log has no line with %q:\n%s", want, leaktest.Scrub(got, s.Secrets()...))
 		}
 	}
 	if strings.Contains(got, "/dev/") || strings.Contains(got, "?") {
-		t.Errorf("the log holds a dev request or a query:\n%s", got)
+		t.Errorf("the log holds a dev request or a query:\n%s", leaktest.Scrub(got, s.Secrets()...))
 	}
-	for _, secret := range append(s.IssuedTokens(), append(s.Secrets(), code, url.QueryEscape(DemoSCIMClientSecret))...) {
+	for _, secret := range append(s.IssuedTokens(), append(s.Secrets(), code, odd, url.QueryEscape(DemoSCIMClientSecret))...) {
 		if strings.Contains(got, secret) {
-			t.Errorf("the log holds a token, code or secret:\n%s", got)
+			t.Errorf("the log holds a token, code or secret:\n%s", leaktest.Scrub(got, append(s.IssuedTokens(), append(s.Secrets(), code)...)...))
 		}
 	}
 }

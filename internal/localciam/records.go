@@ -25,6 +25,11 @@ func (s *Server) Requests(path string) int64 {
 	return 0
 }
 
+// Connections returns how many connections clients opened, including ones
+// that never made a request the server understood (a TLS handshake sent to
+// this plain-HTTP server, say).
+func (s *Server) Connections() int64 { return s.connections.Load() }
+
 // IssuedTokens returns every token the server has issued (access, refresh
 // and id tokens), so that tests can assert that none of them leaks.
 func (s *Server) IssuedTokens() []string {

@@ -173,8 +173,9 @@ type Server struct {
 	hook        func(http.ResponseWriter, *http.Request) bool
 	logMu       sync.Mutex
 
-	counts sync.Map // path -> *atomic.Int64
-	total  atomic.Int64
+	counts      sync.Map // path -> *atomic.Int64
+	total       atomic.Int64
+	connections atomic.Int64
 
 	srv      *http.Server
 	listener net.Listener
@@ -241,7 +242,11 @@ func (s *Server) Start(addr string) error {
 	}
 	s.listener = ln
 	s.baseURL = "http://" + ln.Addr().String()
-	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ConnState: func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			s.connections.Add(1)
+		}
+	}}
 	go func() { _ = s.srv.Serve(ln) }()
 	return nil
 }
@@ -308,6 +313,9 @@ func (s *Server) Handler() http.Handler {
 		s.total.Add(1)
 		v, _ := s.counts.LoadOrStore(r.URL.Path, new(atomic.Int64))
 		v.(*atomic.Int64).Add(1) //nolint:forcetypeassert // only *atomic.Int64 is stored
+		// The body is read first: only then does the server notice a
+		// client that leaves during the latency or a fault's delay.
+		form = s.countAttempt(r)
 		if s.opts.Latency > 0 {
 			select {
 			case <-time.After(s.opts.Latency):
@@ -315,7 +323,6 @@ func (s *Server) Handler() http.Handler {
 				return
 			}
 		}
-		form = s.countAttempt(r)
 		s.mu.Lock()
 		if ua := r.UserAgent(); !slices.Contains(s.userAgents, ua) {
 			s.userAgents = append(s.userAgents, ua)

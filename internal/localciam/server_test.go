@@ -1,6 +1,7 @@
 package localciam
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -256,5 +257,27 @@ func TestStartRefusesNonLoopback(t *testing.T) {
 	if err := s.Start("0.0.0.0:0"); err == nil {
 		_ = s.Close()
 		t.Fatal("expected a refusal")
+	}
+}
+
+// A client that leaves during the latency is noticed (the body is read
+// before the wait), so the directory does not go on to issue a token
+// nobody receives.
+func TestLatencyNoticesAClientThatLeaves(t *testing.T) {
+	s := StartTest(t, Options{Latency: time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL()+TokenPath, strings.NewReader(ccForm(DemoClientID, DemoClientSecret, "").Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatal("the request was answered within 100ms, before the latency")
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if n := s.Grants(GrantClientCredentials); n != 0 {
+		t.Errorf("the directory issued %d tokens after the client left", n)
 	}
 }

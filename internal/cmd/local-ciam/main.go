@@ -48,13 +48,15 @@ configuration "demo-sync". Besides the directory's endpoints it serves:
                       code_challenge.
   POST /dev/faults    queue a fault for the next request to a path:
                       path=/oauth2/token (or another endpoint), count=N, and
-                      status=503 [body=...] [retry_after=5], delay=10s,
-                      reset=1, truncate=1, swallow=1 (the directory acts, the
-                      client gets status, default 502) or answer_after=30s.
+                      status=503 [body=...] [content_type=text/html]
+                      [retry_after=5], delay=10s, reset=1, truncate=1,
+                      swallow=1 (the directory acts, the client gets status,
+                      default 502) or answer_after=30s.
                       GET lists the queued faults, DELETE drops them.
   GET  /dev/records   requests per endpoint, tokens issued per grant type,
                       revocations, refresh-token grants (live, revoked, reuse
-                      detected), as JSON; never a token or a secret.
+                      detected), User-Agents, as JSON; never a token or a
+                      secret.
 
 Every request is logged on standard output (no token, code, secret or query).
 
@@ -133,9 +135,9 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) error {
 	fmt.Fprintf(stdout, "Access tokens live %s; refresh tokens %s; public clients %s.\n\n", c.tokenLifetime,
 		map[bool]string{true: "rotate (a reused one revokes its grant)", false: "do not rotate"}[c.rotate],
 		map[bool]string{true: "renew and revoke with client_id alone", false: "need a secret to renew and revoke"}[c.public])
-	fmt.Fprintf(stdout, "  curl -s -X POST %s%s     # an authorization code for demo-app (redirect_uri %s)\n", u, localciam.DevCodePath, localciam.DemoRedirectURI)
-	fmt.Fprintf(stdout, "  curl -s -X POST '%s%s?path=%s&status=503'   # the next token request fails\n", u, localciam.DevFaultsPath, localciam.TokenPath)
-	fmt.Fprintf(stdout, "  curl -s %s%s   # what the directory has seen and issued\n\n", u, localciam.DevRecordsPath)
+	fmt.Fprintf(stdout, "  curl -fsS -X POST %s%s     # an authorization code for demo-app (redirect_uri %s)\n", u, localciam.DevCodePath, localciam.DemoRedirectURI)
+	fmt.Fprintf(stdout, "  curl -fsS -X POST '%s%s?path=%s&status=503'   # the next token request fails\n", u, localciam.DevFaultsPath, localciam.TokenPath)
+	fmt.Fprintf(stdout, "  curl -fsS %s%s   # what the directory has seen and issued\n\n", u, localciam.DevRecordsPath)
 	fmt.Fprintln(stdout, "These demo credentials exist only on this loopback server. Ctrl-C stops it.")
 
 	<-stop

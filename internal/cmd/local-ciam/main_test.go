@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ciam-oss/terraform-provider-ciam/internal/leaktest"
 	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
 )
 
@@ -56,7 +57,7 @@ func start(t *testing.T, args ...string) (string, *output) {
 			return m[1], out
 		}
 	}
-	t.Fatalf("the command did not start:\n%s", out.String())
+	t.Fatalf("the command did not start:\n%s", leaktest.Scrub(out.String(), localciam.DemoClientSecret, localciam.DemoSCIMClientSecret))
 	return "", nil
 }
 
@@ -80,14 +81,14 @@ func publicGrant(t *testing.T, base string) map[string]any {
 	verifier := strings.Repeat("k", 50)
 	st, _, body := post(t, base+localciam.DevCodePath, url.Values{"code_verifier": {verifier}})
 	if st != http.StatusOK {
-		t.Fatalf("POST /dev/code: %d %s", st, body)
+		t.Fatalf("POST /dev/code: %d %s", st, leaktest.Scrub(body))
 	}
 	st, m, body := post(t, base+localciam.TokenPath, url.Values{
 		"grant_type": {"authorization_code"}, "client_id": {localciam.DemoClientID}, "code": {strings.TrimSpace(body)},
 		"redirect_uri": {localciam.DemoRedirectURI}, "code_verifier": {verifier},
 	})
 	if st != http.StatusOK {
-		t.Fatalf("the PKCE exchange: %d %s", st, body)
+		t.Fatalf("the PKCE exchange: %d %s", st, leaktest.Scrub(body))
 	}
 	return m
 }
@@ -133,11 +134,11 @@ func TestFlagsDriveTheDirectory(t *testing.T) {
 	for _, want := range []string{
 		"export CIAM_AUTH_DOMAIN=" + base,
 		"Access tokens live 1m10s; refresh tokens rotate (a reused one revokes its grant); public clients renew and revoke with client_id alone.",
-		"curl -s -X POST " + base + "/dev/code",
+		"curl -fsS -X POST " + base + "/dev/code",
 		"POST /oauth2/token grant_type=refresh_token client_id=\"demo-app\" -> 400",
 	} {
 		if !strings.Contains(out.String(), want) {
-			t.Errorf("the output has no %q:\n%s", want, out.String())
+			t.Errorf("the output has no %q:\n%s", want, leaktest.Scrub(out.String(), localciam.DemoClientSecret, localciam.DemoSCIMClientSecret))
 		}
 	}
 }
@@ -159,7 +160,7 @@ func TestDefaultsFollowTheVendor(t *testing.T) {
 		t.Errorf("a confidential renewal: %d, same refresh token %t; want 200 and the same one (no rotation)", st, m["refresh_token"] == first)
 	}
 	if strings.Contains(out.String(), "POST /oauth2/token") {
-		t.Errorf("-quiet logged requests:\n%s", out.String())
+		t.Errorf("-quiet logged requests:\n%s", leaktest.Scrub(out.String(), localciam.DemoClientSecret, localciam.DemoSCIMClientSecret))
 	}
 }
 
