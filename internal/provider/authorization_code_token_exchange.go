@@ -38,7 +38,7 @@ func (r *authorizationCodeTokenResource) exchange(ctx context.Context, m *author
 	})
 	if err != nil {
 		diags.Append(codeExchangeDiagnostic(err, tokenRequest{
-			what: "authorization-code exchange", grant: "authorization_code", host: r.data.client.Host(),
+			what: "authorization-code exchange", grant: "authorization_code", host: r.data.client.Host(), domain: r.data.domain,
 			clientID: c.creds.ClientID, credentialHint: c.origin,
 		}, m.RedirectURI.ValueString(), !m.CodeVerifier.IsNull()))
 		return c, ciam.OutcomeOf(err), false

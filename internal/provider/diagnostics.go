@@ -34,6 +34,35 @@ type tokenRequest struct {
 	expected string
 	// hostFrom says where host came from; empty means auth_domain.
 	hostFrom string
+	// domain is how auth_domain was given (the zero value: unknown).
+	domain domainSpec
+}
+
+// domainSpec is how auth_domain was given: its value, and whether it came
+// from the CIAM_AUTH_DOMAIN environment variable.
+type domainSpec struct {
+	value   string
+	fromEnv bool
+}
+
+// setting names the setting and its value: auth_domain "x", or the
+// CIAM_AUTH_DOMAIN environment variable ("x").
+func (s domainSpec) setting() string {
+	switch {
+	case s.value == "":
+		return "auth_domain"
+	case s.fromEnv:
+		return fmt.Sprintf("the %s environment variable (%s)", envAuthDomain, quoted(s.value))
+	}
+	return "auth_domain " + quoted(s.value)
+}
+
+// assignment is how to write value for this setting.
+func (s domainSpec) assignment(value string) string {
+	if s.fromEnv {
+		return envAuthDomain + "=" + value
+	}
+	return fmt.Sprintf("auth_domain = %q", value)
 }
 
 // tokenErrorDiagnostic turns an error from the ciam client into a diagnostic
@@ -56,14 +85,7 @@ func explainTokenError(err error, r tokenRequest) (string, string) {
 			return "CIAM Request Cancelled", fmt.Sprintf("The %s request to %s was cancelled before it finished (%s).", r.what, r.host, terr.Error())
 		}
 		if terr.PlainHTTPAnswer() {
-			detail := fmt.Sprintf("The %s request got a plain HTTP answer: %s.\n\nauth_domain %s implies https (a bare host, like an https:// URL, is reached over TLS), "+
-				"and the server there answers in plain HTTP.", r.what, terr.Error(), quoted(r.host))
-			if h, _, err := net.SplitHostPort(r.host); err == nil && ciam.IsLoopbackHost(h) || err != nil && ciam.IsLoopbackHost(r.host) {
-				detail += fmt.Sprintf(" For a local server that speaks plain HTTP, write it with its scheme: auth_domain = %q (plain http:// is accepted for loopback hosts only).", "http://"+r.host)
-			} else {
-				detail += " Check the port: it may be the directory's plain-HTTP port, or another service's. Plain http:// is accepted for loopback hosts only."
-			}
-			return "CIAM Answered In Plain HTTP", detail + " Such a failure is not retried."
+			return "CIAM Answered In Plain HTTP", plainHTTPAnswer(r, terr) + " Such a failure is not retried."
 		}
 		if terr.CertificateError() {
 			return "CIAM Certificate Not Trusted", fmt.Sprintf(
@@ -149,7 +171,7 @@ func explainCIAMError(e *ciam.Error, r tokenRequest) (string, string) {
 // documentErrorDiagnostic explains a failure to fetch one of the directory's
 // documents (discovery, JWKS). host is the auth domain's; the host that
 // answered (a jwks_uri may name another) is taken from the error.
-func documentErrorDiagnostic(err error, what, host string) diag.Diagnostic {
+func documentErrorDiagnostic(err error, what, host string, domain domainSpec) diag.Diagnostic {
 	var mismatch *ciam.IssuerMismatchError
 	var cerr *ciam.Error
 	var terr *ciam.TransportError
@@ -189,7 +211,7 @@ func documentErrorDiagnostic(err error, what, host string) diag.Diagnostic {
 		return diag.NewErrorDiagnostic(fmt.Sprintf("CIAM %s Request Failed (%s)", titleWords(what), cerr.Code), fmt.Sprintf(
 			"The CIAM at %s answered %s with HTTP %d %s%s. %s", host, cerr.Op, cerr.StatusCode, answer, attemptsNote(cerr.Attempts), statusAdvice(cerr.StatusCode, false)))
 	}
-	summary, detail := explainTokenError(err, tokenRequest{what: what, host: host, expected: "the " + what, hostFrom: hostFrom})
+	summary, detail := explainTokenError(err, tokenRequest{what: what, host: host, expected: "the " + what, hostFrom: hostFrom, domain: domain})
 	return diag.NewErrorDiagnostic(summary, detail)
 }
 
@@ -286,7 +308,7 @@ func statusAdvice(status int, singleUse bool) string {
 	case status == 429:
 		return "The CIAM is rate-limiting this client; wait and try again, or reduce the number of token requests."
 	case status >= 500:
-		return "The CIAM or a gateway in front of it failed; such answers are retried (max_retries), so the fault lasted: try again later."
+		return fmt.Sprintf("The CIAM or a gateway in front of it failed; such answers are retried up to max_retries times (default %d), so the fault lasted: try again later.", ciam.DefaultMaxRetries)
 	default:
 		return "Check that auth_domain points at a Tencent CIAM user directory."
 	}
@@ -321,4 +343,28 @@ func quoted(v string) string {
 		cut--
 	}
 	return fmt.Sprintf("%q... (%d characters)", v[:cut], len(v))
+}
+
+// plainHTTPAnswer explains an https request that the server answered in
+// plain HTTP, from where the URL came: the discovery document's jwks_uri,
+// or auth_domain as the user gave it (a bare host implies https).
+func plainHTTPAnswer(r tokenRequest, terr *ciam.TransportError) string {
+	detail := fmt.Sprintf("The %s request got a plain HTTP answer: %s.\n\n", r.what, terr.Error())
+	if r.hostFrom != "" || strings.HasPrefix(strings.ToLower(r.domain.value), "http://") {
+		// Not auth_domain's URL: an https URL on another host, or on the
+		// plain-HTTP auth_domain's own, came from the discovery document.
+		return detail + fmt.Sprintf("It went to an https URL on %s, the jwks_uri that the directory's discovery document announces, whose server answers in plain HTTP. "+
+			"Nothing in this configuration chose that URL: report it to the directory's operator.", quoted(r.host))
+	}
+	setting := r.domain.setting()
+	if r.domain.value != "" && !strings.Contains(r.domain.value, "://") {
+		detail += "The URL comes from " + setting + ", a bare host, which implies https (TLS), and the server there answers in plain HTTP."
+	} else {
+		detail += "The URL comes from " + setting + ", which asks for https (TLS), and the server there answers in plain HTTP."
+	}
+	if h, _, err := net.SplitHostPort(r.host); err == nil && ciam.IsLoopbackHost(h) || err != nil && ciam.IsLoopbackHost(r.host) {
+		return detail + fmt.Sprintf(" For a local server that speaks plain HTTP, give the scheme: %s (plain http:// is accepted for loopback hosts only).",
+			r.domain.assignment("http://"+r.host))
+	}
+	return detail + " Check the port: it may be the directory's plain-HTTP port, or another service's. Plain http:// is accepted for loopback hosts only."
 }

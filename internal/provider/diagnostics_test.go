@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -65,9 +66,18 @@ func TestPrivateKeyMaterialIsReportedToTheOperator(t *testing.T) {
 	if err == nil {
 		t.Fatal("a key set with private material was accepted")
 	}
-	d := documentErrorDiagnostic(err, "key set (JWKS)", c.Host())
+	d := documentErrorDiagnostic(err, "key set (JWKS)", c.Host(), domainSpec{})
 	if !strings.Contains(d.Detail(), "private or symmetric key material") || !strings.Contains(d.Detail(), "report it to the directory's operator") ||
 		strings.Contains(d.Detail(), "proxy") {
 		t.Errorf("%s: %s", d.Summary(), d.Detail())
+	}
+}
+
+// A 5xx that the retries did not outlast says how many retries there were
+// at most, without claiming any: max_retries may be 0.
+func TestStatusAdviceDoesNotClaimRetries(t *testing.T) {
+	got := statusAdvice(503, false)
+	if !strings.Contains(got, fmt.Sprintf("retried up to max_retries times (default %d)", ciam.DefaultMaxRetries)) {
+		t.Errorf("statusAdvice(503): %s", got)
 	}
 }

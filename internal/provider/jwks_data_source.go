@@ -96,7 +96,7 @@ func (d *jwksDataSource) Read(ctx context.Context, req datasource.ReadRequest, r
 	}
 	set, err := d.data.client.JWKS(ctx)
 	if err != nil {
-		resp.Diagnostics.Append(documentErrorDiagnostic(err, "key set (JWKS)", d.data.client.Host()))
+		resp.Diagnostics.Append(documentErrorDiagnostic(err, "key set (JWKS)", d.data.client.Host(), d.data.domain))
 		return
 	}
 	for _, s := range set.Skipped {
@@ -104,6 +104,12 @@ func (d *jwksDataSource) Read(ctx context.Context, req datasource.ReadRequest, r
 			"The key set at %s holds a key with kid %s (kty %s) that was left out: %s. The other keys are listed.", set.URI, quoted(s.KID), quoted(s.KTY), s.Reason))
 	}
 	resp.Diagnostics.Append(sharedKIDWarnings(set)...)
+	if len(set.Keys) == 0 && len(set.Skipped) == 0 {
+		resp.Diagnostics.AddWarning("CIAM Key Set Is Empty", fmt.Sprintf(
+			"The key set at %s holds no key, so no token can be verified with it (verify_jwt refuses every token). "+
+				"A directory publishes its signing keys before it signs with them: check that auth_domain is the user directory that issues the tokens, "+
+				"or report the empty key set to the directory's operator.", set.URI))
+	}
 	keys := make([]attr.Value, 0, len(set.Keys))
 	for _, k := range set.Keys {
 		obj, diags := types.ObjectValue(jwkObjectType.AttrTypes, jwkValues(k))

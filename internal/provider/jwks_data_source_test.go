@@ -126,6 +126,21 @@ func TestJWKSDataSource_sharedKIDWarns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	out := planJWKS(t, body)
+	wantIn(t, "plan", out, "Warning: CIAM Signing Keys Share A kid", `2 RSA keys with kid "r1"`, "keys = 2")
+}
+
+// An empty key set is listed, with a warning: no token can be verified.
+func TestJWKSDataSource_emptySetWarns(t *testing.T) {
+	unsetCIAMEnv(t)
+	out := planJWKS(t, []byte(`{"keys":[]}`))
+	wantIn(t, "plan", out, "Warning: CIAM Key Set Is Empty", "holds no key", "keys = 0")
+}
+
+// planJWKS plans a ciam_jwks, and an output of its key count, against a
+// directory whose key set is body, and returns the plan's output.
+func planJWKS(t *testing.T, body []byte) string {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != localciam.JWKSPath {
 			http.NotFound(w, r)
@@ -155,5 +170,5 @@ output "keys" {
 	if err != nil {
 		t.Fatalf("plan: %v\n%s", err, out)
 	}
-	wantIn(t, "plan", out, "Warning: CIAM Signing Keys Share A kid", `2 RSA keys with kid "r1"`, "keys = 2")
+	return out
 }

@@ -80,7 +80,7 @@ func (d *openIDConfigurationDataSource) Read(ctx context.Context, req datasource
 	}
 	doc, err := d.data.client.Discovery(ctx)
 	if err != nil {
-		resp.Diagnostics.Append(documentErrorDiagnostic(err, "discovery document", d.data.client.Host()))
+		resp.Diagnostics.Append(documentErrorDiagnostic(err, "discovery document", d.data.client.Host(), d.data.domain))
 		return
 	}
 	m := openIDConfigurationModel{

@@ -5,15 +5,10 @@ package provider
 
 import (
 	"context"
-	"crypto/x509"
 	"fmt"
-	"os"
-	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -24,19 +19,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
-)
-
-// Environment variables read when the provider block leaves an attribute unset.
-const (
-	envAuthDomain       = "CIAM_AUTH_DOMAIN"
-	envClientID         = "CIAM_CLIENT_ID"
-	envClientSecret     = "CIAM_CLIENT_SECRET"
-	envSCIMClientID     = "CIAM_SCIM_CLIENT_ID"
-	envSCIMClientSecret = "CIAM_SCIM_CLIENT_SECRET"
 )
 
 var (
@@ -67,7 +52,7 @@ type providerModel struct {
 	SCIMClientID            types.String `tfsdk:"scim_client_id"`
 	SCIMClientSecret        types.String `tfsdk:"scim_client_secret"`
 	TokenEndpointAuthMethod types.String `tfsdk:"token_endpoint_auth_method"`
-	MaxRetries              types.Int64  `tfsdk:"max_retries"`
+	MaxRetries              types.Number `tfsdk:"max_retries"`
 	RequestTimeout          types.String `tfsdk:"request_timeout"`
 	CACertPEM               types.String `tfsdk:"ca_cert_pem"`
 	TokenReuse              types.Bool   `tfsdk:"token_reuse"`
@@ -120,12 +105,15 @@ func (p *ciamProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 				Optional:   true,
 				Validators: []validator.String{stringvalidator.OneOf(ciam.AuthMethodClientSecretPost, ciam.AuthMethodClientSecretBasic)},
 			},
-			"max_retries": schema.Int64Attribute{
+			// A number, not an Int64Attribute: the framework cannot read
+			// 1.5 into an Int64 and reports that as a provider bug, where
+			// wholeNumberBetween names the user's mistake.
+			"max_retries": schema.NumberAttribute{
 				MarkdownDescription: fmt.Sprintf("How many times a request is retried after a transport error, HTTP 5xx or 429, with exponential backoff and jitter "+
 					"(Retry-After is honoured, up to %s). OAuth errors and other 4xx are never retried, nor is an authorization-code exchange or a refresh-token renewal that may have reached the server (both are single-use). "+
 					"Default %d; 0 disables retries.", ciam.MaxRetryAfter, ciam.DefaultMaxRetries),
 				Optional:   true,
-				Validators: []validator.Int64{int64validator.Between(0, 10)},
+				Validators: []validator.Number{wholeNumberBetween{min: 0, max: 10}},
 			},
 			"request_timeout": schema.StringAttribute{
 				MarkdownDescription: fmt.Sprintf("How long each attempt may take (connect, send, read the answer), as a Go duration such as `10s`. Default `%s`. "+
@@ -152,19 +140,6 @@ func (p *ciamProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 	}
 }
 
-// settings lists the provider attributes with the environment variable that
-// backs each, in schema order.
-var settings = []struct {
-	attr, env string
-	get       func(*providerModel) types.String
-}{
-	{"auth_domain", envAuthDomain, func(m *providerModel) types.String { return m.AuthDomain }},
-	{"client_id", envClientID, func(m *providerModel) types.String { return m.ClientID }},
-	{"client_secret", envClientSecret, func(m *providerModel) types.String { return m.ClientSecret }},
-	{"scim_client_id", envSCIMClientID, func(m *providerModel) types.String { return m.SCIMClientID }},
-	{"scim_client_secret", envSCIMClientSecret, func(m *providerModel) types.String { return m.SCIMClientSecret }},
-}
-
 func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
 	// The provider's own entry point is guarded like every type's: it
 	// handles both client secrets.
@@ -176,22 +151,7 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		return
 	}
 
-	values := map[string]string{}
-	fromEnv := map[string]bool{}
-	var unknown []string
-	for _, s := range settings {
-		v := s.get(&cfg)
-		if v.IsUnknown() {
-			unknown = append(unknown, s.attr)
-			continue
-		}
-		// Config overrides the environment.
-		values[s.attr] = os.Getenv(s.env)
-		fromEnv[s.attr] = v.IsNull() && values[s.attr] != ""
-		if !v.IsNull() {
-			values[s.attr] = v.ValueString()
-		}
-	}
+	values, fromEnv, unknown := resolveSettings(&cfg)
 	secrets.addCredentials(values["client_id"], values["client_secret"])
 	secrets.addCredentials(values["scim_client_id"], values["scim_client_secret"])
 	// A value from the environment that cannot be used fails the blocks that
@@ -204,9 +164,8 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		switch {
 		case fromEnv[s.attr]:
 			envProblems[s.attr] = envProblem(s.env, s.attr, v)
-		case s.attr != "auth_domain" && strings.TrimSpace(v) != v: // auth_domain has its own parser
-			resp.Diagnostics.AddAttributeError(path.Root(s.attr), "Leading Or Trailing Whitespace", s.attr+
-				" starts or ends with whitespace, which the CIAM would not accept. A value read with file() keeps the file's final newline: use trimspace(file(...)).")
+		case s.attr != "auth_domain" && hasSurroundingSpace(v): // auth_domain has its own parser
+			resp.Diagnostics.Append(surroundingSpaceError(path.Root(s.attr), v, s.secret))
 		}
 	}
 	if resp.Diagnostics.HasError() {
@@ -275,6 +234,7 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	}
 
 	data := &providerData{
+		domain:    domainSpec{value: values["auth_domain"], fromEnv: fromEnv["auth_domain"]},
 		client:    client,
 		ephemeral: client.WithPool(ciam.PoolEphemeral),
 		secrets:   secrets,
@@ -283,13 +243,13 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 			id: values["client_id"], secret: values["client_secret"],
 			idAttr: "client_id", secretAttr: "client_secret", idEnv: envClientID, secretEnv: envClientSecret,
 			idFromEnv: fromEnv["client_id"], secretFromEnv: fromEnv["client_secret"],
-			problem: envProblems["client_id"] + envProblems["client_secret"],
+			problem: joinProblems(envProblems["client_id"], envProblems["client_secret"]),
 		},
 		scim: credentialSource{
 			id: values["scim_client_id"], secret: values["scim_client_secret"],
 			idAttr: "scim_client_id", secretAttr: "scim_client_secret", idEnv: envSCIMClientID, secretEnv: envSCIMClientSecret,
 			idFromEnv: fromEnv["scim_client_id"], secretFromEnv: fromEnv["scim_client_secret"],
-			problem: envProblems["scim_client_id"] + envProblems["scim_client_secret"],
+			problem: joinProblems(envProblems["scim_client_id"], envProblems["scim_client_secret"]),
 		},
 	}
 	resp.DataSourceData = data
@@ -325,59 +285,6 @@ func (p *ciamProvider) DataSources(context.Context) []func() datasource.DataSour
 		newOpenIDConfigurationDataSource,
 		newJWKSDataSource,
 	)
-}
-
-// unknownTransportSettings lists the transport settings not known yet, in
-// schema order.
-func unknownTransportSettings(cfg *providerModel) []string {
-	var out []string
-	for _, s := range []struct {
-		name string
-		v    attr.Value
-	}{
-		{"token_endpoint_auth_method", cfg.TokenEndpointAuthMethod}, {"max_retries", cfg.MaxRetries},
-		{"request_timeout", cfg.RequestTimeout}, {"token_reuse", cfg.TokenReuse}, {"ca_cert_pem", cfg.CACertPEM},
-	} {
-		if s.v.IsUnknown() {
-			out = append(out, s.name)
-		}
-	}
-	return out
-}
-
-// clientConfig turns the (known) transport settings into the client's
-// configuration.
-func clientConfig(cfg *providerModel) (ciam.Config, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	out := ciam.Config{
-		AuthMethod:  cfg.TokenEndpointAuthMethod.ValueString(),
-		Retry:       ciam.RetryPolicy{MaxRetries: ciam.DefaultMaxRetries},
-		ReuseTokens: cfg.TokenReuse.IsNull() || cfg.TokenReuse.ValueBool(),
-	}
-	if !cfg.MaxRetries.IsNull() {
-		out.Retry.MaxRetries = int(cfg.MaxRetries.ValueInt64())
-	}
-	if !cfg.RequestTimeout.IsNull() {
-		d, err := parsePositiveDuration("request_timeout", cfg.RequestTimeout.ValueString())
-		if err != nil {
-			diags.AddAttributeError(path.Root("request_timeout"), "Invalid Duration", err.Error())
-			return out, diags
-		}
-		out.Retry.AttemptTimeout = d
-	}
-	if !cfg.CACertPEM.IsNull() {
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM([]byte(cfg.CACertPEM.ValueString())) {
-			diags.AddAttributeError(path.Root("ca_cert_pem"), "Invalid CA Certificates",
-				"ca_cert_pem holds no PEM-encoded certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----).")
-			return out, diags
-		}
-		out.RootCAs = pool
-	}
-	return out, diags
 }
 
 // logRequest logs one finished HTTP exchange. RequestInfo holds no secret by

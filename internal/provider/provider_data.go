@@ -36,6 +36,8 @@ type providerData struct {
 	// usable (authDomainProblem says why). The client is nil then.
 	noAuthDomain      bool
 	authDomainProblem string
+	// domain is how auth_domain was given, for messages about it.
+	domain domainSpec
 	// now is the provider's clock (see ciamProvider.now).
 	now func() time.Time
 	// reads holds the renewalMark of every refresh token a read of this
@@ -75,7 +77,7 @@ func (d *providerData) clock() time.Time {
 // provider has no usable auth_domain.
 func (d *providerData) missingAuthDomain(what string) diag.Diagnostic {
 	if d != nil && d.authDomainProblem != "" {
-		return diag.NewErrorDiagnostic("Invalid CIAM Auth Domain", what+" needs the CIAM user directory's domain, and "+d.authDomainProblem)
+		return diag.NewErrorDiagnostic("Invalid CIAM Auth Domain", what+" needs the CIAM user directory's domain, and "+lowerFirst(d.authDomainProblem))
 	}
 	return diag.NewErrorDiagnostic("Missing CIAM Auth Domain",
 		what+" needs the CIAM user directory's domain, e.g. sample.portal.tencentciam.com, and the provider has none. "+
@@ -182,18 +184,6 @@ type credentialSource struct {
 	problem string
 }
 
-// envProblem says why the value of an environment variable cannot be used,
-// or "". A value with surrounding whitespace (a file's final newline, say)
-// is refused, as in the provider block, but only where it is used, and with
-// advice for a variable.
-func envProblem(env, attr, value string) string {
-	if strings.TrimSpace(value) == value {
-		return ""
-	}
-	return fmt.Sprintf("The %s environment variable (used because %s is not set) starts or ends with whitespace, which the CIAM would not accept. "+
-		"Set the variable without it (a value taken from a file keeps the file's final newline: strip it, e.g. with tr -d '\\n').", env, attr)
-}
-
 func (c credentialSource) isSet() bool { return c.id != "" || c.secret != "" }
 
 func (c credentialSource) names() string {
@@ -253,7 +243,7 @@ func (d *providerData) credentials(block credentialsModel, forSCIM bool) (ciam.C
 	for _, src := range sources {
 		switch {
 		case src.isSet() && src.problem != "":
-			diags.AddError("Leading Or Trailing Whitespace", src.problem)
+			diags.AddError(whitespaceTitle, src.problem)
 			return ciam.Credentials{}, "", diags
 		case src.id != "" && src.secret != "":
 			origin := src.origin()

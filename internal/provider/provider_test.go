@@ -197,7 +197,7 @@ func TestAccProvider_invalidAuthDomainFromEnvironment(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
 			Config:      `data "ciam_client_credentials_token" "t" {}`,
-			ExpectError: errorMatching("Invalid CIAM Auth Domain", "The CIAM_AUTH_DOMAIN environment variable (used because auth_domain is not set)", "allowed only for loopback hosts"),
+			ExpectError: errorMatching("Invalid CIAM Auth Domain", "domain, and the CIAM_AUTH_DOMAIN environment variable (used because auth_domain is not set)", "allowed only for loopback hosts"),
 		}},
 	})
 }
@@ -271,8 +271,8 @@ func TestAccProvider_authDomainWithSurroundingWhitespace(t *testing.T) {
 			},
 			{
 				Config: `data "ciam_jwks" "k" {}`,
-				ExpectError: errorMatching("The CIAM_AUTH_DOMAIN environment variable (used because auth_domain is not set) starts or ends with whitespace",
-					"Set the variable without it"),
+				ExpectError: errorMatching("domain, and the CIAM_AUTH_DOMAIN environment variable (used because auth_domain is not set) starts or ends with whitespace",
+					"Set the variable without the spaces or tabs around it"),
 			},
 		},
 	})
@@ -484,5 +484,28 @@ func TestConfigureWithoutAuthDomainFailsOnlyWhereARequestIsNeeded(t *testing.T) 
 	pd, _ := confResp.DataSourceData.(*providerData)
 	if stop, _, diags := pd.cannotRequest(false, "The data source x"); !stop || !diags.HasError() || diags[0].Summary() != "Missing CIAM Auth Domain" {
 		t.Errorf("a data source would not say the auth domain is missing: %v", diags)
+	}
+}
+
+// A max_retries that is not a whole number from 0 to 10 is the user's error,
+// named as such, not a "Configuration Read Error" that blames the provider.
+func TestAccProvider_maxRetriesIsAWholeNumberInRange(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t)
+	cfg := func(n string) string {
+		return fmt.Sprintf("provider \"ciam\" {\n  auth_domain = %q\n  max_retries = %s\n}\n", srv.URL(), n) + `data "ciam_jwks" "k" {}`
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: cfg("1.5"), ExpectError: errorMatching("Invalid Attribute Value", "max_retries must be a whole number from 0 to 10, got 1.5")},
+			{Config: cfg("11"), ExpectError: errorMatching("max_retries must be a whole number from 0 to 10, got 11")},
+			{Config: cfg("-1"), ExpectError: errorMatching("max_retries must be a whole number from 0 to 10, got -1")},
+			{Config: cfg("1e30"), ExpectError: errorMatching("max_retries must be a whole number from 0 to 10, got 1e+30")},
+			{Config: cfg("0"), Check: resource.TestCheckResourceAttr("data.ciam_jwks.k", "keys.#", "1")},
+		},
+	})
+	if n := srv.Requests(localciam.JWKSPath); n == 0 {
+		t.Error("max_retries = 0 fetched no keys")
 	}
 }

@@ -157,7 +157,7 @@ func (d *providerData) fetch(block credentialsModel, forSCIM bool, req tokenRequ
 	}
 	tok, err := send(creds)
 	if err != nil {
-		req.host, req.clientID, req.credentialHint = d.client.Host(), creds.ClientID, hint
+		req.host, req.domain, req.clientID, req.credentialHint = d.client.Host(), d.domain, creds.ClientID, hint
 		diags.Append(tokenErrorDiagnostic(err, req))
 		return nil, diags
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -146,10 +145,8 @@ func validateTokenBlockConfig(cfg tfsdk.Config) diag.Diagnostics {
 		case !a.set:
 		case a.value == "":
 			diags.AddAttributeError(path.Root(a.name), "Invalid Attribute Value Length", a.name+" must not be empty.")
-		case strings.TrimSpace(a.value) != a.value && a.name == "client_secret":
-			diags.AddError("Leading Or Trailing Whitespace", surroundingSpace(a.name)) // no path: Terraform would print the line
-		case strings.TrimSpace(a.value) != a.value:
-			diags.AddAttributeError(path.Root(a.name), "Leading Or Trailing Whitespace", surroundingSpace(a.name))
+		case hasSurroundingSpace(a.value):
+			diags.Append(surroundingSpaceError(path.Root(a.name), a.value, a.name == "client_secret"))
 		case a.otherAbsent:
 			diags.AddAttributeError(path.Root(a.name), "Invalid Attribute Combination",
 				fmt.Sprintf("%s and %s must be set together: a block brings its own credential pair or uses the provider's.", a.name, a.other))

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"encoding/pem"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -76,7 +77,7 @@ func TestAccProvider_transportSettingsAreValidated(t *testing.T) {
 		{"request_timeout", "soon", `request_timeout must be a duration such as 10s, 2m or 1h30m; got "soon"`},
 		{"request_timeout", "-1s", `request_timeout must be positive; got "-1s"`},
 		{"request_timeout", "0s", `request_timeout must be positive; got "0s"`},
-		{"max_retries", "11", "between 0 and 10"},
+		{"max_retries", "11", "must be a whole number from 0 to 10, got 11"},
 	}
 	var steps []resource.TestStep
 	for _, c := range cases {
@@ -99,10 +100,50 @@ func TestAccProvider_plainHTTPAnswerToAnImpliedHTTPS(t *testing.T) {
 		Steps: []resource.TestStep{{
 			Config: testAccProviderConfig(host, "client_id", localciam.DemoClientID, "client_secret", localciam.DemoClientSecret) +
 				`data "ciam_client_credentials_token" "t" {}`,
-			ExpectError: errorMatching("CIAM Answered In Plain HTTP", "implies https", `auth_domain = "http://`+host+`"`),
+			ExpectError: errorMatching("CIAM Answered In Plain HTTP", `The URL comes from auth_domain "`+host+`", a bare host, which implies https`, `auth_domain = "http://`+host+`"`),
 		}},
 	})
-	if n := srv.Requests(""); n > 1 {
-		t.Errorf("%d requests: a plain HTTP answer is not retried", n)
+	// The TLS handshake never becomes a request the server handles, so the
+	// connections are counted: the step fails at its first plan, after one
+	// attempt; a retried handshake would open one connection per attempt.
+	if n := srv.Connections(); n != 1 {
+		t.Errorf("%d connections, want 1: a plain HTTP answer is not retried", n)
 	}
+}
+
+// The plain-HTTP error says how the URL was given: an explicit https:// in
+// the block, a bare host in CIAM_AUTH_DOMAIN (advice for the variable), or
+// the jwks_uri that the directory announces (nothing the user can fix).
+func TestAccProvider_plainHTTPAnswerSaysWhereTheURLCameFrom(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t)
+	host := strings.TrimPrefix(srv.URL(), "http://")
+	// A directory whose discovery document announces an https jwks_uri on
+	// its own plain-HTTP port.
+	var base string
+	announcing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":%q}`, base, strings.Replace(base, "http://", "https://", 1)+"/keys")
+	}))
+	defer announcing.Close()
+	base = announcing.URL
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      fmt.Sprintf("provider \"ciam\" {\n  auth_domain = %q\n}\n", "https://"+host) + `data "ciam_jwks" "k" {}`,
+				ExpectError: errorMatching("CIAM Answered In Plain HTTP", `The URL comes from auth_domain "https://`+host+`", which asks for https`, `auth_domain = "http://`+host+`"`),
+			},
+			{
+				PreConfig:   func() { t.Setenv(envAuthDomain, host) },
+				Config:      `data "ciam_jwks" "k" {}`,
+				ExpectError: errorMatching("CIAM Answered In Plain HTTP", `The URL comes from the CIAM_AUTH_DOMAIN environment variable ("`+host+`"), a bare host`, "CIAM_AUTH_DOMAIN=http://"+host),
+			},
+			{
+				PreConfig:   func() { t.Setenv(envAuthDomain, base) },
+				Config:      `data "ciam_jwks" "k" {}`,
+				ExpectError: errorMatching("CIAM Answered In Plain HTTP", "jwks_uri that the directory's discovery document announces", "report it to the directory's operator"),
+			},
+		},
+	})
 }

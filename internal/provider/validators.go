@@ -3,9 +3,12 @@ package provider
 import (
 	"context"
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
@@ -31,7 +34,7 @@ func (authDomainValidator) ValidateString(_ context.Context, req validator.Strin
 	}
 	if _, err := ciam.ParseAuthDomain(req.ConfigValue.ValueString()); err != nil {
 		detail := "auth_domain " + err.Error() + "."
-		if v := req.ConfigValue.ValueString(); strings.TrimSpace(v) != v {
+		if v := req.ConfigValue.ValueString(); strings.HasSuffix(v, "\n") {
 			detail += " A value read with file() keeps the file's final newline: use trimspace(file(...))."
 		}
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid CIAM Auth Domain", detail)
@@ -93,17 +96,79 @@ func (n noSurroundingSpace) ValidateString(_ context.Context, req validator.Stri
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	if v := req.ConfigValue.ValueString(); strings.TrimSpace(v) != v {
-		if n.secret {
-			resp.Diagnostics.AddError("Leading Or Trailing Whitespace", surroundingSpace(req.Path.String()))
-			return
-		}
-		resp.Diagnostics.AddAttributeError(req.Path, "Leading Or Trailing Whitespace", surroundingSpace(req.Path.String()))
+	if hasSurroundingSpace(req.ConfigValue.ValueString()) {
+		resp.Diagnostics.Append(surroundingSpaceError(req.Path, req.ConfigValue.ValueString(), n.secret))
 	}
 }
 
-// surroundingSpace is the error of a value with leading or trailing
-// whitespace in the configuration.
-func surroundingSpace(name string) string {
-	return name + " starts or ends with whitespace, which the CIAM would not accept. A value read with file() keeps the file's final newline: use trimspace(file(...))."
+// The whitespace rule: a configured value (a credential, code, URI or
+// auth_domain) that starts or ends with whitespace is refused, never
+// trimmed. Values in the configuration meet surroundingSpaceError (from
+// noSurroundingSpace, the provider's Configure for values unknown at
+// validate, and a token block's ValidateConfig); values from an environment
+// variable meet envProblem, in the blocks that use them only (Configure
+// records it, providerData.credentials reports it).
+
+// whitespaceTitle is the summary of every whitespace error.
+const whitespaceTitle = "Leading Or Trailing Whitespace"
+
+// hasSurroundingSpace reports whether v starts or ends with whitespace.
+func hasSurroundingSpace(v string) bool { return strings.TrimSpace(v) != v }
+
+// surroundingSpaceError is the error of a configured value with leading or
+// trailing whitespace, with advice for a file's final newline or for spaces.
+// It never shows the value; for a secret it has no
+// attribute path, since Terraform would print the line of configuration
+// that holds it.
+func surroundingSpaceError(p path.Path, value string, secret bool) diag.Diagnostic {
+	detail := p.String() + " starts or ends with whitespace, which the CIAM would not accept. "
+	if strings.HasSuffix(value, "\n") {
+		detail += "A value read with file() keeps the file's final newline: use trimspace(file(...))."
+	} else {
+		detail += "Remove the spaces or tabs around it (trimspace() does it for a value from elsewhere)."
+	}
+	if secret {
+		return diag.NewErrorDiagnostic(whitespaceTitle, detail)
+	}
+	return diag.NewAttributeErrorDiagnostic(p, whitespaceTitle, detail)
+}
+
+// envProblem says why the value of an environment variable cannot be used,
+// or "". A value with surrounding whitespace (a file's final newline, say)
+// is refused, as in the provider block, but only where it is used, and with
+// advice for a variable.
+func envProblem(env, attr, value string) string {
+	if !hasSurroundingSpace(value) {
+		return ""
+	}
+	advice := "Set the variable without the spaces or tabs around it."
+	if strings.HasSuffix(value, "\n") {
+		advice = "Set the variable without it (a value taken from a file keeps the file's final newline: strip it, e.g. with tr -d '\\n')."
+	}
+	return fmt.Sprintf("The %s environment variable (used because %s is not set) starts or ends with whitespace, which the CIAM would not accept. %s", env, attr, advice)
+}
+
+// wholeNumberBetween checks that a number is a whole number in [min, max].
+type wholeNumberBetween struct{ min, max int64 }
+
+var _ validator.Number = wholeNumberBetween{}
+
+func (v wholeNumberBetween) Description(context.Context) string {
+	return fmt.Sprintf("a whole number from %d to %d", v.min, v.max)
+}
+
+func (v wholeNumberBetween) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v wholeNumberBetween) ValidateNumber(ctx context.Context, req validator.NumberRequest, resp *validator.NumberResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	f := req.ConfigValue.ValueBigFloat()
+	n, acc := f.Int64()
+	if !f.IsInt() || acc != big.Exact || n < v.min || n > v.max {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Attribute Value",
+			fmt.Sprintf("%s must be %s, got %s.", req.Path, v.Description(ctx), f.Text('g', 10)))
+	}
 }
