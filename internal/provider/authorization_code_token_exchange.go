@@ -6,6 +6,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
 )
@@ -15,12 +16,20 @@ import (
 // the revocation of a grant (at destroy, and of the grant a new code
 // replaced). A code is exchanged at most once: the exchange itself is
 // never retried once it may have reached the directory (internal/ciam/
-// singleuse.go), and a code that a failed exchange may have spent is
-// recorded (grantPrivate.SpentCode) so that no later run sends it again.
+// singleuse.go); every code that may have reached it, whatever came of it,
+// is recorded (grantPrivate.SentCodes) and refused when it comes back: by
+// ModifyPlan and Update for the resource's own codes, and, for a create,
+// which sees no prior state, by the codes that the states this provider
+// instance read or destroyed record (providerData.sentRead and
+// sentDestroyed), which covers a create that failed and left a tainted
+// object; and two resources of one run never both send one code
+// (providerData.claimCode).
 
 // exchange exchanges m's code, once, and stores the tokens in m. It
 // returns the client it used, and on failure (ok false, with an error in
-// diags) what became of the code: ciam.NeverSent when nothing was sent.
+// diags) what became of the code: ciam.NeverSent when nothing was sent and
+// the code is still good, ciam.Rejected for a code refused unsent because
+// it was sent before.
 func (r *authorizationCodeTokenResource) exchange(ctx context.Context, m *authorizationCodeTokenModel, diags *diag.Diagnostics) (c grantClient, failed ciam.Outcome, ok bool) {
 	if r.data.noAuthDomain {
 		diags.Append(r.data.missingAuthDomain("ciam_authorization_code_token"))
@@ -33,6 +42,16 @@ func (r *authorizationCodeTokenResource) exchange(ctx context.Context, m *author
 	}
 	r.data.secrets.addCredentials(c.creds.ClientID, c.creds.ClientSecret)
 	r.data.secrets.add(m.Code.ValueString(), m.CodeVerifier.ValueString())
+	// A code refused here is not sent, and is as spent as one the
+	// directory rejected: it never works again.
+	switch {
+	case r.data.sentBeforeHere(m.Code.ValueString(), false):
+		diags.AddError("New Authorization Code Needed", codeSentBefore)
+		return c, ciam.Rejected, false
+	case !r.data.claimCode(m.Code.ValueString()):
+		diags.AddError("Authorization Code Used Twice", codeUsedTwice)
+		return c, ciam.Rejected, false
+	}
 	tok, err := r.data.client.AuthorizationCodeToken(ctx, c.creds, ciam.AuthorizationCodeRequest{
 		Code: m.Code.ValueString(), RedirectURI: m.RedirectURI.ValueString(), CodeVerifier: m.CodeVerifier.ValueString(),
 	})
@@ -53,14 +72,15 @@ func (r *authorizationCodeTokenResource) exchange(ctx context.Context, m *author
 // old one. A failed exchange keeps the old grant, and records a code it may
 // have spent.
 func (r *authorizationCodeTokenResource) exchangeNewCode(ctx context.Context, plan, state *authorizationCodeTokenModel, old grantPrivate, resp *resource.UpdateResponse) {
-	if old.SpentCode == renewalMark(plan.Code.ValueString()) {
-		resp.Diagnostics.AddError("New Authorization Code Needed", codeSpent(state, r.grantClientID(state, old)))
+	old.recordSent(state.Code.ValueString()) // state from before SentCodes
+	if old.sent(plan.Code.ValueString()) {
+		resp.Diagnostics.AddError("New Authorization Code Needed", codeSent(state, r.grantClientID(state, old)))
 		return
 	}
 	c, failed, ok := r.exchange(ctx, plan, &resp.Diagnostics)
 	if !ok {
 		if !failed.Good() {
-			old.SpentCode = renewalMark(plan.Code.ValueString())
+			old.recordSent(plan.Code.ValueString())
 			resp.Diagnostics.Append(old.save(ctx, resp.Private)...)
 		}
 		return // the state keeps the old grant
@@ -71,8 +91,35 @@ func (r *authorizationCodeTokenResource) exchangeNewCode(ctx context.Context, pl
 		resp.Diagnostics.Append(replacedGrantRevocationInterrupted(state, r.grantClientID(state, old)))
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
-	resp.Diagnostics.Append(grantPrivate{ClientID: c.creds.ClientID, Directory: r.data.client.Directory()}.save(ctx, resp.Private)...)
+	grant := grantPrivate{ClientID: c.creds.ClientID, Directory: r.data.client.Directory(), SentCodes: old.SentCodes}
+	grant.recordSent(plan.Code.ValueString())
+	resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
 	resp.Diagnostics.Append(minRemainingWarning(plan, plan.MinRemaining)...)
+}
+
+// failedCreate is what Create leaves when its code is spent (the exchange
+// failed after it may have reached the directory, or the code was refused
+// unsent as one sent before): a lost grant without tokens, holding its code
+// among the codes sent, and the codes this instance saw recorded (those of
+// a tainted object it replaces). Terraform keeps it, tainted, beside the
+// error, so that the codes stay recorded; the next plan refuses the code
+// (the read of the tainted object notes them), and a new code replaces it.
+func (r *authorizationCodeTokenResource) failedCreate(ctx context.Context, m *authorizationCodeTokenModel, c grantClient, resp *resource.CreateResponse) {
+	why := lostInCreate
+	if r.data.sentBeforeHere(m.Code.ValueString(), false) {
+		why = lostCodeSentBefore
+	}
+	m.ID = types.StringValue(renewalMark(m.Code.ValueString())[:16])
+	m.AccessToken, m.TokenType, m.ExpiresAt, m.Scope = types.StringNull(), types.StringNull(), types.StringNull(), types.StringNull()
+	m.ExpiresIn, m.RefreshToken, m.IDToken = types.Int64Null(), types.StringNull(), types.StringNull()
+	grant := grantPrivate{ClientID: c.creds.ClientID, Lost: why}
+	if r.data.client != nil {
+		grant.Directory = r.data.client.Directory()
+	}
+	grant.inheritSent(r.data.sentMarks())
+	grant.recordSent(m.Code.ValueString())
+	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+	resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
 }
 
 // revokeGrant revokes the refresh token of the grant in m. A revocation it

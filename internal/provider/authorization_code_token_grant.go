@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
@@ -41,12 +42,19 @@ import (
 //	Lost          Read or Update, when the         ModifyPlan: a plan that keeps    Update, when a new code is
 //	              directory rejected the refresh   the code fails, saying a new     exchanged
 //	              token (invalid_grant), or a      code is needed; Read and Update
-//	              token without one expired        send nothing; Delete revokes
-//	                                               nothing
-//	SpentCode     Update, when the exchange of a   ModifyPlan and Update: that      Update, when a new code is
-//	              new code failed and may have     code is refused, not sent        exchanged
-//	              reached the directory (its
-//	              renewalMark)
+//	              token without one expired;       send nothing; Delete revokes
+//	              Create, when its code is spent   nothing
+//	              (the exchange failed after it
+//	              may have reached the directory,
+//	              or the code was refused unsent
+//	              as sent before); the state
+//	              Terraform then keeps, tainted,
+//	              has no tokens
+//	SentCodes     Create and Update: every code    ModifyPlan and Update: a code    never (the oldest beyond
+//	              they sent that may have reached  in it is refused, not sent       maxSentCodes are dropped)
+//	              the directory, whatever came of
+//	              it (renewalMark each); Update
+//	              hands it on to a new grant
 //
 // A lost grant stays in state, marked, instead of leaving it: a resource
 // that left state would be created again with its spent code on the next
@@ -59,14 +67,49 @@ import (
 // readDecided). Each holds renewalMark of the refresh token it is about, so
 // a mark never applies to another token.
 type grantPrivate struct {
-	ClientID     string `json:"client_id,omitempty"`
-	Directory    string `json:"directory,omitempty"`
-	Rotates      bool   `json:"rotates,omitempty"`
-	ReadRenewal  string `json:"read_renewal,omitempty"`
-	ReadDeferred string `json:"read_deferred,omitempty"`
-	ReadRefused  string `json:"read_refused,omitempty"`
-	Lost         string `json:"lost,omitempty"`
-	SpentCode    string `json:"spent_code,omitempty"`
+	ClientID     string   `json:"client_id,omitempty"`
+	Directory    string   `json:"directory,omitempty"`
+	Rotates      bool     `json:"rotates,omitempty"`
+	ReadRenewal  string   `json:"read_renewal,omitempty"`
+	ReadDeferred string   `json:"read_deferred,omitempty"`
+	ReadRefused  string   `json:"read_refused,omitempty"`
+	Lost         string   `json:"lost,omitempty"`
+	SentCodes    []string `json:"sent_codes,omitempty"`
+}
+
+// maxSentCodes bounds SentCodes. A code lives minutes; the codes a resource
+// sent before its last 64 are long expired, and a directory refuses them
+// whatever they were.
+const maxSentCodes = 64
+
+// sent reports whether code is one this resource sent to the directory.
+func (g *grantPrivate) sent(code string) bool {
+	return code != "" && slices.Contains(g.SentCodes, renewalMark(code))
+}
+
+// inheritSent adds marks of codes sent (by an object this one replaces) to
+// SentCodes, as far as maxSentCodes allows.
+func (g *grantPrivate) inheritSent(marks []string) {
+	for _, m := range marks {
+		if len(g.SentCodes) >= maxSentCodes-1 {
+			return // room for the object's own code
+		}
+		if !slices.Contains(g.SentCodes, m) {
+			g.SentCodes = append(g.SentCodes, m)
+		}
+	}
+}
+
+// recordSent adds code to SentCodes, dropping the oldest beyond
+// maxSentCodes.
+func (g *grantPrivate) recordSent(code string) {
+	if code == "" || g.sent(code) {
+		return
+	}
+	g.SentCodes = append(g.SentCodes, renewalMark(code))
+	if over := len(g.SentCodes) - maxSentCodes; over > 0 {
+		g.SentCodes = slices.Delete(g.SentCodes, 0, over)
+	}
 }
 
 const privateGrantKey = "grant"

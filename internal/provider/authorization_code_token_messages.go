@@ -3,6 +3,8 @@ package provider
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,7 +27,7 @@ func codeExchangeDiagnostic(err error, req tokenRequest, redirectURI string, pkc
 	req.singleUse = true
 	summary, detail := explainTokenError(err, req)
 	redirect := fmt.Sprintf("the redirect_uri sent, %s, is not exactly the one the code was issued for at /oauth2/authorize "+
-		"(the same string: scheme, host, path and trailing slash alike)", quoted(redirectURI))
+		"(the same string: scheme, host, path and trailing slash alike)", shownRedirectURI(redirectURI))
 	var cerr *ciam.Error
 	switch {
 	case ciam.OutcomeOf(err) == ciam.Rejected && errors.As(err, &cerr):
@@ -123,7 +125,7 @@ func renewalFailure(m *authorizationCodeTokenModel, c grantClient, err error, ho
 	case ciam.RefusedClient:
 		sent = "The directory refused the client, so the refresh token was not used and is still good."
 	}
-	return fmt.Sprintf("The access token of %s %s, but renewing it failed: %s\n\n"+
+	return fmt.Sprintf("The access token of %s %s, but renewing it failed: %s.\n\n"+
 		"The stored token was kept: %s. %s",
 		m.describe(c.creds.ClientID), leftPhrase(remaining, minRemaining), trimPeriod(why), kept, sent)
 }
@@ -156,9 +158,10 @@ func expiredWithoutRefreshToken(m *authorizationCodeTokenModel, clientID string,
 
 // grantLost explains, at plan time, that a lost grant needs a new code.
 func grantLost(m *authorizationCodeTokenModel, clientID, why string) string {
-	return fmt.Sprintf("The grant of %s is lost: %s. Its authorization code was exchanged once and is never sent again, so nothing can renew "+
+	return fmt.Sprintf("The grant of %s is lost: %s. Its authorization code reached the directory once and is never sent again, so nothing can renew "+
 		"or recreate the grant with it, and nothing was sent. Obtain a new authorization code from /oauth2/authorize and set code to it: "+
-		"the next apply exchanges it. To remove the resource instead, run terraform destroy (a lost grant has nothing to revoke).",
+		"the next apply exchanges it. To remove the resource instead, run terraform destroy -refresh=false (a plain terraform destroy plans the "+
+		"configuration first, and meets this error), or remove the resource block and apply; a lost grant has nothing to revoke.",
 		m.describe(clientID), why)
 }
 
@@ -238,13 +241,27 @@ func revocationFailed(m *authorizationCodeTokenModel, c grantClient, err error, 
 			after, m.describe(c.creds.ClientID), why))
 }
 
-// codeSpent explains that a code a failed exchange may have spent is not
-// sent again.
-func codeSpent(m *authorizationCodeTokenModel, clientID string) string {
-	return fmt.Sprintf("code is one that an earlier exchange sent to the directory, which may have spent it (the exchange failed after the request may have reached it), "+
-		"so it is never sent again. Obtain a new authorization code from /oauth2/authorize and set code to it. "+
+// codeSent explains that a code this resource sent before is not sent
+// again.
+func codeSent(m *authorizationCodeTokenModel, clientID string) string {
+	return fmt.Sprintf("code is one that this resource already sent to the directory (exchanged, or in an exchange that failed after the request may have reached it), "+
+		"and a code is never sent again: a directory that sees a code come back may revoke everything issued from it. "+
+		"Obtain a new authorization code from /oauth2/authorize and set code to it. "+
 		"The grant of %s in state is kept until a new code is exchanged.", m.describe(clientID))
 }
+
+// codeSentBefore is the error of a create whose code the state of a
+// ciam_authorization_code_token records as sent.
+const codeSentBefore = "code is one that was already sent to the directory: the state of a ciam_authorization_code_token records it " +
+	"(it was exchanged, or its exchange failed after the request may have reached the directory, as in a create that failed and left the resource tainted), " +
+	"and a code is never sent again: a directory that sees a code come back may revoke everything issued from it. Nothing was sent. " +
+	"Obtain a new authorization code from /oauth2/authorize and set code to it. To remove a tainted resource instead, run terraform destroy -refresh=false " +
+	"(a plain terraform destroy plans the configuration first, and meets this error)."
+
+// codeUsedTwice is the error of an exchange whose code another resource of
+// this run already sent.
+const codeUsedTwice = "another ciam_authorization_code_token in this configuration exchanged the same code in this run, and a code can be exchanged only once: " +
+	"this one was not sent. Give each resource its own authorization code."
 
 // destroyInterrupted is the error of a destroy whose revocation Ctrl-C
 // ended: the resource stays in state.
@@ -252,6 +269,15 @@ func destroyInterrupted(m *authorizationCodeTokenModel, clientID string) diag.Di
 	return diag.NewErrorDiagnostic("Destroy Interrupted", fmt.Sprintf(
 		"The run was interrupted (Ctrl-C) while the refresh token of %s was being revoked: the revocation did not finish, so the token may still be valid, "+
 			"and the resource stays in state. Run terraform destroy again to revoke it (revoking twice is harmless).", m.describe(clientID)))
+}
+
+// destroyNeedsAuthDomain is the error of a destroy whose auth_domain is set
+// but unusable: the resource stays in state.
+func destroyNeedsAuthDomain(m *authorizationCodeTokenModel, clientID, problem string) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Invalid CIAM Auth Domain", fmt.Sprintf(
+		"The refresh token of %s cannot be revoked: %s. Nothing was sent, and the resource stays in state, since its grant is still valid. "+
+			"Correct it and run terraform destroy again; or, to leave the grant to the CIAM console, remove the resource from state (terraform state rm).",
+		m.describe(clientID), problem))
 }
 
 // importNotSupported explains why a token cannot be imported and what to do.
@@ -274,6 +300,15 @@ func (m *authorizationCodeTokenModel) describe(clientID string) string {
 	}
 	return s
 }
+
+// lostInCreate is why the grant of a create whose exchange failed after it
+// may have reached the directory is lost (grantPrivate.Lost).
+const lostInCreate = "the exchange of its code failed after the request may have reached the directory, which spends a code whatever it answers, so no grant was stored"
+
+// lostCodeSentBefore is why the grant of a create whose code was refused
+// unsent, as one sent before, is lost (grantPrivate.Lost).
+const lostCodeSentBefore = "its code was already sent to the directory (the state of a ciam_authorization_code_token records it), " +
+	"so it was not sent again and no grant was stored"
 
 // lostRefreshToken is why a grant whose refresh token the directory
 // rejected is lost (grantPrivate.Lost).
@@ -346,4 +381,23 @@ func dueAndNotRenewed(m *authorizationCodeTokenModel, owner string, remaining, m
 		"and no read of this run renewed it (the plan was made with -refresh=false, or the token became due after the plan read it, or the read's renewal failed, as its warning says). "+
 		"Nothing was sent; the stored token is kept as it is. To renew it, run terraform apply -refresh-only, or plan and apply without -refresh=false; "+
 		"with renew_in_plan = false an apply renews a due token itself.", m.describe(owner), leftPhrase(remaining, minRemaining))
+}
+
+// shownRedirectURI is redirect_uri as a message shows it: scheme, host and
+// path, which locate a mismatch; a query, which may carry anything, only by
+// its length.
+func shownRedirectURI(v string) string {
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme == "" {
+		return "(not an absolute URI, " + strconv.Itoa(len(v)) + " characters)"
+	}
+	shown := u.Scheme + ":" + u.EscapedPath() // a private-use scheme (RFC 8252), such as com.example.app:/callback
+	if u.Host != "" {
+		shown = u.Scheme + "://" + u.Host + u.EscapedPath()
+	}
+	shown = quoted(shown)
+	if u.RawQuery != "" {
+		shown += fmt.Sprintf(" with a query of %d characters", len(u.RawQuery))
+	}
+	return shown
 }

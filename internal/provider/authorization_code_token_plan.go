@@ -21,14 +21,39 @@ import (
 // only where a plan made again later must agree (see ModifyPlan).
 
 // ModifyPlan plans the exchange of a new code (in place, by the apply),
-// refuses a code a failed exchange may have spent and a lost grant's code,
+// refuses a code this resource sent before and a lost grant's code,
 // refuses changes that only a new code can satisfy while code stays the same
 // (the grant was issued for the old values), leaves the renewal to the apply
 // when this run's read did not decide it (see readDecided), and warns about
 // a min_remaining that makes every run renew.
 func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
-		return // create or destroy
+	if req.Plan.Raw.IsNull() {
+		return // destroy
+	}
+	if req.State.Raw.IsNull() {
+		// A create (or the replacement of a tainted object, which Terraform
+		// plans as one): it sends its code, unless a state read in this run
+		// records the code as sent (only a read: see
+		// providerData.sentRead).
+		var code types.String
+		resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("code"), &code)...)
+		if !code.IsUnknown() && r.data.sentBeforeHere(code.ValueString(), true) {
+			resp.Diagnostics.AddError("New Authorization Code Needed", codeSentBefore)
+			return
+		}
+		// The apply destroys a tainted object before it creates its
+		// replacement, and that Delete gets, as its private state, this
+		// plan's planned private state, not the object's own: it carries
+		// the codes the object records (its Read noted them) to that
+		// Delete, which notes them for the Create after it (see
+		// providerData.sentDestroyed). With -refresh=false no read noted
+		// them, and only the object's own code is carried on.
+		if marks := r.data.readMarks(); len(marks) > 0 {
+			var g grantPrivate
+			g.inheritSent(marks)
+			resp.Diagnostics.Append(g.save(ctx, resp.Private)...)
+		}
+		return
 	}
 	var plan, state authorizationCodeTokenModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -43,8 +68,8 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 		// exchanges it, or, the same after all, renews as Update decides.
 		// Either way the token attributes are unknown until then, and the
 		// plan made again during the apply agrees.
-		if !plan.Code.IsUnknown() && renewalMark(plan.Code.ValueString()) == grant.SpentCode {
-			resp.Diagnostics.AddError("New Authorization Code Needed", codeSpent(&state, r.grantClientID(&state, grant)))
+		if !plan.Code.IsUnknown() && grant.sent(plan.Code.ValueString()) {
+			resp.Diagnostics.AddError("New Authorization Code Needed", codeSent(&state, r.grantClientID(&state, grant)))
 			return
 		}
 		r.leaveTokensToTheApply(ctx, resp)

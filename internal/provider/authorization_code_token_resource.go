@@ -84,20 +84,20 @@ func (r *authorizationCodeTokenResource) Schema(_ context.Context, _ resource.Sc
 		"code": schema.StringAttribute{
 			MarkdownDescription: "The authorization code the CIAM returned to `redirect_uri`. It is exchanged once and never sent again. " +
 				"A new code is exchanged in place, by the apply: the new code first, and only when that succeeds is the old grant revoked, so a new code that fails leaves the working grant. " +
-				"A code that a failed exchange may have spent is refused at plan time; a code not known until apply works the same way.",
+				"A code that already reached the directory (exchanged before, or in an exchange that failed after it may have reached it) is refused at plan time; a code not known until apply works the same way.",
 			Required: true, Sensitive: true,
 			Validators: []validator.String{stringvalidator.LengthAtLeast(1), noSurroundingSpace{secret: true}},
 		},
 		"redirect_uri": schema.StringAttribute{
 			MarkdownDescription: "The redirect URI used to obtain the code; it must match exactly." + newCode,
 			Required:            true,
-			Validators:          []validator.String{stringvalidator.LengthAtLeast(1), noSurroundingSpace{}},
+			Validators:          []validator.String{stringvalidator.LengthAtLeast(1), noSurroundingSpace{}, redirectURIValidator{}},
 		},
 		"code_verifier": schema.StringAttribute{
 			MarkdownDescription: "The PKCE code verifier (RFC 7636, S256) whose challenge was sent to `/oauth2/authorize`. When set, the exchange sends no client secret, as in the CIAM's PKCE mode; " +
 				"without a `client_secret` the client is public, and renewal and revocation send `client_id` alone (RFC 6749 section 6, RFC 7009 section 2.1)." + newCode,
 			Optional: true, Sensitive: true,
-			Validators: []validator.String{stringvalidator.LengthBetween(43, 128), noSurroundingSpace{secret: true}},
+			Validators: []validator.String{noSurroundingSpace{secret: true}, pkceVerifier{}},
 		},
 		"client_id": schema.StringAttribute{
 			MarkdownDescription: "Client ID of the application that obtained the code, instead of the provider's `client_id`. A change to another client needs a new code (an error at plan time with the same `code`); " +
@@ -174,19 +174,29 @@ func (r *authorizationCodeTokenResource) ValidateConfig(ctx context.Context, req
 	}
 }
 
-// Create exchanges the code, once.
+// Create exchanges the code, once. An exchange that failed after it may
+// have reached the directory leaves a lost grant in state (failedCreate).
+// The new grant's record of codes sent starts with the ones this provider
+// instance saw recorded: a create that replaces a tainted object (destroyed
+// first, in this process) carries its codes on.
 func (r *authorizationCodeTokenResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var m authorizationCodeTokenModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c, _, ok := r.exchange(ctx, &m, &resp.Diagnostics)
+	c, failed, ok := r.exchange(ctx, &m, &resp.Diagnostics)
 	if !ok {
+		if !failed.Good() {
+			r.failedCreate(ctx, &m, c, resp)
+		}
 		return
 	}
+	grant := grantPrivate{ClientID: c.creds.ClientID, Directory: r.data.client.Directory()}
+	grant.inheritSent(r.data.sentMarks())
+	grant.recordSent(m.Code.ValueString())
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-	resp.Diagnostics.Append(grantPrivate{ClientID: c.creds.ClientID, Directory: r.data.client.Directory()}.save(ctx, resp.Private)...)
+	resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
 	resp.Diagnostics.Append(minRemainingWarning(&m, m.MinRemaining)...)
 }
 
@@ -198,6 +208,7 @@ func (r *authorizationCodeTokenResource) Read(ctx context.Context, req resource.
 		return
 	}
 	grant := loadGrantPrivate(ctx, req.Private)
+	r.data.noteSent(append(grant.SentCodes, renewalMark(m.Code.ValueString())), false)
 	changed := grant.clearReadMarks() // marks from an earlier run
 	if grant.ClientID == "" {
 		// State from before the client was recorded: record the client it
@@ -264,6 +275,15 @@ func (r *authorizationCodeTokenResource) Delete(ctx context.Context, req resourc
 		return
 	}
 	grant := loadGrantPrivate(ctx, req.Private)
+	// A replacement created after this destroy must not send these codes.
+	r.data.noteSent(append(grant.SentCodes, renewalMark(m.Code.ValueString())), true)
+	if r.data != nil && r.data.authDomainProblem != "" && grant.Lost == "" {
+		// An auth_domain was set, and is unusable (CIAM_AUTH_DOMAIN with a
+		// newline, say): a mistake to correct, not a directory gone for
+		// good, so the live grant is not dropped with a warning.
+		resp.Diagnostics.Append(destroyNeedsAuthDomain(m, r.grantClientID(m, grant), r.data.noDirectory()))
+		return
+	}
 	diags, interrupted := r.revokeGrant(ctx, m, grant, "The resource was removed from state")
 	resp.Diagnostics.Append(diags...)
 	if interrupted {

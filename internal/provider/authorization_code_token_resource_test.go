@@ -357,12 +357,46 @@ func TestAccAuthorizationCodeTokenResource_redirectURIMismatch(t *testing.T) {
 	code := issueCode(t, srv, "")
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config: acConfig(srv, code, "redirect_uri", fmt.Sprintf("%q", localciam.DemoRedirectURI+"/")),
-			ExpectError: errorMatching("CIAM Rejected The Grant (invalid_grant)", "redirect_uri", `"`+localciam.DemoRedirectURI+`/"`,
-				"exactly the one", "/oauth2/authorize"),
-		}},
+		Steps: []resource.TestStep{
+			{
+				Config: acConfig(srv, code, "redirect_uri", fmt.Sprintf("%q", localciam.DemoRedirectURI+"/")),
+				ExpectError: errorMatching("CIAM Rejected The Grant (invalid_grant)", "redirect_uri", `"`+localciam.DemoRedirectURI+`/"`,
+					"exactly the one", "/oauth2/authorize"),
+			},
+			{
+				// A query may carry anything: it is shown by its length.
+				Config:      acConfig(srv, issueCode(t, srv, ""), "redirect_uri", fmt.Sprintf("%q", localciam.DemoRedirectURI+"?state=Qs7-private-value")),
+				ExpectError: errorMatching("CIAM Rejected The Grant (invalid_grant)", `"`+localciam.DemoRedirectURI+`" with a query of 23 characters`),
+			},
+		},
 	})
+}
+
+// A redirect_uri that no code can have been issued for (not absolute, or
+// with a fragment), and a code_verifier that RFC 7636 does not allow, fail
+// at plan time, before the code is sent; a verifier's error never shows it.
+func TestAccAuthorizationCodeTokenResource_redirectURIAndVerifierChecks(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t)
+	verifier := func(v string) string {
+		return acConfig(srv, "c0de", "redirect_uri", fmt.Sprintf("%q", localciam.DemoRedirectURI), "code_verifier", fmt.Sprintf("%q", v))
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: acConfig(srv, "c0de", "redirect_uri", `"app.example.com/callback"`), ExpectError: errorMatching("Invalid Redirect URI", "absolute URI")},
+			{Config: acConfig(srv, "c0de", "redirect_uri", `"https://app.example.com/callback#top"`), ExpectError: errorMatching("Invalid Redirect URI", "fragment")},
+			{Config: verifier(strings.Repeat("v", 42)), ExpectError: errorMatching("Invalid Code Verifier", "it has 42 characters")},
+			{Config: verifier(strings.Repeat("v", 42) + "+"), ExpectError: errorMatching("Invalid Code Verifier", "holds another character")},
+			{
+				// A private-use scheme (RFC 8252) is an absolute URI.
+				Config: acConfig(srv, "c0de", "redirect_uri", `"com.example.app:/callback"`), PlanOnly: true, ExpectNonEmptyPlan: true,
+			},
+		},
+	})
+	if n := srv.Requests(""); n != 0 {
+		t.Errorf("%d requests were sent", n)
+	}
 }
 
 // A confidential client refused at the exchange (a wrong secret): the CIAM

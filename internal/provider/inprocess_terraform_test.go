@@ -135,26 +135,43 @@ func (w *inProcessTerraform) run(env []string, args ...string) (string, error) {
 // local state file ("" when there is none).
 func (w *inProcessTerraform) stateAttribute(name string) string {
 	w.t.Helper()
+	v, _ := w.instance().Attributes[name].(string)
+	return v
+}
+
+// stateTainted reports whether the only resource instance in the local
+// state file is tainted.
+func (w *inProcessTerraform) stateTainted() bool {
+	w.t.Helper()
+	return w.instance().Status == "tainted"
+}
+
+type stateInstance struct {
+	Status     string         `json:"status"`
+	Attributes map[string]any `json:"attributes"`
+}
+
+// instance returns the only resource instance in the local state file (the
+// zero value when there is none).
+func (w *inProcessTerraform) instance() stateInstance {
+	w.t.Helper()
 	b, err := os.ReadFile(filepath.Join(w.dir, "terraform.tfstate"))
 	if os.IsNotExist(err) {
-		return ""
+		return stateInstance{}
 	}
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	var state struct {
 		Resources []struct {
-			Instances []struct {
-				Attributes map[string]any `json:"attributes"`
-			} `json:"instances"`
+			Instances []stateInstance `json:"instances"`
 		} `json:"resources"`
 	}
 	if err := json.Unmarshal(b, &state); err != nil {
 		w.t.Fatal(err)
 	}
 	if len(state.Resources) == 0 || len(state.Resources[0].Instances) == 0 {
-		return ""
+		return stateInstance{}
 	}
-	v, _ := state.Resources[0].Instances[0].Attributes[name].(string)
-	return v
+	return state.Resources[0].Instances[0]
 }

@@ -46,6 +46,90 @@ type providerData struct {
 	// (-refresh=false). Memory, not private state: it must not outlive the
 	// run.
 	reads sync.Map
+	// exchanged holds the renewalMark of every code an exchange of this
+	// instance sent or is sending: two resources with one code exchange it
+	// once (claimCode).
+	exchanged sync.Map
+	// sentRead and sentDestroyed hold the codes (renewalMarks) that the
+	// state of a ciam_authorization_code_token this instance read, or
+	// destroyed, records as sent (grantPrivate.SentCodes). A create, whose
+	// plan sees no prior state (also when it replaces a tainted object),
+	// refuses both at apply (exchange); its plan refuses only the ones a
+	// read noted. The plan that Terraform makes again during an apply,
+	// after the destroy of the tainted object a create replaces, must not
+	// fail: the create would not run, and leave nothing in state that
+	// remembers the codes (see failedCreate).
+	sentRead, sentDestroyed markSet
+}
+
+// markSet is a set of renewalMarks, safe for concurrent use.
+type markSet struct{ m sync.Map }
+
+func (s *markSet) add(marks []string) {
+	for _, m := range marks {
+		s.m.Store(m, struct{}{})
+	}
+}
+
+func (s *markSet) has(mark string) bool {
+	_, ok := s.m.Load(mark)
+	return ok
+}
+
+func (s *markSet) list() []string {
+	var out []string
+	s.m.Range(func(k, _ any) bool {
+		if m, ok := k.(string); ok {
+			out = append(out, m)
+		}
+		return true
+	})
+	return out
+}
+
+// claimCode reports whether no exchange of this instance has claimed code
+// yet, and claims it.
+func (d *providerData) claimCode(code string) bool {
+	_, taken := d.exchanged.LoadOrStore(renewalMark(code), struct{}{})
+	return !taken
+}
+
+// noteSent records the codes (renewalMarks) that a state this instance
+// read, or destroyed, records as sent.
+func (d *providerData) noteSent(marks []string, destroyed bool) {
+	switch {
+	case d == nil:
+	case destroyed:
+		d.sentDestroyed.add(marks)
+	default:
+		d.sentRead.add(marks)
+	}
+}
+
+// readMarks returns the marks noteSent recorded for reads.
+func (d *providerData) readMarks() []string {
+	if d == nil {
+		return nil
+	}
+	return d.sentRead.list()
+}
+
+// sentMarks returns the marks noteSent recorded.
+func (d *providerData) sentMarks() []string {
+	if d == nil {
+		return nil
+	}
+	return append(d.sentRead.list(), d.sentDestroyed.list()...)
+}
+
+// sentBeforeHere reports whether a state this instance read (or, unless
+// readOnly, destroyed) records code as sent.
+func (d *providerData) sentBeforeHere(code string, readOnly bool) bool {
+	if d == nil || code == "" {
+		return false
+	}
+	m := renewalMark(code)
+	return d.sentRead.has(m) || !readOnly && d.sentDestroyed.has(m)
 }
 
 // noteRead records that a read of this instance left refreshToken in state.

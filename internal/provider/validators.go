@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"net/url"
 	"strings"
 	"time"
 
@@ -171,4 +172,71 @@ func (v wholeNumberBetween) ValidateNumber(ctx context.Context, req validator.Nu
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Attribute Value",
 			fmt.Sprintf("%s must be %s, got %s.", req.Path, v.Description(ctx), f.Text('g', 10)))
 	}
+}
+
+// redirectURIValidator checks that redirect_uri is an absolute URI without
+// a fragment (RFC 6749 section 3.1.2): https://app.example.com/callback,
+// or a private-use scheme such as com.example.app:/callback (RFC 8252).
+type redirectURIValidator struct{}
+
+var _ validator.String = redirectURIValidator{}
+
+func (redirectURIValidator) Description(context.Context) string {
+	return "an absolute URI without a fragment"
+}
+
+func (v redirectURIValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (redirectURIValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() || hasSurroundingSpace(req.ConfigValue.ValueString()) {
+		return // noSurroundingSpace says what is wrong
+	}
+	u, err := url.Parse(req.ConfigValue.ValueString())
+	switch {
+	case err != nil || u.Scheme == "":
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Redirect URI",
+			"redirect_uri must be the absolute URI the code was issued for at /oauth2/authorize, with its scheme, such as https://app.example.com/callback.")
+	case u.Fragment != "" || strings.HasSuffix(req.ConfigValue.ValueString(), "#"):
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Redirect URI",
+			"redirect_uri must not have a fragment (the part after #): OAuth 2.0 forbids it (RFC 6749 section 3.1.2), so no code was issued for it.")
+	}
+}
+
+// pkceVerifier checks a PKCE code verifier (RFC 7636 section 4.1): 43 to
+// 128 of the characters A-Z, a-z, 0-9, "-", ".", "_", "~". The error has no
+// attribute path (Terraform would print the configuration line) and never
+// shows the value: the verifier is secret.
+type pkceVerifier struct{}
+
+var _ validator.String = pkceVerifier{}
+
+func (pkceVerifier) Description(context.Context) string {
+	return "43 to 128 of the characters A-Z, a-z, 0-9, -, ., _ and ~ (RFC 7636)"
+}
+
+func (v pkceVerifier) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v pkceVerifier) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() || hasSurroundingSpace(req.ConfigValue.ValueString()) {
+		return
+	}
+	value := req.ConfigValue.ValueString()
+	if n := len(value); n < 43 || n > 128 {
+		resp.Diagnostics.AddError("Invalid Code Verifier", fmt.Sprintf("%s must be %s; it has %d characters.", req.Path, v.Description(ctx), n))
+		return
+	}
+	for _, c := range value {
+		if !pkceUnreserved(c) {
+			resp.Diagnostics.AddError("Invalid Code Verifier", fmt.Sprintf("%s must be %s, so that its S256 challenge matches the one the directory computes; "+
+				"it holds another character.", req.Path, v.Description(ctx)))
+			return
+		}
+	}
+}
+
+// pkceUnreserved reports whether c may appear in a code verifier.
+func pkceUnreserved(c rune) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune("-._~", c)
 }

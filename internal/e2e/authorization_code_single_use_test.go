@@ -1,0 +1,203 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
+)
+
+// These tests hold ciam_authorization_code_token to its single-use rule
+// across runs: an authorization code that reached the directory, whatever
+// came of it, is never sent again, and the user is told to get a new one.
+
+func (w *grantWorkspace) newCode() string {
+	w.t.Helper()
+	code, err := w.srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI, Scope: "openid"})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return code
+}
+
+// setCode points the resource at code (and the leak checks at it).
+func (w *grantWorkspace) setCode(code string) {
+	w.t.Helper()
+	w.code = code
+	w.configure("")
+}
+
+func (w *grantWorkspace) sentOnce(codes ...string) {
+	w.t.Helper()
+	for i, c := range codes {
+		if n := w.srv.Presented(c); n != 1 {
+			w.t.Errorf("code #%d reached the directory %d times, want 1", i+1, n)
+		}
+	}
+}
+
+// Every code the resource sent is refused when it comes back: one whose
+// exchange succeeded and that a newer code replaced, and each of two codes
+// whose exchanges failed after reaching the directory.
+func TestE2E_authorizationCodeEveryCodeSentIsRefusedAgain(t *testing.T) {
+	srv := localciam.StartTest(t, localciam.Options{})
+	w := newGrantWorkspace(t, srv, "")
+	first := w.code
+	second := w.newCode()
+	w.setCode(second)
+	w.mustRun("apply", "-auto-approve") // exchanged in place; the first grant is revoked
+
+	w.setCode(first)
+	out, err := w.run("apply", "-auto-approve")
+	if err == nil {
+		t.Fatalf("an apply with a code exchanged before succeeded:\n%s", out)
+	}
+	wantIn(t, "apply with the first code again", out, "New Authorization Code Needed", "already sent to the directory", "never sent again")
+
+	third, fourth := w.newCode(), w.newCode()
+	for _, c := range []string{third, fourth} {
+		srv.InjectFaults(localciam.TokenPath, localciam.Fault{Swallow: true, Status: http.StatusBadGateway})
+		w.setCode(c)
+		if out, err := w.run("apply", "-auto-approve"); err == nil {
+			t.Fatalf("an exchange answered 502 succeeded:\n%s", out)
+		}
+	}
+	w.setCode(third)
+	out, err = w.run("apply", "-auto-approve")
+	if err == nil {
+		t.Fatalf("an apply with a code whose exchange failed before succeeded:\n%s", out)
+	}
+	wantIn(t, "apply with the third code again", out, "New Authorization Code Needed", "already sent to the directory")
+	w.sentOnce(first, second, third, fourth)
+
+	// The second code's grant was kept through all of it.
+	if rt := w.attr("refresh_token"); !srv.RefreshTokenWorks(rt) {
+		t.Error("the grant in state no longer works")
+	}
+}
+
+// A create whose exchange failed after it may have reached the directory
+// keeps the resource in state (tainted, marked lost) with its code, so that
+// the next apply refuses the code instead of sending it again; a new code
+// replaces it.
+func TestE2E_authorizationCodeFailedCreateKeepsItsCode(t *testing.T) {
+	srv := localciam.StartTest(t, localciam.Options{})
+	code, err := srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI, Scope: "openid"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"CIAM_CLIENT_ID=" + localciam.DemoClientID, "CIAM_CLIENT_SECRET=" + localciam.DemoClientSecret}
+	w := &grantWorkspace{t: t, srv: srv, tf: workspace(t, grantConfig(srv, code, ""), env...), code: code}
+
+	srv.InjectFaults(localciam.TokenPath, localciam.Fault{Swallow: true, Status: http.StatusGatewayTimeout})
+	out, err := w.run("apply", "-auto-approve")
+	if err == nil {
+		t.Fatalf("a create answered 504 succeeded:\n%s", out)
+	}
+	wantIn(t, "the failed create", out, "may have reached the directory")
+	// The plan already refuses the code (the read of the tainted object
+	// finds it), before any apply.
+	out, err = w.run("plan")
+	if err == nil {
+		t.Fatalf("a plan after the failed create succeeded:\n%s", out)
+	}
+	wantIn(t, "the plan after the failed create", out, "New Authorization Code Needed", "ciam_authorization_code_token.login")
+	for i := 1; i <= 2; i++ {
+		out, err = w.run("apply", "-auto-approve")
+		if err == nil {
+			t.Fatalf("apply %d after the failed create succeeded:\n%s", i, out)
+		}
+		wantIn(t, "the apply after the failed create", out, "New Authorization Code Needed", "ciam_authorization_code_token.login", "may have reached the directory")
+	}
+	w.sentOnce(code)
+
+	second := w.newCode()
+	w.setCode(second)
+	out = w.mustRun("apply", "-auto-approve")
+	wantIn(t, "the apply with a new code", out, "1 added", "1 destroyed")
+	w.sentOnce(code, second)
+	rt := w.attr("refresh_token")
+	if !srv.RefreshTokenWorks(rt) {
+		t.Fatal("the new code's grant does not work")
+	}
+	w.mustRun("destroy", "-auto-approve")
+	if srv.RefreshTokenWorks(rt) {
+		t.Error("destroy did not revoke the grant")
+	}
+}
+
+// Creates that fail one after another each leave a tainted object that
+// replaces the one before: the codes of the earlier ones stay recorded, and
+// the first code is refused when it comes back.
+func TestE2E_authorizationCodeTaintedReplacementsKeepEveryCode(t *testing.T) {
+	srv := localciam.StartTest(t, localciam.Options{})
+	env := []string{"CIAM_CLIENT_ID=" + localciam.DemoClientID, "CIAM_CLIENT_SECRET=" + localciam.DemoClientSecret}
+	w := &grantWorkspace{t: t, srv: srv, tf: workspace(t, grantConfig(srv, "unset", ""), env...)}
+	first, second, third := w.newCode(), w.newCode(), w.newCode()
+	for _, c := range []string{first, second, third} {
+		srv.InjectFaults(localciam.TokenPath, localciam.Fault{Swallow: true, Status: http.StatusGatewayTimeout})
+		w.setCode(c)
+		if out, err := w.run("apply", "-auto-approve"); err == nil {
+			t.Fatalf("a create answered 504 succeeded:\n%s", out)
+		}
+	}
+	w.setCode(first)
+	out, err := w.run("apply", "-auto-approve")
+	if err == nil {
+		t.Fatalf("an apply with the first code again succeeded:\n%s", out)
+	}
+	wantIn(t, "the apply with the first code again", out, "New Authorization Code Needed")
+	w.sentOnce(first, second, third)
+}
+
+// A lost grant is removed with terraform destroy -refresh=false, which the
+// error says, and which sends no token request.
+func TestE2E_authorizationCodeLostGrantIsDestroyedWithoutARefresh(t *testing.T) {
+	srv := localciam.StartTest(t, localciam.Options{RotateRefreshTokens: true})
+	w := newGrantWorkspace(t, srv, `min_remaining = "10m"`)
+	w.mustRun("plan") // renews (rotation), and is thrown away
+	out, err := w.run("apply", "-auto-approve")
+	if err == nil {
+		t.Fatalf("an apply with a lost grant succeeded:\n%s", out)
+	}
+	out, err = w.run("destroy", "-auto-approve")
+	if err == nil {
+		t.Fatalf("a destroy that plans the lost grant first succeeded:\n%s", out)
+	}
+	wantIn(t, "terraform destroy", out, "New Authorization Code Needed", "terraform destroy -refresh=false")
+	before := srv.Requests(localciam.TokenPath)
+	out = w.mustRun("destroy", "-refresh=false", "-auto-approve")
+	wantIn(t, "terraform destroy -refresh=false", out, "1 destroyed")
+	// The loss was never saved (each plan that found it failed), so the
+	// destroy revokes the spent refresh token, which is harmless; it sends
+	// nothing to the token endpoint.
+	if n := srv.Requests(localciam.TokenPath) - before; n != 0 {
+		t.Errorf("destroying a lost grant sent %d token requests", n)
+	}
+	w.sentOnce(w.code)
+}
+
+// Two resources with the same code: the first exchange spends it, and the
+// second is refused without sending it.
+func TestE2E_authorizationCodeSameCodeInTwoResources(t *testing.T) {
+	srv := localciam.StartTest(t, localciam.Options{})
+	code, err := srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI, Scope: "openid"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := grantConfig(srv, code, "") + fmt.Sprintf(`
+resource "ciam_authorization_code_token" "again" {
+  code         = %q
+  redirect_uri = %q
+}
+`, code, localciam.DemoRedirectURI)
+	env := []string{"CIAM_CLIENT_ID=" + localciam.DemoClientID, "CIAM_CLIENT_SECRET=" + localciam.DemoClientSecret}
+	w := &grantWorkspace{t: t, srv: srv, tf: workspace(t, cfg, env...), code: code}
+	out, err := w.run("apply", "-auto-approve")
+	if err == nil {
+		t.Fatalf("two resources exchanged one code:\n%s", out)
+	}
+	wantIn(t, "the apply", out, "Authorization Code Used Twice", "another ciam_authorization_code_token")
+	w.sentOnce(code)
+}
