@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -29,6 +30,12 @@ func (s *Server) Requests(path string) int64 {
 // that never made a request the server understood (a TLS handshake sent to
 // this plain-HTTP server, say).
 func (s *Server) Connections() int64 { return s.connections.Load() }
+
+func (s *Server) countConnection(_ net.Conn, state http.ConnState) {
+	if state == http.StateNew {
+		s.connections.Add(1)
+	}
+}
 
 // IssuedTokens returns every token the server has issued (access, refresh
 // and id tokens), so that tests can assert that none of them leaks.

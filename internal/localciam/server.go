@@ -242,11 +242,7 @@ func (s *Server) Start(addr string) error {
 	}
 	s.listener = ln
 	s.baseURL = "http://" + ln.Addr().String()
-	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ConnState: func(_ net.Conn, state http.ConnState) {
-		if state == http.StateNew {
-			s.connections.Add(1)
-		}
-	}}
+	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ConnState: s.countConnection}
 	go func() { _ = s.srv.Serve(ln) }()
 	return nil
 }

@@ -459,13 +459,7 @@ func containsAny(s string, subs ...string) bool {
 // expired token: no read renews it, and the plan says so instead of keeping
 // it silently; an apply that reads then renews it.
 func TestAccAuthorizationCodeTokenResource_refreshFalseSaysTheTokenIsExpired(t *testing.T) {
-	unsetCIAMEnv(t)
-	t.Setenv(envClientID, localciam.DemoClientID)
-	t.Setenv(envClientSecret, localciam.DemoClientSecret)
-	s := newGrantSequence(t, 0, false)
-	if !s.command("apply", "-auto-approve") {
-		t.Fatal("create failed")
-	}
+	s := createdGrant(t)
 	s.advance(10 * time.Minute)
 	before := s.srv.Requests("")
 	out, err := s.tf.run([]string{"TF_VAR_code=" + s.code}, "apply", "-refresh=false", "-auto-approve")
@@ -486,13 +480,7 @@ func TestAccAuthorizationCodeTokenResource_refreshFalseSaysTheTokenIsExpired(t *
 // that once, as the read's warning: it does not also claim that no read saw
 // the token.
 func TestAccAuthorizationCodeTokenResource_failedReadRenewalWarnsOnce(t *testing.T) {
-	unsetCIAMEnv(t)
-	t.Setenv(envClientID, localciam.DemoClientID)
-	t.Setenv(envClientSecret, localciam.DemoClientSecret)
-	s := newGrantSequence(t, 0, false)
-	if !s.command("apply", "-auto-approve") {
-		t.Fatal("create failed")
-	}
+	s := createdGrant(t)
 	s.advance(10 * time.Minute)
 	s.srv.InjectFaults(localciam.TokenPath, localciam.Fault{Status: http.StatusServiceUnavailable}, localciam.Fault{Status: http.StatusServiceUnavailable},
 		localciam.Fault{Status: http.StatusServiceUnavailable}, localciam.Fault{Status: http.StatusServiceUnavailable})
@@ -510,13 +498,7 @@ func TestAccAuthorizationCodeTokenResource_failedReadRenewalWarnsOnce(t *testing
 // fails and keeps the live grant in state, instead of dropping it with a
 // warning; once the variable is right, the destroy revokes it.
 func TestAccAuthorizationCodeTokenResource_destroyWithAnUnusableAuthDomainKeepsTheGrant(t *testing.T) {
-	unsetCIAMEnv(t)
-	t.Setenv(envClientID, localciam.DemoClientID)
-	t.Setenv(envClientSecret, localciam.DemoClientSecret)
-	s := newGrantSequence(t, 0, false)
-	if !s.command("apply", "-auto-approve") {
-		t.Fatal("create failed")
-	}
+	s := createdGrant(t)
 	rt := s.tf.stateAttribute("refresh_token")
 	main, err := os.ReadFile(filepath.Join(s.tf.dir, "main.tf"))
 	if err != nil {
@@ -539,6 +521,21 @@ func TestAccAuthorizationCodeTokenResource_destroyWithAnUnusableAuthDomainKeepsT
 	if s.srv.RefreshTokenWorks(rt) {
 		t.Error("the destroy did not revoke the grant")
 	}
+}
+
+// createdGrant is a sequence (seed 0, a directory that does not rotate)
+// whose resource was created, with the provider's credentials from the
+// environment.
+func createdGrant(t *testing.T) *grantSequence {
+	t.Helper()
+	unsetCIAMEnv(t)
+	t.Setenv(envClientID, localciam.DemoClientID)
+	t.Setenv(envClientSecret, localciam.DemoClientSecret)
+	s := newGrantSequence(t, 0, false)
+	if !s.command("apply", "-auto-approve") {
+		t.Fatal("create failed")
+	}
+	return s
 }
 
 func wantIn(t *testing.T, what, out string, wants ...string) {

@@ -3,8 +3,6 @@ package provider
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -381,23 +379,4 @@ func dueAndNotRenewed(m *authorizationCodeTokenModel, owner string, remaining, m
 		"and no read of this run renewed it (the plan was made with -refresh=false, or the token became due after the plan read it, or the read's renewal failed, as its warning says). "+
 		"Nothing was sent; the stored token is kept as it is. To renew it, run terraform apply -refresh-only, or plan and apply without -refresh=false; "+
 		"with renew_in_plan = false an apply renews a due token itself.", m.describe(owner), leftPhrase(remaining, minRemaining))
-}
-
-// shownRedirectURI is redirect_uri as a message shows it: scheme, host and
-// path, which locate a mismatch; a query, which may carry anything, only by
-// its length.
-func shownRedirectURI(v string) string {
-	u, err := url.Parse(v)
-	if err != nil || u.Scheme == "" {
-		return "(not an absolute URI, " + strconv.Itoa(len(v)) + " characters)"
-	}
-	shown := u.Scheme + ":" + u.EscapedPath() // a private-use scheme (RFC 8252), such as com.example.app:/callback
-	if u.Host != "" {
-		shown = u.Scheme + "://" + u.Host + u.EscapedPath()
-	}
-	shown = quoted(shown)
-	if u.RawQuery != "" {
-		shown += fmt.Sprintf(" with a query of %d characters", len(u.RawQuery))
-	}
-	return shown
 }

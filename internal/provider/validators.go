@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -202,6 +203,25 @@ func (redirectURIValidator) ValidateString(_ context.Context, req validator.Stri
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Redirect URI",
 			"redirect_uri must not have a fragment (the part after #): OAuth 2.0 forbids it (RFC 6749 section 3.1.2), so no code was issued for it.")
 	}
+}
+
+// shownRedirectURI is redirect_uri as a message shows it: scheme, host and
+// path, which locate a mismatch; a query, which may carry anything, only by
+// its length.
+func shownRedirectURI(v string) string {
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme == "" {
+		return "(not an absolute URI, " + strconv.Itoa(len(v)) + " characters)"
+	}
+	shown := u.Scheme + ":" + u.EscapedPath() // a private-use scheme (RFC 8252), such as com.example.app:/callback
+	if u.Host != "" {
+		shown = u.Scheme + "://" + u.Host + u.EscapedPath()
+	}
+	shown = quoted(shown)
+	if u.RawQuery != "" {
+		shown += fmt.Sprintf(" with a query of %d characters", len(u.RawQuery))
+	}
+	return shown
 }
 
 // pkceVerifier checks a PKCE code verifier (RFC 7636 section 4.1): 43 to
