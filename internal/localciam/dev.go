@@ -341,8 +341,16 @@ func (s *Server) logRequest(r *http.Request, form url.Values, l *logged, took ti
 	default:
 		fmt.Fprintf(&b, " grant_type=(unsupported, %d characters)", len(grant))
 	}
-	if client != "" && len(client) <= 64 {
+	s.mu.Lock()
+	_, app := s.clients[client]
+	_, sync := s.scimClients[client]
+	s.mu.Unlock()
+	switch {
+	case client == "":
+	case app || sync:
 		fmt.Fprintf(&b, " client_id=%s", strconv.Quote(client))
+	default:
+		fmt.Fprintf(&b, " client_id=(unknown, %d characters)", len(client))
 	}
 	switch l.status {
 	case -1:

@@ -233,12 +233,13 @@ func TestRequestLogHoldsNoSecret(t *testing.T) {
 	if resp, err := http.PostForm(s.URL()+TokenPath, ccForm(DemoClientID, DemoClientSecret, "")); err == nil {
 		resp.Body.Close() // not reached: the fault resets the connection
 	}
-	// A client may send anything in a path or a grant_type.
+	// A client may send anything in a path, a grant_type or a client_id.
 	const odd = "Od7-path-or-grant-secret"
 	postForm(t, s, url.Values{"grant_type": {odd}, "client_id": {DemoClientID}, "client_secret": {DemoClientSecret}})
 	devCall(t, s, http.MethodGet, "/oauth2/"+odd)
+	postForm(t, s, url.Values{"grant_type": {GrantClientCredentials}, "client_id": {odd}, "client_secret": {DemoClientSecret}})
 	// The client sees the reset before the handler that made it returns.
-	for deadline := time.Now().Add(5 * time.Second); strings.Count(log.String(), "\n") < 7 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(5 * time.Second); strings.Count(log.String(), "\n") < 8 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
 
@@ -251,6 +252,7 @@ func TestRequestLogHoldsNoSecret(t *testing.T) {
 		`POST /oauth2/token grant_type=client_credentials client_id="demo-app" -> connection taken over (fault)`,
 		`POST /oauth2/token grant_type=(unsupported, 24 characters) client_id="demo-app" -> 400`,
 		`GET (an unknown path of 32 characters) -> 404`,
+		`POST /oauth2/token grant_type=client_credentials client_id=(unknown, 24 characters) -> 401`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the log has no line with %q:\n%s", want, leaktest.Scrub(got, s.Secrets()...))

@@ -107,8 +107,8 @@ func (s *Server) Presentations() map[string]int64 {
 	return maps.Clone(s.presented)
 }
 
-// UserAgents returns the distinct User-Agent headers of the requests so far
-// (the provider sends terraform-provider-ciam/<version>).
+// UserAgents returns the distinct User-Agent headers of the requests so far,
+// as sent, the first 100 (the provider sends terraform-provider-ciam/<version>).
 func (s *Server) UserAgents() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

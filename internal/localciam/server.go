@@ -320,7 +320,7 @@ func (s *Server) Handler() http.Handler {
 			}
 		}
 		s.mu.Lock()
-		if ua := r.UserAgent(); !slices.Contains(s.userAgents, ua) {
+		if ua := r.UserAgent(); len(s.userAgents) < 100 && !slices.Contains(s.userAgents, ua) {
 			s.userAgents = append(s.userAgents, ua)
 		}
 		hook := s.hook
