@@ -56,6 +56,9 @@ const (
 	// secret) answered invalid_client or unauthorized_client. The directory
 	// authenticates a confidential client before it looks at the code or
 	// refresh token (RFC 6749 sections 4.1.3 and 6), so nothing was spent.
+	// Not for invalid_client on a code exchange: the CIAM also answers it
+	// for a code issued to another client_id, which it has looked at
+	// (MaybeSpent).
 	RefusedClient
 	// Rejected: the directory answered invalid_grant: the code or refresh
 	// token is wrong, expired, already used or revoked, and never works
@@ -123,6 +126,9 @@ func classify(r request, err error) Outcome {
 		return NeverSent
 	case errors.As(err, &cerr) && cerr.Code == ErrCodeInvalidGrant:
 		return Rejected
+	case errors.As(err, &cerr) && r.creds.ClientSecret != "" && cerr.Code == ErrCodeInvalidClient &&
+		r.form.Get("grant_type") == "authorization_code":
+		return MaybeSpent // the CIAM's answer to a code of another client_id too
 	case errors.As(err, &cerr) && r.creds.ClientSecret != "" &&
 		(cerr.Code == ErrCodeInvalidClient || cerr.Code == ErrCodeUnauthorizedClient):
 		return RefusedClient

@@ -98,6 +98,15 @@ func TestSingleUseOutcome(t *testing.T) {
 			t.Errorf("outcome %v, want never sent (err %v)", got, err)
 		}
 	})
+	t.Run("invalid_client on a code exchange", func(t *testing.T) {
+		// The CIAM answers invalid_client also for a code issued to another
+		// client_id (seed 003), after it has looked at the code.
+		c := newTestClient(t, answer(401, `{"error":"invalid_client"}`))
+		_, err := c.AuthorizationCodeToken(context.Background(), testCreds, AuthorizationCodeRequest{Code: "code-single-use", RedirectURI: "https://e/cb"})
+		if got := OutcomeOf(err); got != MaybeSpent {
+			t.Errorf("outcome %v, want maybe spent (err %v)", got, err)
+		}
+	})
 	t.Run("not a single-use request", func(t *testing.T) {
 		c := newTestClient(t, answer(400, `{"error":"invalid_grant"}`))
 		_, err := c.ClientCredentialsToken(context.Background(), testCreds, nil)

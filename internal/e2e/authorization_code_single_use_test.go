@@ -3,6 +3,8 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
@@ -200,4 +202,72 @@ resource "ciam_authorization_code_token" "again" {
 	}
 	wantIn(t, "the apply", out, "Authorization Code Used Twice", "another ciam_authorization_code_token")
 	w.sentOnce(code)
+}
+
+// second is a second ciam_authorization_code_token with code, planned after
+// the first (whose read then tells the plan which codes it sent: without an
+// order, Terraform may plan it first).
+func secondResource(code string) string {
+	return fmt.Sprintf(`
+resource "ciam_authorization_code_token" "second" {
+  code         = %q
+  redirect_uri = %q
+  depends_on   = [ciam_authorization_code_token.login]
+}
+`, code, localciam.DemoRedirectURI)
+}
+
+// A code that another resource exchanged is refused when a resource is
+// given it, as a new code in place or at create: the plan reads the other
+// resource first, and nothing is sent.
+func TestE2E_authorizationCodeAnotherResourcesCodeIsRefused(t *testing.T) {
+	srv := localciam.StartTest(t, localciam.Options{})
+	w := newGrantWorkspace(t, srv, "")
+	x, y := w.code, w.newCode()
+	write := func(cfg string) {
+		if err := os.WriteFile(filepath.Join(w.tf.Dir, "main.tf"), []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(grantConfig(srv, x, "") + secondResource(y))
+	w.mustRun("apply", "-auto-approve")
+	write(grantConfig(srv, x, "") + secondResource(x)) // in place
+	out, err := w.run("plan")
+	if err == nil {
+		t.Fatalf("a plan that gives the second resource the first one's code succeeded:\n%s", out)
+	}
+	wantIn(t, "the plan", out, "New Authorization Code Needed", "ciam_authorization_code_token.second")
+	write(grantConfig(srv, x, "")) // the second resource goes
+	w.mustRun("apply", "-auto-approve")
+	write(grantConfig(srv, x, "") + secondResource(x)) // and comes back with the first one's code
+	out, err = w.run("plan")
+	if err == nil {
+		t.Fatalf("a plan that creates a resource with another one's code succeeded:\n%s", out)
+	}
+	wantIn(t, "the plan", out, "New Authorization Code Needed", "ciam_authorization_code_token.second")
+	w.sentOnce(x, y)
+}
+
+// A -replace plans a create with the replaced object's private state, which
+// its destroy then gets: the grant stays bound to its directory, so a
+// replacement at another directory does not send the old refresh token
+// there (it warns that it was not revoked).
+func TestE2E_authorizationCodeReplaceKeepsTheDirectoryBinding(t *testing.T) {
+	srv, other := localciam.StartTest(t, localciam.Options{}), localciam.StartTest(t, localciam.Options{})
+	w := newGrantWorkspace(t, srv, "")
+	rt := w.attr("refresh_token")
+	code, err := other.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI, Scope: "openid"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.srv, w.code = other, code
+	w.configure("")
+	out := w.mustRun("apply", "-auto-approve", "-replace=ciam_authorization_code_token.login")
+	wantIn(t, "the apply", out, "CIAM Token Not Revoked", srv.URL()[len("http://"):])
+	if n := other.Requests(localciam.RevokePath); n != 0 {
+		t.Errorf("the other directory received %d revocations: the old grant's refresh token went there", n)
+	}
+	if !srv.RefreshTokenWorks(rt) {
+		t.Error("the old grant was revoked")
+	}
 }

@@ -67,14 +67,14 @@ func startCIAM(t *testing.T) *localciam.Server {
 	return localciam.StartTest(t, localciam.Options{})
 }
 
-// assertNoLeak fails when text holds any client secret the server knows or
-// any token it issued. It reports what leaked, never the value.
 // scrubbed is text fit for a failure message: without srv's secrets and
-// tokens, nor anything token-shaped.
-func scrubbed(text string, srv *localciam.Server) string {
-	return leaktest.Scrub(text, append(srv.Secrets(), srv.IssuedTokens()...)...)
+// tokens, the extra secrets (codes), nor anything token-shaped.
+func scrubbed(text string, srv *localciam.Server, extra ...string) string {
+	return leaktest.Scrub(text, append(append(srv.Secrets(), srv.IssuedTokens()...), extra...)...)
 }
 
+// assertNoLeak fails when text holds any client secret the server knows or
+// any token it issued. It reports what leaked, never the value.
 func assertNoLeak(t *testing.T, what, text string, srv *localciam.Server, extra ...string) {
 	t.Helper()
 	for i, s := range append(srv.Secrets(), extra...) {

@@ -28,17 +28,17 @@ import (
 // exchange exchanges m's code, once, and stores the tokens in m. It
 // returns the client it used, and on failure (ok false, with an error in
 // diags) what became of the code: ciam.NeverSent when nothing was sent and
-// the code is still good, ciam.Rejected for a code refused unsent because
-// it was sent before.
-func (r *authorizationCodeTokenResource) exchange(ctx context.Context, m *authorizationCodeTokenModel, diags *diag.Diagnostics) (c grantClient, failed ciam.Outcome, ok bool) {
+// the code is still good; for a code refused unsent because it was sent
+// before, ciam.Rejected and why, for the lost grant (grantPrivate.Lost).
+func (r *authorizationCodeTokenResource) exchange(ctx context.Context, m *authorizationCodeTokenModel, diags *diag.Diagnostics) (c grantClient, failed ciam.Outcome, refused string, ok bool) {
 	if r.data.noAuthDomain {
 		diags.Append(r.data.missingAuthDomain("ciam_authorization_code_token"))
-		return c, ciam.NeverSent, false
+		return c, ciam.NeverSent, "", false
 	}
 	c, cdiags := r.exchangeClient(m)
 	diags.Append(cdiags...)
 	if diags.HasError() {
-		return c, ciam.NeverSent, false
+		return c, ciam.NeverSent, "", false
 	}
 	r.data.secrets.addCredentials(c.creds.ClientID, c.creds.ClientSecret)
 	r.data.secrets.add(m.Code.ValueString(), m.CodeVerifier.ValueString())
@@ -47,10 +47,10 @@ func (r *authorizationCodeTokenResource) exchange(ctx context.Context, m *author
 	switch {
 	case r.data.sentBeforeHere(m.Code.ValueString(), false):
 		diags.AddError("New Authorization Code Needed", codeSentBefore)
-		return c, ciam.Rejected, false
+		return c, ciam.Rejected, lostCodeSentBefore, false
 	case !r.data.claimCode(m.Code.ValueString()):
 		diags.AddError("Authorization Code Used Twice", codeUsedTwice)
-		return c, ciam.Rejected, false
+		return c, ciam.Rejected, lostCodeUsedTwice, false
 	}
 	tok, err := r.data.client.AuthorizationCodeToken(ctx, c.creds, ciam.AuthorizationCodeRequest{
 		Code: m.Code.ValueString(), RedirectURI: m.RedirectURI.ValueString(), CodeVerifier: m.CodeVerifier.ValueString(),
@@ -60,11 +60,26 @@ func (r *authorizationCodeTokenResource) exchange(ctx context.Context, m *author
 			what: "authorization-code exchange", grant: "authorization_code", host: r.data.client.Host(), domain: r.data.domain,
 			clientID: c.creds.ClientID, credentialHint: c.origin,
 		}, m.RedirectURI.ValueString(), !m.CodeVerifier.IsNull()))
-		return c, ciam.OutcomeOf(err), false
+		return c, ciam.OutcomeOf(err), "", false
 	}
 	m.setTokens(tok)
 	m.registerSecrets(r.data.secrets)
-	return c, ciam.NotSingleUse, true
+	return c, ciam.NotSingleUse, "", true
+}
+
+// newGrant is the private state of a grant (or, lost, of a create that
+// failed) that client c holds for code: it records the codes sent before
+// (those of the object it replaces first) and code.
+func (r *authorizationCodeTokenResource) newGrant(c grantClient, code string, sentBefore ...[]string) grantPrivate {
+	g := grantPrivate{ClientID: c.creds.ClientID}
+	if r.data.client != nil {
+		g.Directory = r.data.client.Directory()
+	}
+	for _, marks := range sentBefore {
+		g.inheritSent(marks)
+	}
+	g.recordSent(code)
+	return g
 }
 
 // exchangeNewCode is Update for a new code: it exchanges the new code first,
@@ -77,7 +92,7 @@ func (r *authorizationCodeTokenResource) exchangeNewCode(ctx context.Context, pl
 		resp.Diagnostics.AddError("New Authorization Code Needed", codeSent(state, r.grantClientID(state, old)))
 		return
 	}
-	c, failed, ok := r.exchange(ctx, plan, &resp.Diagnostics)
+	c, failed, _, ok := r.exchange(ctx, plan, &resp.Diagnostics)
 	if !ok {
 		if !failed.Good() {
 			old.recordSent(plan.Code.ValueString())
@@ -91,33 +106,23 @@ func (r *authorizationCodeTokenResource) exchangeNewCode(ctx context.Context, pl
 		resp.Diagnostics.Append(replacedGrantRevocationInterrupted(state, r.grantClientID(state, old)))
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
-	grant := grantPrivate{ClientID: c.creds.ClientID, Directory: r.data.client.Directory(), SentCodes: old.SentCodes}
-	grant.recordSent(plan.Code.ValueString())
-	resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
+	resp.Diagnostics.Append(r.newGrant(c, plan.Code.ValueString(), old.SentCodes).save(ctx, resp.Private)...)
 	resp.Diagnostics.Append(minRemainingWarning(plan, plan.MinRemaining)...)
 }
 
 // failedCreate is what Create leaves when its code is spent (the exchange
 // failed after it may have reached the directory, or the code was refused
-// unsent as one sent before): a lost grant without tokens, holding its code
+// unsent: why says which): a lost grant without tokens, holding its code
 // among the codes sent, and the codes this instance saw recorded (those of
 // a tainted object it replaces). Terraform keeps it, tainted, beside the
 // error, so that the codes stay recorded; the next plan refuses the code
 // (the read of the tainted object notes them), and a new code replaces it.
-func (r *authorizationCodeTokenResource) failedCreate(ctx context.Context, m *authorizationCodeTokenModel, c grantClient, resp *resource.CreateResponse) {
-	why := lostInCreate
-	if r.data.sentBeforeHere(m.Code.ValueString(), false) {
-		why = lostCodeSentBefore
-	}
+func (r *authorizationCodeTokenResource) failedCreate(ctx context.Context, m *authorizationCodeTokenModel, c grantClient, why string, resp *resource.CreateResponse) {
 	m.ID = types.StringValue(renewalMark(m.Code.ValueString())[:16])
 	m.AccessToken, m.TokenType, m.ExpiresAt, m.Scope = types.StringNull(), types.StringNull(), types.StringNull(), types.StringNull()
 	m.ExpiresIn, m.RefreshToken, m.IDToken = types.Int64Null(), types.StringNull(), types.StringNull()
-	grant := grantPrivate{ClientID: c.creds.ClientID, Lost: why}
-	if r.data.client != nil {
-		grant.Directory = r.data.client.Directory()
-	}
-	grant.inheritSent(r.data.sentMarks())
-	grant.recordSent(m.Code.ValueString())
+	grant := r.newGrant(c, m.Code.ValueString(), r.data.sentMarks())
+	grant.Lost = why
 	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
 	resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
 }

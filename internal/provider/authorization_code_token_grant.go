@@ -114,13 +114,14 @@ func (g *grantPrivate) recordSent(code string) {
 
 const privateGrantKey = "grant"
 
-// renewalMark is what the Read* marks hold for a refresh token: a truncated
-// SHA-256, never the token.
-func renewalMark(refreshToken string) string {
-	if refreshToken == "" {
+// renewalMark is what the private state and the run's memory hold for a
+// refresh token (the Read* marks) or a code (SentCodes): a truncated
+// SHA-256, never the value.
+func renewalMark(secret string) string {
+	if secret == "" {
 		return ""
 	}
-	sum := sha256.Sum256([]byte(refreshToken))
+	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:16])
 }
 

@@ -394,8 +394,11 @@ func (s *grantSequence) command(args ...string) bool {
 		// A read that renewed in a run that failed: its state is not saved.
 		s.mayLose("an apply whose read may have renewed failed (renew_in_plan = true, a rotating directory)")
 	}
-	leaktest.AssertNone(s.t, fmt.Sprintf("seed %d: terraform %s", s.seed, strings.Join(args, " ")), out,
-		append(append(s.srv.IssuedTokens(), s.codes...), localciam.DemoClientSecret)...)
+	secrets := append(append(s.srv.IssuedTokens(), s.codes...), localciam.DemoClientSecret)
+	leaktest.AssertNone(s.t, fmt.Sprintf("seed %d: terraform %s", s.seed, strings.Join(args, " ")), out, secrets...)
+	if _, leaked := leaktest.Window(out, secrets...); leaked {
+		out = leaktest.Scrub(out, secrets...) // reported above; the messages below must not repeat it
+	}
 
 	if tainted && slices.Contains(args, "-refresh=false") && args[0] == "apply" {
 		// The replacement of a tainted object that no read saw remembers

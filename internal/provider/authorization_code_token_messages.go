@@ -40,15 +40,21 @@ func codeExchangeDiagnostic(err error, req tokenRequest, redirectURI string, pkc
 			"check that code_verifier matches the code_challenge sent to /oauth2/authorize and redirect_uri, and get a new code.", req.host, quoted(req.clientID), cerr.StatusCode, redirect)
 	}
 	switch ciam.OutcomeOf(err) {
+	case ciam.MaybeSpent:
+		if !pkce && errors.As(err, &cerr) && cerr.Code == ciam.ErrCodeInvalidClient {
+			detail += " The CIAM also answers invalid_client for a code issued to another client_id, after it has looked at the code, so this code may be spent, " +
+				"and it is not sent again: fix the credentials (a code is exchanged by the client_id it was issued to), then obtain a new authorization code from " +
+				"/oauth2/authorize and set code to it."
+			break
+		}
+		detail += " The exchange was not retried: a code must never be sent twice, and this one may have reached the directory, which spends it: " +
+			"obtain a new authorization code from /oauth2/authorize and set code to it."
 	case ciam.NeverSent:
 		detail += " The code was never sent (no connection was made), so it is still good if it has not expired: the next apply tries again."
 	case ciam.RefusedClient:
 		detail += " The CIAM refused the client before it looked at the code, so the code is still good if it has not expired: fix the credentials and apply again."
 	case ciam.Rejected:
 		detail += " The exchange was not retried: a code must never be sent twice."
-	default:
-		detail += " The exchange was not retried: a code must never be sent twice, and this one may have reached the directory, which spends it: " +
-			"obtain a new authorization code from /oauth2/authorize and set code to it."
 	}
 	return diag.NewErrorDiagnostic(summary, detail)
 }
@@ -302,6 +308,10 @@ func (m *authorizationCodeTokenModel) describe(clientID string) string {
 // lostInCreate is why the grant of a create whose exchange failed after it
 // may have reached the directory is lost (grantPrivate.Lost).
 const lostInCreate = "the exchange of its code failed after the request may have reached the directory, which spends a code whatever it answers, so no grant was stored"
+
+// lostCodeUsedTwice is why the grant of a create whose code another
+// resource exchanged in the same run is lost (grantPrivate.Lost).
+const lostCodeUsedTwice = "another ciam_authorization_code_token exchanged its code in the same run, so it was not sent and no grant was stored"
 
 // lostCodeSentBefore is why the grant of a create whose code was refused
 // unsent, as one sent before, is lost (grantPrivate.Lost).

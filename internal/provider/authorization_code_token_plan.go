@@ -41,15 +41,17 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 			resp.Diagnostics.AddError("New Authorization Code Needed", codeSentBefore)
 			return
 		}
-		// The apply destroys a tainted object before it creates its
-		// replacement, and that Delete gets, as its private state, this
-		// plan's planned private state, not the object's own: it carries
-		// the codes the object records (its Read noted them) to that
-		// Delete, which notes them for the Create after it (see
-		// providerData.sentDestroyed). With -refresh=false no read noted
-		// them, and only the object's own code is carried on.
+		// The apply destroys the object a create replaces before it creates,
+		// and that Delete gets, as its private state, this plan's planned
+		// private state. For a -replace, Terraform plans with the object's
+		// own private state, which is kept (its client, directory, codes);
+		// a tainted object's is not handed here. Either way the codes that
+		// reads of this run noted go with it to that Delete, which notes
+		// them for the Create after it (see providerData.sentDestroyed).
+		// With -refresh=false no read noted them, and a tainted object
+		// carries only its own code on.
 		if marks := r.data.readMarks(); len(marks) > 0 {
-			var g grantPrivate
+			g := loadGrantPrivate(ctx, req.Private)
 			g.inheritSent(marks)
 			resp.Diagnostics.Append(g.save(ctx, resp.Private)...)
 		}
@@ -70,6 +72,10 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 		// plan made again during the apply agrees.
 		if !plan.Code.IsUnknown() && grant.sent(plan.Code.ValueString()) {
 			resp.Diagnostics.AddError("New Authorization Code Needed", codeSent(&state, r.grantClientID(&state, grant)))
+			return
+		}
+		if !plan.Code.IsUnknown() && r.data.sentBeforeHere(plan.Code.ValueString(), true) {
+			resp.Diagnostics.AddError("New Authorization Code Needed", codeSentBefore)
 			return
 		}
 		r.leaveTokensToTheApply(ctx, resp)
@@ -180,7 +186,7 @@ func (r *authorizationCodeTokenResource) sameGrant(plan, state *authorizationCod
 	}
 	if !plan.RedirectURI.IsUnknown() && !plan.RedirectURI.Equal(state.RedirectURI) {
 		p := path.Root("redirect_uri")
-		needsNewCode(&p, "redirect_uri", fmt.Sprintf("redirect_uri changed (%s to %s)", quoted(state.RedirectURI.ValueString()), quoted(plan.RedirectURI.ValueString())))
+		needsNewCode(&p, "redirect_uri", fmt.Sprintf("redirect_uri changed (%s to %s)", shownRedirectURI(state.RedirectURI.ValueString()), shownRedirectURI(plan.RedirectURI.ValueString())))
 	}
 	if !plan.CodeVerifier.IsUnknown() && !plan.CodeVerifier.Equal(state.CodeVerifier) {
 		// No attribute path: Terraform would print the line that holds the

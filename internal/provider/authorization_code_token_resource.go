@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -185,18 +186,15 @@ func (r *authorizationCodeTokenResource) Create(ctx context.Context, req resourc
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c, failed, ok := r.exchange(ctx, &m, &resp.Diagnostics)
+	c, failed, refused, ok := r.exchange(ctx, &m, &resp.Diagnostics)
 	if !ok {
 		if !failed.Good() {
-			r.failedCreate(ctx, &m, c, resp)
+			r.failedCreate(ctx, &m, c, cmp.Or(refused, lostInCreate), resp)
 		}
 		return
 	}
-	grant := grantPrivate{ClientID: c.creds.ClientID, Directory: r.data.client.Directory()}
-	grant.inheritSent(r.data.sentMarks())
-	grant.recordSent(m.Code.ValueString())
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-	resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
+	resp.Diagnostics.Append(r.newGrant(c, m.Code.ValueString(), r.data.sentMarks()).save(ctx, resp.Private)...)
 	resp.Diagnostics.Append(minRemainingWarning(&m, m.MinRemaining)...)
 }
 
@@ -268,7 +266,9 @@ func (r *authorizationCodeTokenResource) Update(ctx context.Context, req resourc
 }
 
 // Delete revokes the refresh token when it can; a revocation it cannot send
-// or that fails is a warning, since the resource is gone either way.
+// or that fails is a warning, and the resource leaves state. Two cases keep
+// it, with an error: an auth_domain that is set but unusable (a mistake to
+// correct), and Ctrl-C during the revocation.
 func (r *authorizationCodeTokenResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	m, ok := r.loadState(ctx, req.State, &resp.Diagnostics)
 	if !ok {

@@ -399,24 +399,30 @@ func TestAccAuthorizationCodeTokenResource_redirectURIAndVerifierChecks(t *testi
 	}
 }
 
-// A confidential client refused at the exchange (a wrong secret): the CIAM
-// checks the client before the code, so the code is still good, and the
-// same code works once the secret is right.
+// A confidential client refused at the exchange (invalid_client): the CIAM
+// gives that answer for a wrong secret, and also for a code issued to
+// another client_id, after it looked at the code (seed 003). So the code
+// may be spent: it is not sent again, even once the secret is right, and a
+// new code works.
 func TestAccAuthorizationCodeTokenResource_createWithAWrongSecret(t *testing.T) {
 	unsetCIAMEnv(t)
 	srv := startCIAM(t)
 	code := issueCode(t, srv, "")
-	cfg := func(secret string) string {
+	cfg := func(code, secret string) string {
 		return testAccProviderConfig(srv.URL(), "client_id", localciam.DemoClientID, "client_secret", secret) +
 			fmt.Sprintf("resource \"ciam_authorization_code_token\" \"test\" {\n  code = %q\n  redirect_uri = %q\n}\n", code, localciam.DemoRedirectURI)
 	}
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
-			{Config: cfg("wrong-secret"), ExpectError: errorMatching("invalid_client", "the code is still good")},
-			{Config: cfg(localciam.DemoClientSecret), Check: grantsAre(srv, 2, 0, 0)},
+			{Config: cfg(code, "wrong-secret"), ExpectError: errorMatching("invalid_client", "code issued to another client_id", "not sent again")},
+			{Config: cfg(code, localciam.DemoClientSecret), ExpectError: errorMatching("New Authorization Code Needed")},
+			{Config: cfg(issueCode(t, srv, ""), localciam.DemoClientSecret), Check: grantsAre(srv, 2, 0, 0)},
 		},
 	})
+	if n := srv.Presented(code); n != 1 {
+		t.Errorf("the first code reached the directory %d times, want 1", n)
+	}
 }
 
 // refreshTokenStillWorks checks that the refresh token recorded first still

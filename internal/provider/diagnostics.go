@@ -298,7 +298,8 @@ const longParameter = 4096
 
 func statusAdvice(status int, singleUse bool) string {
 	if singleUse && (status == 429 || status >= 500) {
-		return "The CIAM (or a gateway in front of it) failed or is rate-limiting; this single-use request was not retried, since it may already have been processed. Try again later."
+		// The caller says what became of the code or refresh token.
+		return "The CIAM (or a gateway in front of it) failed or is rate-limiting."
 	}
 	switch {
 	case status == 401 || status == 403:

@@ -81,3 +81,31 @@ func TestStatusAdviceDoesNotClaimRetries(t *testing.T) {
 		t.Errorf("statusAdvice(503): %s", got)
 	}
 }
+
+// A failed code exchange says once that it was not retried, and does not
+// say "try again later" before asking for a new code.
+func TestCodeExchangeFailureSaysNotRetriedOnce(t *testing.T) {
+	c := newStatusClient(t, http.StatusBadGateway)
+	_, err := c.AuthorizationCodeToken(context.Background(), ciam.Credentials{ClientID: "app", ClientSecret: "s"}, ciam.AuthorizationCodeRequest{Code: "c", RedirectURI: "https://e/cb"})
+	d := codeExchangeDiagnostic(err, tokenRequest{what: "authorization-code exchange", grant: "authorization_code", host: c.Host()}, "https://e/cb", false)
+	if n := strings.Count(d.Detail(), "not retried"); n != 1 || strings.Contains(strings.ToLower(d.Detail()), "try again later") {
+		t.Errorf("%q said \"not retried\" %d times:\n%s", d.Summary(), n, d.Detail())
+	}
+}
+
+// newStatusClient is a client of a directory that answers every request
+// with status and an empty body.
+func newStatusClient(t *testing.T, status int) *ciam.Client {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(status) }))
+	t.Cleanup(srv.Close)
+	base, err := ciam.ParseAuthDomain(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ciam.New(ciam.Config{BaseURL: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

@@ -45,11 +45,11 @@ type providerData struct {
 	// tells a run whose read had its say from one without a read
 	// (-refresh=false). Memory, not private state: it must not outlive the
 	// run.
-	reads sync.Map
+	reads markSet
 	// exchanged holds the renewalMark of every code an exchange of this
 	// instance sent or is sending: two resources with one code exchange it
 	// once (claimCode).
-	exchanged sync.Map
+	exchanged markSet
 	// sentRead and sentDestroyed hold the codes (renewalMarks) that the
 	// state of a ciam_authorization_code_token this instance read, or
 	// destroyed, records as sent (grantPrivate.SentCodes). A create, whose
@@ -71,6 +71,12 @@ func (s *markSet) add(marks []string) {
 	}
 }
 
+// claim adds mark and reports whether it was not in the set yet.
+func (s *markSet) claim(mark string) bool {
+	_, taken := s.m.LoadOrStore(mark, struct{}{})
+	return !taken
+}
+
 func (s *markSet) has(mark string) bool {
 	_, ok := s.m.Load(mark)
 	return ok
@@ -90,8 +96,7 @@ func (s *markSet) list() []string {
 // claimCode reports whether no exchange of this instance has claimed code
 // yet, and claims it.
 func (d *providerData) claimCode(code string) bool {
-	_, taken := d.exchanged.LoadOrStore(renewalMark(code), struct{}{})
-	return !taken
+	return d.exchanged.claim(renewalMark(code))
 }
 
 // noteSent records the codes (renewalMarks) that a state this instance
@@ -119,7 +124,7 @@ func (d *providerData) sentMarks() []string {
 	if d == nil {
 		return nil
 	}
-	return append(d.sentRead.list(), d.sentDestroyed.list()...)
+	return append(d.sentDestroyed.list(), d.sentRead.list()...) // the replaced object's first
 }
 
 // sentBeforeHere reports whether a state this instance read (or, unless
@@ -135,7 +140,7 @@ func (d *providerData) sentBeforeHere(code string, readOnly bool) bool {
 // noteRead records that a read of this instance left refreshToken in state.
 func (d *providerData) noteRead(refreshToken string) {
 	if d != nil {
-		d.reads.Store(renewalMark(refreshToken), struct{}{})
+		d.reads.add([]string{renewalMark(refreshToken)})
 	}
 }
 
@@ -145,7 +150,7 @@ func (d *providerData) readHere(refreshToken string) bool {
 	if d == nil {
 		return false
 	}
-	_, ok := d.reads.Load(renewalMark(refreshToken))
+	ok := d.reads.has(renewalMark(refreshToken))
 	return ok
 }
 
