@@ -194,7 +194,7 @@ func TestE2E_authorizationCodeDestroyWhileTheDirectoryIsDown(t *testing.T) {
 
 	out := w.mustRun("plan")
 	wantIn(t, "plan while down", out, "Warning: CIAM Token Not Renewed", "Cannot Reach The CIAM", id, localciam.DemoClientID,
-		"The refresh token was never sent (no connection was made), so it is still good")
+		"The refresh token was never sent (the request never went out: no connection to the directory was established), so it is still good")
 	wantNotIn(t, "plan while down", out, "sent once")
 	out = w.mustRun("destroy", "-auto-approve")
 	wantIn(t, "destroy while down", out, "Destroy complete!", "Warning: CIAM Token Not Revoked", "id "+id, `client_id "demo-app"`, "stays valid until it expires")

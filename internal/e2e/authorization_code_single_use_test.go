@@ -271,3 +271,62 @@ func TestE2E_authorizationCodeReplaceKeepsTheDirectoryBinding(t *testing.T) {
 		t.Error("the old grant was revoked")
 	}
 }
+
+// What the state cannot remember, this machine's ledger of sent codes
+// does: a code is not sent again after a destroy, by another provider
+// configuration (another process), or in a plan without a read.
+func TestE2E_authorizationCodeLedgerOutlivesTheState(t *testing.T) {
+	srv := localciam.StartTest(t, localciam.Options{})
+	w := newGrantWorkspace(t, srv, "")
+	rt := w.attr("refresh_token")
+
+	// -replace with the same code and no read: refused at plan, before the
+	// working grant is destroyed.
+	out, err := w.run("apply", "-refresh=false", "-auto-approve", "-replace=ciam_authorization_code_token.login")
+	if err == nil {
+		t.Fatalf("a -replace with the same code succeeded:\n%s", out)
+	}
+	wantIn(t, "apply -replace", out, "New Authorization Code Needed", "from this machine")
+	if !srv.RefreshTokenWorks(rt) {
+		t.Fatal("the working grant was destroyed")
+	}
+
+	// A destroy, then the same code again.
+	w.mustRun("destroy", "-auto-approve")
+	out, err = w.run("apply", "-auto-approve")
+	if err == nil {
+		t.Fatalf("an apply with a code sent before the destroy succeeded:\n%s", out)
+	}
+	wantIn(t, "apply after destroy", out, "New Authorization Code Needed", "from this machine")
+	w.sentOnce(w.code)
+}
+
+// Two provider configurations are two processes: the ledger lets only one
+// of them send a code they share.
+func TestE2E_authorizationCodeLedgerAcrossProviderConfigurations(t *testing.T) {
+	srv := localciam.StartTest(t, localciam.Options{})
+	code, err := srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI, Scope: "openid"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := grantConfig(srv, code, "") + fmt.Sprintf(`
+provider "ciam" {
+  alias       = "two"
+  auth_domain = %q
+}
+
+resource "ciam_authorization_code_token" "again" {
+  provider     = ciam.two
+  code         = %q
+  redirect_uri = %q
+}
+`, srv.URL(), code, localciam.DemoRedirectURI)
+	env := []string{"CIAM_CLIENT_ID=" + localciam.DemoClientID, "CIAM_CLIENT_SECRET=" + localciam.DemoClientSecret}
+	w := &grantWorkspace{t: t, srv: srv, tf: workspace(t, cfg, env...), code: code}
+	out, err := w.run("apply", "-auto-approve")
+	if err == nil {
+		t.Fatalf("two provider configurations exchanged one code:\n%s", out)
+	}
+	wantIn(t, "the apply", out, "New Authorization Code Needed", "from this machine")
+	w.sentOnce(code)
+}

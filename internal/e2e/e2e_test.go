@@ -59,6 +59,9 @@ func workspace(t *testing.T, config string, env ...string) *devenv.Terraform {
 	if err := devenv.WriteCLIConfig(rc, providerDir); err != nil {
 		t.Fatal(err)
 	}
+	// Each workspace has its own ledger of sent codes (the provider's
+	// default is in the user's cache directory), so tests share nothing.
+	env = append([]string{"CIAM_CODE_LEDGER=" + filepath.Join(dir, "sent-codes")}, env...)
 	return &devenv.Terraform{Bin: tfBin, Dir: dir, CLIConfig: rc, Env: env}
 }
 

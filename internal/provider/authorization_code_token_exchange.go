@@ -7,6 +7,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
 )
@@ -52,6 +53,12 @@ func (r *authorizationCodeTokenResource) exchange(ctx context.Context, m *author
 		diags.AddError("Authorization Code Used Twice", codeUsedTwice)
 		return c, ciam.Rejected, lostCodeUsedTwice, false
 	}
+	if claimed, err := r.data.ledger.claim(m.Code.ValueString()); err != nil {
+		tflog.Warn(ctx, "the code ledger is not usable; the code is checked against the state only", map[string]any{"error": err.Error()})
+	} else if !claimed {
+		diags.AddError("New Authorization Code Needed", codeInLedger)
+		return c, ciam.Rejected, lostCodeInLedger, false
+	}
 	tok, err := r.data.client.AuthorizationCodeToken(ctx, c.creds, ciam.AuthorizationCodeRequest{
 		Code: m.Code.ValueString(), RedirectURI: m.RedirectURI.ValueString(), CodeVerifier: m.CodeVerifier.ValueString(),
 	})
@@ -60,6 +67,9 @@ func (r *authorizationCodeTokenResource) exchange(ctx context.Context, m *author
 			what: "authorization-code exchange", grant: "authorization_code", host: r.data.client.Host(), domain: r.data.domain,
 			clientID: c.creds.ClientID, credentialHint: c.origin,
 		}, m.RedirectURI.ValueString(), !m.CodeVerifier.IsNull()))
+		if ciam.OutcomeOf(err).Good() {
+			_ = r.data.ledger.release(m.Code.ValueString()) // never went out: still good
+		}
 		return c, ciam.OutcomeOf(err), "", false
 	}
 	m.setTokens(tok)
@@ -161,7 +171,7 @@ func (r *authorizationCodeTokenResource) revokeGrant(ctx context.Context, m *aut
 		if ctx.Err() != nil {
 			return diags, true
 		}
-		diags.Append(revocationFailed(m, c, err, r.data.client.Host(), after))
+		diags.Append(revocationFailed(m, c, err, r.data.client.Host(), r.data.domain, after))
 	}
 	return diags, false
 }

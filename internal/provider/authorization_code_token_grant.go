@@ -244,3 +244,27 @@ func (r *authorizationCodeTokenResource) grantClientID(state *authorizationCodeT
 	c, _ := r.client(state)
 	return c.creds.ClientID
 }
+
+// Why a grant is lost (grantPrivate.Lost), for the messages that say so.
+
+// lostInCreate is why the grant of a create whose exchange failed after it
+// may have reached the directory is lost (grantPrivate.Lost).
+const lostInCreate = "the exchange of its code failed after the request may have reached the directory, which spends a code whatever it answers, so no grant was stored"
+
+// lostCodeUsedTwice is why the grant of a create whose code another
+// resource exchanged in the same run is lost (grantPrivate.Lost).
+const lostCodeUsedTwice = "another ciam_authorization_code_token exchanged its code in the same run, so it was not sent and no grant was stored"
+
+// lostCodeInLedger is why the grant of a create whose code this machine's
+// ledger records as sent is lost (grantPrivate.Lost).
+const lostCodeInLedger = "this provider already sent its code to the directory from this machine, so it was not sent again and no grant was stored"
+
+// lostCodeSentBefore is why the grant of a create whose code was refused
+// unsent, as one sent before, is lost (grantPrivate.Lost).
+const lostCodeSentBefore = "its code was already sent to the directory (the state of a ciam_authorization_code_token records it), " +
+	"so it was not sent again and no grant was stored"
+
+// lostRefreshToken is why a grant whose refresh token the directory
+// rejected is lost (grantPrivate.Lost).
+const lostRefreshToken = "the directory rejected its refresh token (invalid_grant): it was revoked, expired, or spent (a directory that rotates refresh tokens " +
+	"spends one when it renews, and a plan that renewed may have been thrown away)"

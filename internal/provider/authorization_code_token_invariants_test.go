@@ -22,10 +22,8 @@ import (
 // received, what it revoked and why), not against what the provider says:
 //
 //   - a code reaches the directory at most once, ever, whatever the user
-//     sets (codes already sent included) and whatever fails (a create too);
-//     the user never sets a code of a resource they destroyed, which nothing
-//     records any more, nor one older than a tainted object replaced with
-//     -refresh=false;
+//     sets (any code already sent, also one of a resource they destroyed)
+//     and whatever fails (a create too);
 //   - within one terraform command, a refresh token reaches it at most once;
 //   - a live grant is never lost: the directory never revokes it for reuse,
 //     and after every apply that succeeds the refresh token in state works,
@@ -53,11 +51,8 @@ type grantSequence struct {
 	tf       *inProcessTerraform
 	rotating bool
 
-	code  string
-	codes []string
-	// since is where in codes the resource in state began: a destroy
-	// forgets the codes before it (nothing records them any more).
-	since        int
+	code         string
+	codes        []string
 	minRemaining string
 	renewInPlan  bool
 	// lossAllowed says why the grant may be lost ("" while it must not be).
@@ -106,6 +101,9 @@ func TestAccAuthorizationCodeTokenResource_invariants(t *testing.T) {
 }
 
 func newGrantSequence(t *testing.T, seed uint64, rotating bool) *grantSequence {
+	// The sequence's own ledger of sent codes (the provider is served by
+	// this process).
+	t.Setenv(envCodeLedger, filepath.Join(t.TempDir(), "sent-codes"))
 	srv := localciam.StartTest(t, localciam.Options{RotateRefreshTokens: rotating})
 	clock := newFakeClock()
 	s := &grantSequence{
@@ -231,14 +229,8 @@ func (s *grantSequence) operations() []operation {
 			}
 		}},
 		operation{"the user sets a code already sent", 1, func(s *grantSequence) {
-			from := s.since
-			if s.tf.stateTainted() {
-				// A tainted object replaced with -refresh=false remembers
-				// its own code only (see the since update in command).
-				from = max(from, slices.Index(s.codes, s.tf.stateAttribute("code")))
-			}
 			var sent []string
-			for _, c := range s.codes[from:] {
+			for _, c := range s.codes {
 				if c != s.code && s.srv.Presented(c) > 0 {
 					sent = append(sent, c)
 				}
@@ -257,7 +249,6 @@ func (s *grantSequence) operations() []operation {
 			}
 			s.checkRevoked()
 			s.note("the user starts over with a new code")
-			s.since = len(s.codes)
 			s.newCode()
 			s.configure()
 			s.renewed, s.lossAllowed, s.refusalAllowed, s.lastRefreshToken = false, "", "", ""
@@ -356,7 +347,6 @@ var lossFailures = []string{"Error: New Authorization Code Needed", "Error: CIAM
 func (s *grantSequence) command(args ...string) bool {
 	s.t.Helper()
 	before, refreshes := s.srv.Presentations(), s.srv.Attempts(localciam.GrantRefreshToken)
-	tainted, taintedCode := s.tf.stateTainted(), s.tf.stateAttribute("code")
 	env := []string{"TF_VAR_code=" + s.code}
 	if slices.Contains(args, "tfplan") {
 		// A saved plan holds its variables. Terraform 1.11 warns when the
@@ -400,12 +390,6 @@ func (s *grantSequence) command(args ...string) bool {
 		out = leaktest.Scrub(out, secrets...) // reported above; the messages below must not repeat it
 	}
 
-	if tainted && slices.Contains(args, "-refresh=false") && args[0] == "apply" {
-		// The replacement of a tainted object that no read saw remembers
-		// the object's own code only (see ModifyPlan): the codes before it
-		// are forgotten.
-		s.since = max(s.since, slices.Index(s.codes, taintedCode))
-	}
 	rt := s.tf.stateAttribute("refresh_token")
 	if rt != "" {
 		s.lastRefreshToken = rt
@@ -418,9 +402,10 @@ func (s *grantSequence) command(args ...string) bool {
 			s.fail("after a successful apply the refresh token in state no longer works:\n%s", out)
 		}
 	}
-	if s.tf.stateAttribute("code") == "" && args[0] != "destroy" && s.srv.Presented(s.code) > 0 {
-		s.fail("the resource is not in state, and its code was sent (the next apply would send it again):\n%s", out)
-	}
+	// The resource may be absent from state while its code was sent (a
+	// destroy, a tainted object destroyed before its replacement's create
+	// was refused): the ledger of sent codes then refuses the code, which
+	// the count of codes the directory received checks.
 	// An apply that plans now (not a saved plan, which Terraform applies as
 	// planned, and not -refresh-only, which plans no change) either renews
 	// an expired token or says why not.
@@ -497,32 +482,44 @@ func TestAccAuthorizationCodeTokenResource_failedReadRenewalWarnsOnce(t *testing
 	}
 }
 
-// A destroy whose CIAM_AUTH_DOMAIN is set but unusable (a final newline)
-// fails and keeps the live grant in state, instead of dropping it with a
-// warning; once the variable is right, the destroy revokes it.
-func TestAccAuthorizationCodeTokenResource_destroyWithAnUnusableAuthDomainKeepsTheGrant(t *testing.T) {
-	s := createdGrant(t)
-	rt := s.tf.stateAttribute("refresh_token")
-	main, err := os.ReadFile(filepath.Join(s.tf.dir, "main.tf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.tf.write(strings.Replace(string(main), fmt.Sprintf("  auth_domain     = %q\n", s.srv.URL()), "", 1))
-	t.Setenv(envAuthDomain, s.srv.URL()+"\n") // the provider is served by this process
-	out, err := s.tf.run([]string{"TF_VAR_code=" + s.code}, "destroy", "-auto-approve")
-	if err == nil {
-		t.Fatalf("a destroy with an unusable CIAM_AUTH_DOMAIN succeeded:\n%s", out)
-	}
-	wantIn(t, "the destroy", out, "Error: Invalid CIAM Auth Domain", "CIAM_AUTH_DOMAIN environment variable", "stays in state", "terraform state rm")
-	if s.tf.stateAttribute("refresh_token") != rt || !s.srv.RefreshTokenWorks(rt) {
-		t.Fatal("the grant left state, or stopped working")
-	}
-	t.Setenv(envAuthDomain, s.srv.URL())
-	if out, err := s.tf.run([]string{"TF_VAR_code=" + s.code}, "destroy", "-auto-approve"); err != nil {
-		t.Fatalf("the destroy with CIAM_AUTH_DOMAIN corrected: %v\n%s", err, out)
-	}
-	if s.srv.RefreshTokenWorks(rt) {
-		t.Error("the destroy did not revoke the grant")
+// A destroy whose CIAM_AUTH_DOMAIN or CIAM_CLIENT_SECRET is set but
+// unusable (a final newline, a tab) fails and keeps the live grant in
+// state, instead of dropping it with a warning; once the variable is
+// right, the destroy revokes it.
+func TestAccAuthorizationCodeTokenResource_destroyWithAnUnusableSettingKeepsTheGrant(t *testing.T) {
+	for _, tc := range []struct{ env, says string }{
+		{envAuthDomain, "Error: Invalid CIAM Auth Domain"},
+		{envClientSecret, "Error: Leading Or Trailing Whitespace"},
+	} {
+		t.Run(tc.env, func(t *testing.T) {
+			s := createdGrant(t)
+			rt := s.tf.stateAttribute("refresh_token")
+			good := localciam.DemoClientSecret
+			if tc.env == envAuthDomain {
+				main, err := os.ReadFile(filepath.Join(s.tf.dir, "main.tf"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.tf.write(strings.Replace(string(main), fmt.Sprintf("  auth_domain     = %q\n", s.srv.URL()), "", 1))
+				good = s.srv.URL()
+			}
+			t.Setenv(tc.env, good+"\n\t") // the provider is served by this process
+			out, err := s.tf.run([]string{"TF_VAR_code=" + s.code}, "destroy", "-auto-approve")
+			if err == nil {
+				t.Fatalf("a destroy with an unusable %s succeeded:\n%s", tc.env, out)
+			}
+			wantIn(t, "the destroy", out, tc.says, tc.env+" environment variable", "stays in state", "terraform state rm")
+			if s.tf.stateAttribute("refresh_token") != rt || !s.srv.RefreshTokenWorks(rt) {
+				t.Fatal("the grant left state, or stopped working")
+			}
+			t.Setenv(tc.env, good)
+			if out, err := s.tf.run([]string{"TF_VAR_code=" + s.code}, "destroy", "-auto-approve"); err != nil {
+				t.Fatalf("the destroy with %s corrected: %v\n%s", tc.env, err, out)
+			}
+			if s.srv.RefreshTokenWorks(rt) {
+				t.Error("the destroy did not revoke the grant")
+			}
+		})
 	}
 }
 

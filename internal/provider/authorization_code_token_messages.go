@@ -50,7 +50,7 @@ func codeExchangeDiagnostic(err error, req tokenRequest, redirectURI string, pkc
 		detail += " The exchange was not retried: a code must never be sent twice, and this one may have reached the directory, which spends it: " +
 			"obtain a new authorization code from /oauth2/authorize and set code to it."
 	case ciam.NeverSent:
-		detail += " The code was never sent (no connection was made), so it is still good if it has not expired: the next apply tries again."
+		detail += " The code was never sent (the request never went out: no connection to the directory was established), so it is still good if it has not expired: the next apply tries again."
 	case ciam.RefusedClient:
 		detail += " The CIAM refused the client before it looked at the code, so the code is still good if it has not expired: fix the credentials and apply again."
 	case ciam.Rejected:
@@ -105,7 +105,7 @@ func publicClientRefused(e *ciam.Error) bool {
 
 // renewalFailure says why a renewal failed and what became of the stored
 // token. It never claims a secret is wrong when none was sent.
-func renewalFailure(m *authorizationCodeTokenModel, c grantClient, err error, host string, expiresAt time.Time, remaining, minRemaining time.Duration) string {
+func renewalFailure(m *authorizationCodeTokenModel, c grantClient, err error, host string, domain domainSpec, expiresAt time.Time, remaining, minRemaining time.Duration) string {
 	var why string
 	var cerr *ciam.Error
 	if c.public() && errors.As(err, &cerr) && publicClientRefused(cerr) {
@@ -114,7 +114,7 @@ func renewalFailure(m *authorizationCodeTokenModel, c grantClient, err error, ho
 			"If the application has a secret, set client_secret on this block (with client_id); otherwise obtain a new code when the token expires",
 			host, cerr.StatusCode, cerr.Code)
 	} else {
-		summary, detail := explainTokenError(err, tokenRequest{what: "refresh-token", grant: "refresh_token", host: host, clientID: c.creds.ClientID,
+		summary, detail := explainTokenError(err, tokenRequest{what: "refresh-token", grant: "refresh_token", host: host, domain: domain, clientID: c.creds.ClientID,
 			credentialHint: c.origin, singleUse: true})
 		why = summary + ": " + detail
 	}
@@ -125,7 +125,7 @@ func renewalFailure(m *authorizationCodeTokenModel, c grantClient, err error, ho
 	sent := "The refresh token was sent once and not retried, since a directory that rotates refresh tokens may already have spent it."
 	switch ciam.OutcomeOf(err) {
 	case ciam.NeverSent:
-		sent = "The refresh token was never sent (no connection was made), so it is still good."
+		sent = "The refresh token was never sent (the request never went out: no connection to the directory was established), so it is still good."
 	case ciam.RefusedClient:
 		sent = "The directory refused the client, so the refresh token was not used and is still good."
 	}
@@ -150,7 +150,8 @@ const lostGrantStays = "The grant is lost: the resource stays in state, marked a
 func refreshRejected(m *authorizationCodeTokenModel, clientID string, remaining, minRemaining time.Duration) string {
 	return fmt.Sprintf("The access token of %s %s, and the CIAM rejected the refresh token "+
 		"with invalid_grant: it was revoked, expired, or replaced by a newer one (refresh token rotation, see renew_in_plan). %s",
-		m.describe(clientID), leftPhrase(remaining, minRemaining), lostGrantStays)
+		m.describe(clientID), leftPhrase(remaining, minRemaining), lostGrantStays+
+			" Until a plan is applied, each read tries the rejected refresh token again: terraform apply -refresh-only records the loss, and later reads send nothing.")
 }
 
 // expiredWithoutRefreshToken says that a token the CIAM gave no refresh
@@ -230,14 +231,14 @@ func notRevoked(what, after, console string) diag.Diagnostic {
 
 // revocationFailed is the warning of a revocation the directory did not
 // accept; after says what became of the resource.
-func revocationFailed(m *authorizationCodeTokenModel, c grantClient, err error, host, after string) diag.Diagnostic {
+func revocationFailed(m *authorizationCodeTokenModel, c grantClient, err error, host string, domain domainSpec, after string) diag.Diagnostic {
 	var why string
 	var cerr *ciam.Error
 	if c.public() && errors.As(err, &cerr) && publicClientRefused(cerr) {
 		why = fmt.Sprintf("The CIAM answered HTTP %d %s: this resource's client is a public client (PKCE, no client_secret), so no client secret was sent "+
 			"(RFC 7009 section 2.1 lets a public client revoke with client_id alone), and this directory may require one to revoke.", cerr.StatusCode, cerr.Code)
 	} else {
-		_, why = explainTokenError(err, tokenRequest{what: "revocation", grant: "revocation", host: host, clientID: c.creds.ClientID,
+		_, why = explainTokenError(err, tokenRequest{what: "revocation", grant: "revocation", host: host, domain: domain, clientID: c.creds.ClientID,
 			credentialHint: c.origin, expected: "an empty 200 answer"})
 	}
 	return diag.NewWarningDiagnostic("CIAM Token Not Revoked",
@@ -262,6 +263,12 @@ const codeSentBefore = "code is one that was already sent to the directory: the 
 	"Obtain a new authorization code from /oauth2/authorize and set code to it. To remove a tainted resource instead, run terraform destroy -refresh=false " +
 	"(a plain terraform destroy plans the configuration first, and meets this error)."
 
+// codeInLedger is the error of a code that this machine's ledger records as
+// sent (see codeLedger).
+const codeInLedger = "code is one that this provider already sent to the directory from this machine (its record of the codes it sent, kept for a week, holds it; " +
+	"see " + envCodeLedger + "), and a code is never sent again: a directory that sees a code come back may revoke everything issued from it. Nothing was sent. " +
+	"Obtain a new authorization code from /oauth2/authorize and set code to it."
+
 // codeUsedTwice is the error of an exchange whose code another resource of
 // this run already sent.
 const codeUsedTwice = "another ciam_authorization_code_token in this configuration exchanged the same code in this run, and a code can be exchanged only once: " +
@@ -275,10 +282,11 @@ func destroyInterrupted(m *authorizationCodeTokenModel, clientID string) diag.Di
 			"and the resource stays in state. Run terraform destroy again to revoke it (revoking twice is harmless).", m.describe(clientID)))
 }
 
-// destroyNeedsAuthDomain is the error of a destroy whose auth_domain is set
-// but unusable: the resource stays in state.
-func destroyNeedsAuthDomain(m *authorizationCodeTokenModel, clientID, problem string) diag.Diagnostic {
-	return diag.NewErrorDiagnostic("Invalid CIAM Auth Domain", fmt.Sprintf(
+// destroyBlocked is the error of a destroy that a setting the user can
+// correct keeps from revoking (an auth_domain set but unusable, credentials
+// from the environment with whitespace): the resource stays in state.
+func destroyBlocked(summary string, m *authorizationCodeTokenModel, clientID, problem string) diag.Diagnostic {
+	return diag.NewErrorDiagnostic(summary, fmt.Sprintf(
 		"The refresh token of %s cannot be revoked: %s. Nothing was sent, and the resource stays in state, since its grant is still valid. "+
 			"Correct it and run terraform destroy again; or, to leave the grant to the CIAM console, remove the resource from state (terraform state rm).",
 		m.describe(clientID), problem))
@@ -305,24 +313,6 @@ func (m *authorizationCodeTokenModel) describe(clientID string) string {
 	return s
 }
 
-// lostInCreate is why the grant of a create whose exchange failed after it
-// may have reached the directory is lost (grantPrivate.Lost).
-const lostInCreate = "the exchange of its code failed after the request may have reached the directory, which spends a code whatever it answers, so no grant was stored"
-
-// lostCodeUsedTwice is why the grant of a create whose code another
-// resource exchanged in the same run is lost (grantPrivate.Lost).
-const lostCodeUsedTwice = "another ciam_authorization_code_token exchanged its code in the same run, so it was not sent and no grant was stored"
-
-// lostCodeSentBefore is why the grant of a create whose code was refused
-// unsent, as one sent before, is lost (grantPrivate.Lost).
-const lostCodeSentBefore = "its code was already sent to the directory (the state of a ciam_authorization_code_token records it), " +
-	"so it was not sent again and no grant was stored"
-
-// lostRefreshToken is why a grant whose refresh token the directory
-// rejected is lost (grantPrivate.Lost).
-const lostRefreshToken = "the directory rejected its refresh token (invalid_grant): it was revoked, expired, or spent (a directory that rotates refresh tokens " +
-	"spends one when it renews, and a plan that renewed may have been thrown away)"
-
 // notRenewedWithoutAuthDomain is the warning of a read that found the token
 // due and the provider without a directory.
 func notRenewedWithoutAuthDomain(m *authorizationCodeTokenModel, owner string, remaining, minRemaining time.Duration, noDirectory string) string {
@@ -332,27 +322,27 @@ func notRenewedWithoutAuthDomain(m *authorizationCodeTokenModel, owner string, r
 
 // readRenewalFailure is the warning of a read whose renewal failed, other
 // than with invalid_grant.
-func readRenewalFailure(m *authorizationCodeTokenModel, c grantClient, err error, host string, expiresAt time.Time, remaining, minRemaining time.Duration) string {
+func readRenewalFailure(m *authorizationCodeTokenModel, c grantClient, err error, host string, domain domainSpec, expiresAt time.Time, remaining, minRemaining time.Duration) string {
 	stored := ""
 	if ciam.OutcomeOf(err) == ciam.RefusedClient && c.origin == blockOrigin {
 		stored = " A read uses the client_id and client_secret stored in state by the last apply, as it cannot see the configuration: " +
 			"if client_secret has changed since, the apply renews with the new one."
 	}
-	return renewalFailure(m, c, err, host, expiresAt, remaining, minRemaining) + stored + " The next plan or apply tries again."
+	return renewalFailure(m, c, err, host, domain, expiresAt, remaining, minRemaining) + stored + " The next plan or apply tries again."
 }
 
 // applyRenewalRejected is the error of an apply whose renewal the directory
 // rejected with invalid_grant.
-func applyRenewalRejected(m *authorizationCodeTokenModel, c grantClient, err error, host string, expiresAt time.Time, remaining, minRemaining time.Duration) string {
-	return renewalFailure(m, c, err, host, expiresAt, remaining, minRemaining) + " The directory rejected the refresh token (invalid_grant): it was revoked, expired or spent, " +
+func applyRenewalRejected(m *authorizationCodeTokenModel, c grantClient, err error, host string, domain domainSpec, expiresAt time.Time, remaining, minRemaining time.Duration) string {
+	return renewalFailure(m, c, err, host, domain, expiresAt, remaining, minRemaining) + " The directory rejected the refresh token (invalid_grant): it was revoked, expired or spent, " +
 		"so no later apply can renew it. The grant is lost: the resource stays in state, marked as lost, so that its code is never sent again. " +
 		"Obtain a new authorization code from /oauth2/authorize and set code to it; the next apply exchanges it."
 }
 
 // applyRenewalFailure is the error of an apply whose renewal failed, other
 // than with invalid_grant.
-func applyRenewalFailure(m *authorizationCodeTokenModel, c grantClient, err error, host string, expiresAt time.Time, remaining, minRemaining time.Duration) string {
-	return renewalFailure(m, c, err, host, expiresAt, remaining, minRemaining) + " The apply stopped; the next apply tries again."
+func applyRenewalFailure(m *authorizationCodeTokenModel, c grantClient, err error, host string, domain domainSpec, expiresAt time.Time, remaining, minRemaining time.Duration) string {
+	return renewalFailure(m, c, err, host, domain, expiresAt, remaining, minRemaining) + " The apply stopped; the next apply tries again."
 }
 
 // missingExchangeClientID and missingExchangeSecret are the errors of a code

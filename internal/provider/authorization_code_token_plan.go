@@ -37,8 +37,13 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 		// providerData.sentRead).
 		var code types.String
 		resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("code"), &code)...)
-		if !code.IsUnknown() && r.data.sentBeforeHere(code.ValueString(), true) {
+		switch {
+		case code.IsUnknown():
+		case r.data.sentBeforeHere(code.ValueString(), true):
 			resp.Diagnostics.AddError("New Authorization Code Needed", codeSentBefore)
+			return
+		case r.data.inLedger(code.ValueString()):
+			resp.Diagnostics.AddError("New Authorization Code Needed", codeInLedger)
 			return
 		}
 		// The apply destroys the object a create replaces before it creates,
@@ -76,6 +81,10 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 		}
 		if !plan.Code.IsUnknown() && r.data.sentBeforeHere(plan.Code.ValueString(), true) {
 			resp.Diagnostics.AddError("New Authorization Code Needed", codeSentBefore)
+			return
+		}
+		if !plan.Code.IsUnknown() && r.data.inLedger(plan.Code.ValueString()) {
+			resp.Diagnostics.AddError("New Authorization Code Needed", codeInLedger)
 			return
 		}
 		r.leaveTokensToTheApply(ctx, resp)

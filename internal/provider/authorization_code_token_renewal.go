@@ -105,7 +105,7 @@ func (r *authorizationCodeTokenResource) readRenewal(ctx context.Context, m *aut
 		resp.Diagnostics.Append(grant.save(ctx, resp.Private)...)
 		resp.Diagnostics.AddWarning("CIAM Refresh Token Rejected", refreshRejected(m, c.creds.ClientID, remaining, minRemaining))
 	default:
-		resp.Diagnostics.AddWarning("CIAM Token Not Renewed", readRenewalFailure(m, c, err, r.data.client.Host(), expiresAt, remaining, minRemaining))
+		resp.Diagnostics.AddWarning("CIAM Token Not Renewed", readRenewalFailure(m, c, err, r.data.client.Host(), r.data.domain, expiresAt, remaining, minRemaining))
 	}
 }
 
@@ -132,10 +132,10 @@ func (r *authorizationCodeTokenResource) applyRenewal(ctx context.Context, plan,
 	}
 	if ciam.OutcomeOf(err) == ciam.Rejected {
 		grant.Lost = lostRefreshToken
-		diags.AddError("CIAM Refresh Token Rejected", applyRenewalRejected(state, c, err, r.data.client.Host(), expiresAt, remaining, minRemaining))
+		diags.AddError("CIAM Refresh Token Rejected", applyRenewalRejected(state, c, err, r.data.client.Host(), r.data.domain, expiresAt, remaining, minRemaining))
 		return false
 	}
-	diags.AddError("CIAM Token Not Renewed", applyRenewalFailure(state, c, err, r.data.client.Host(), expiresAt, remaining, minRemaining))
+	diags.AddError("CIAM Token Not Renewed", applyRenewalFailure(state, c, err, r.data.client.Host(), r.data.domain, expiresAt, remaining, minRemaining))
 	return false
 }
 

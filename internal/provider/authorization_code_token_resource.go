@@ -267,8 +267,8 @@ func (r *authorizationCodeTokenResource) Update(ctx context.Context, req resourc
 
 // Delete revokes the refresh token when it can; a revocation it cannot send
 // or that fails is a warning, and the resource leaves state. Two cases keep
-// it, with an error: an auth_domain that is set but unusable (a mistake to
-// correct), and Ctrl-C during the revocation.
+// it, with an error: a setting the user can correct (correctableProblem),
+// and Ctrl-C during the revocation.
 func (r *authorizationCodeTokenResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	m, ok := r.loadState(ctx, req.State, &resp.Diagnostics)
 	if !ok {
@@ -277,11 +277,11 @@ func (r *authorizationCodeTokenResource) Delete(ctx context.Context, req resourc
 	grant := loadGrantPrivate(ctx, req.Private)
 	// A replacement created after this destroy must not send these codes.
 	r.data.noteSent(append(grant.SentCodes, renewalMark(m.Code.ValueString())), true)
-	if r.data != nil && r.data.authDomainProblem != "" && grant.Lost == "" {
-		// An auth_domain was set, and is unusable (CIAM_AUTH_DOMAIN with a
-		// newline, say): a mistake to correct, not a directory gone for
-		// good, so the live grant is not dropped with a warning.
-		resp.Diagnostics.Append(destroyNeedsAuthDomain(m, r.grantClientID(m, grant), r.data.noDirectory()))
+	if summary, problem := r.correctableProblem(m, grant); problem != "" {
+		// A mistake to correct (CIAM_AUTH_DOMAIN or CIAM_CLIENT_SECRET with
+		// a newline, say), not a directory gone for good: the live grant
+		// is not dropped with a warning.
+		resp.Diagnostics.Append(destroyBlocked(summary, m, r.grantClientID(m, grant), problem))
 		return
 	}
 	diags, interrupted := r.revokeGrant(ctx, m, grant, "The resource was removed from state")
@@ -341,4 +341,21 @@ func (r *authorizationCodeTokenResource) loadState(ctx context.Context, state tf
 func (m *authorizationCodeTokenModel) registerSecrets(s *secretSet) {
 	s.add(m.Code.ValueString(), m.CodeVerifier.ValueString(), m.ClientSecret.ValueString(),
 		m.AccessToken.ValueString(), m.RefreshToken.ValueString(), m.IDToken.ValueString())
+}
+
+// correctableProblem says why a live grant cannot be revoked because of a
+// setting the user can correct: an auth_domain that is set but unusable, or
+// credentials from the environment with whitespace. "" when there is none,
+// or nothing to revoke.
+func (r *authorizationCodeTokenResource) correctableProblem(m *authorizationCodeTokenModel, grant grantPrivate) (summary, problem string) {
+	if r.data == nil || grant.Lost != "" || m.RefreshToken.ValueString() == "" && m.AccessToken.ValueString() == "" {
+		return "", ""
+	}
+	if r.data.authDomainProblem != "" {
+		return "Invalid CIAM Auth Domain", r.data.noDirectory()
+	}
+	if c, _ := r.client(m); c.problem != "" {
+		return whitespaceTitle, lowerFirst(trimPeriod(c.problem))
+	}
+	return "", ""
 }

@@ -843,7 +843,7 @@ func TestLeftPhrase(t *testing.T) {
 func TestRenewalFailureGivesOneRemainingTime(t *testing.T) {
 	m := &authorizationCodeTokenModel{}
 	remaining := 53*time.Second + 700*time.Millisecond
-	text := renewalFailure(m, grantClient{}, &ciam.Error{StatusCode: 503}, "ciam.example", time.Unix(0, 0), remaining, time.Minute)
+	text := renewalFailure(m, grantClient{}, &ciam.Error{StatusCode: 503}, "ciam.example", domainSpec{}, time.Unix(0, 0), remaining, time.Minute)
 	if !strings.Contains(text, "has 53s left") || !strings.Contains(text, "(in 53s)") {
 		t.Errorf("two different remaining times, or neither: %s", text)
 	}

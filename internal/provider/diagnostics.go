@@ -57,6 +57,15 @@ func (s domainSpec) setting() string {
 	return "auth_domain " + quoted(s.value)
 }
 
+// name names the setting: auth_domain, or the CIAM_AUTH_DOMAIN environment
+// variable.
+func (s domainSpec) name() string {
+	if s.fromEnv {
+		return "the " + envAuthDomain + " environment variable"
+	}
+	return "auth_domain"
+}
+
 // assignment is how to write value for this setting.
 func (s domainSpec) assignment(value string) string {
 	if s.fromEnv {
@@ -185,10 +194,10 @@ func documentErrorDiagnostic(err error, what, host string, domain domainSpec) di
 	switch {
 	case errors.As(err, &mismatch):
 		return diag.NewErrorDiagnostic("CIAM Issuer Mismatch", fmt.Sprintf(
-			"The discovery document of %s announces the issuer %s, but auth_domain is %s. OpenID Connect Discovery (section 4.3) requires the two to be identical: "+
+			"The discovery document of %s announces the issuer %s, but %s is %s. OpenID Connect Discovery (section 4.3) requires the two to be identical: "+
 				"a different issuer means the document belongs to another directory, or to someone impersonating this one, so neither it nor the keys it points to "+
-				"may be trusted, and nothing of it was used. Check auth_domain; if the directory's tokens really carry that issuer, set auth_domain to it.",
-			host, quoted(mismatch.Announced), quoted(mismatch.Expected)))
+				"may be trusted, and nothing of it was used. Check it; if the directory's tokens really carry that issuer, set it to that.",
+			host, quoted(mismatch.Announced), domain.name(), quoted(mismatch.Expected)))
 	case ciam.IsNotFound(err) && strings.HasPrefix(what, "discovery"):
 		return diag.NewErrorDiagnostic("CIAM Serves No Discovery Document", fmt.Sprintf(
 			"The CIAM at %s answered GET %s with HTTP 404: this directory (or the host in auth_domain) serves no OpenID Connect discovery document. "+
@@ -309,7 +318,7 @@ func statusAdvice(status int, singleUse bool) string {
 	case status == 429:
 		return "The CIAM is rate-limiting this client; wait and try again, or reduce the number of token requests."
 	case status >= 500:
-		return fmt.Sprintf("The CIAM or a gateway in front of it failed; such answers are retried up to max_retries times (default %d), so the fault lasted: try again later.", ciam.DefaultMaxRetries)
+		return fmt.Sprintf("The CIAM or a gateway in front of it failed, also on every retry that max_retries allows (default %d; none with 0): try again later.", ciam.DefaultMaxRetries)
 	default:
 		return "Check that auth_domain points at a Tencent CIAM user directory."
 	}

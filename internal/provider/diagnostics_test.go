@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
 )
@@ -77,7 +78,7 @@ func TestPrivateKeyMaterialIsReportedToTheOperator(t *testing.T) {
 // at most, without claiming any: max_retries may be 0.
 func TestStatusAdviceDoesNotClaimRetries(t *testing.T) {
 	got := statusAdvice(503, false)
-	if !strings.Contains(got, fmt.Sprintf("retried up to max_retries times (default %d)", ciam.DefaultMaxRetries)) {
+	if !strings.Contains(got, fmt.Sprintf("every retry that max_retries allows (default %d; none with 0)", ciam.DefaultMaxRetries)) {
 		t.Errorf("statusAdvice(503): %s", got)
 	}
 }
@@ -108,4 +109,31 @@ func newStatusClient(t *testing.T, status int) *ciam.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// A renewal or revocation answered in plain HTTP names the setting the URL
+// came from, as an exchange does: here CIAM_AUTH_DOMAIN, a bare host.
+func TestPlainHTTPAnswerToARenewalNamesTheSetting(t *testing.T) {
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	defer plain.Close()
+	host := strings.TrimPrefix(plain.URL, "http://")
+	base, err := ciam.ParseAuthDomain(host) // a bare host implies https
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ciam.New(ciam.Config{BaseURL: base, Retry: ciam.RetryPolicy{MaxRetries: 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := ciam.Credentials{ClientID: "app", ClientSecret: "s"}
+	domain := domainSpec{value: host, fromEnv: true}
+	_, err = c.RefreshToken(context.Background(), creds, "rt")
+	renewal := renewalFailure(&authorizationCodeTokenModel{}, grantClient{creds: creds}, err, c.Host(), domain, time.Now(), time.Minute, time.Minute)
+	revErr := c.Revoke(context.Background(), creds, "rt")
+	revocation := revocationFailed(&authorizationCodeTokenModel{}, grantClient{creds: creds}, revErr, c.Host(), domain, "The resource was removed from state").Detail()
+	for name, text := range map[string]string{"renewal": renewal, "revocation": revocation} {
+		if !strings.Contains(text, "CIAM_AUTH_DOMAIN environment variable") || !strings.Contains(text, "CIAM_AUTH_DOMAIN=http://"+host) {
+			t.Errorf("%s: %s", name, text)
+		}
+	}
 }

@@ -139,15 +139,7 @@ func (w *inProcessTerraform) stateAttribute(name string) string {
 	return v
 }
 
-// stateTainted reports whether the only resource instance in the local
-// state file is tainted.
-func (w *inProcessTerraform) stateTainted() bool {
-	w.t.Helper()
-	return w.instance().Status == "tainted"
-}
-
 type stateInstance struct {
-	Status     string         `json:"status"`
 	Attributes map[string]any `json:"attributes"`
 }
 

@@ -188,7 +188,7 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	}
 	unknown = append(unknown, unknownTransport...)
 	if len(unknown) > 0 {
-		data := &providerData{secrets: secrets, unknown: unknown, now: p.now}
+		data := &providerData{secrets: secrets, unknown: unknown, now: p.now, ledger: openCodeLedger(p.now)}
 		resp.DataSourceData, resp.ResourceData, resp.EphemeralResourceData = data, data, data
 		tflog.Debug(ctx, "CIAM provider settings unknown until apply", map[string]any{"unknown": unknown})
 		return
@@ -210,7 +210,7 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		// provider for them). Every type that sends a request says so.
 		_, diags := clientConfig(&cfg)
 		resp.Diagnostics.Append(diags...)
-		data := &providerData{secrets: secrets, noAuthDomain: true, authDomainProblem: problem, now: p.now}
+		data := &providerData{secrets: secrets, noAuthDomain: true, authDomainProblem: problem, now: p.now, ledger: openCodeLedger(p.now)}
 		resp.DataSourceData, resp.ResourceData, resp.EphemeralResourceData = data, data, data
 		return
 	}
@@ -239,6 +239,7 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		ephemeral: client.WithPool(ciam.PoolEphemeral),
 		secrets:   secrets,
 		now:       p.now,
+		ledger:    openCodeLedger(p.now),
 		app: credentialSource{
 			id: values["client_id"], secret: values["client_secret"],
 			idAttr: "client_id", secretAttr: "client_secret", idEnv: envClientID, secretEnv: envClientSecret,

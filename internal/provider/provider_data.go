@@ -60,6 +60,10 @@ type providerData struct {
 	// fail: the create would not run, and leave nothing in state that
 	// remembers the codes (see failedCreate).
 	sentRead, sentDestroyed markSet
+	// ledger is this machine's record of the codes the provider sent (nil
+	// when off): it outlives the run, and is shared by every provider
+	// configuration (see codeLedger).
+	ledger *codeLedger
 }
 
 // markSet is a set of renewalMarks, safe for concurrent use.
@@ -125,6 +129,11 @@ func (d *providerData) sentMarks() []string {
 		return nil
 	}
 	return append(d.sentDestroyed.list(), d.sentRead.list()...) // the replaced object's first
+}
+
+// inLedger reports whether this machine's ledger records code as sent.
+func (d *providerData) inLedger(code string) bool {
+	return d != nil && d.ledger.has(code)
 }
 
 // sentBeforeHere reports whether a state this instance read (or, unless

@@ -502,6 +502,7 @@ func TestAccProvider_maxRetriesIsAWholeNumberInRange(t *testing.T) {
 			{Config: cfg("11"), ExpectError: errorMatching("max_retries must be a whole number from 0 to 10, got 11")},
 			{Config: cfg("-1"), ExpectError: errorMatching("max_retries must be a whole number from 0 to 10, got -1")},
 			{Config: cfg("1e30"), ExpectError: errorMatching("max_retries must be a whole number from 0 to 10, got 1e+30")},
+			{Config: cfg("3.0000000001"), ExpectError: errorMatching("max_retries must be a whole number from 0 to 10, got 3.0000000001")},
 			{Config: cfg("0"), Check: resource.TestCheckResourceAttr("data.ciam_jwks.k", "keys.#", "1")},
 		},
 	})

@@ -107,6 +107,8 @@ func TestWhitespaceInASecretIsNeverShown(t *testing.T) {
 			"code_verifier starts or ends with whitespace"},
 		{"resource client_secret", provider(secret) + fmt.Sprintf("resource \"ciam_authorization_code_token\" \"t\" {\n  code         = %q\n  redirect_uri = %q\n%s}\n", code, localciam.DemoRedirectURI, block),
 			"client_secret starts or ends with whitespace"},
+		// A file saved with a byte-order mark: trimspace() keeps it.
+		{"provider client_secret with a BOM", provider("\uFEFF"+secret) + `data "ciam_jwks" "k" {}`, "client_secret starts or ends with an invisible character (a byte-order mark"},
 	} {
 		tf.write(c.config)
 		if c.name == "provider client_secret" {

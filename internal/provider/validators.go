@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math/big"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -64,11 +66,17 @@ func (durationValidator) ValidateString(_ context.Context, req validator.StringR
 	}
 }
 
+// durationShaped matches what time.ParseDuration refuses only when it
+// overflows.
+var durationShaped = regexp.MustCompile(`^([0-9]+(\.[0-9]*)?(ns|us|µs|ms|s|m|h))+$`)
+
 // parsePositiveDuration parses a Go duration and says what is wrong with a
 // value that is not one, or not positive, naming the attribute.
 func parsePositiveDuration(name, v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	switch {
+	case err != nil && durationShaped.MatchString(v):
+		return 0, fmt.Errorf("%s is too long: a duration is at most 2562047h; got %s", name, quoted(v))
 	case err != nil:
 		return 0, fmt.Errorf("%s must be a duration such as 10s, 2m or 1h30m; got %s", name, quoted(v))
 	case d <= 0:
@@ -115,7 +123,28 @@ func (n noSurroundingSpace) ValidateString(_ context.Context, req validator.Stri
 const whitespaceTitle = "Leading Or Trailing Whitespace"
 
 // hasSurroundingSpace reports whether v starts or ends with whitespace.
-func hasSurroundingSpace(v string) bool { return strings.TrimSpace(v) != v }
+// hasSurroundingSpace reports whether v starts or ends with whitespace or
+// an invisible character.
+func hasSurroundingSpace(v string) bool { return strings.TrimFunc(v, isSpaceOrInvisible) != v }
+
+// isSpaceOrInvisible reports whether c is whitespace, or a character that
+// shows as nothing and that trimspace() keeps: a byte-order mark (a file
+// saved "with BOM"), a zero-width space, joiner or word joiner.
+func isSpaceOrInvisible(c rune) bool {
+	return unicode.IsSpace(c) || c == '\uFEFF' || c == '\u200B' || c == '\u200C' || c == '\u200D' || c == '\u2060'
+}
+
+// invisibleAtEnds reports whether v starts or ends with an invisible
+// character that is not whitespace.
+func invisibleAtEnds(v string) bool {
+	t := strings.TrimFunc(v, unicode.IsSpace)
+	return strings.TrimFunc(t, isSpaceOrInvisible) != t
+}
+
+// invisibleProblem says what is wrong with a value that has an invisible
+// character at its ends, after its name.
+const invisibleProblem = " starts or ends with an invisible character (a byte-order mark or a zero-width space), which the CIAM would not accept " +
+	"and trimspace() does not remove: save the file without it (as UTF-8 without BOM), or remove it from the value."
 
 // surroundingSpaceError is the error of a configured value with leading or
 // trailing whitespace, with advice for a file's final newline or for spaces.
@@ -124,9 +153,12 @@ func hasSurroundingSpace(v string) bool { return strings.TrimSpace(v) != v }
 // that holds it.
 func surroundingSpaceError(p path.Path, value string, secret bool) diag.Diagnostic {
 	detail := p.String() + " starts or ends with whitespace, which the CIAM would not accept. "
-	if strings.HasSuffix(value, "\n") {
+	switch {
+	case invisibleAtEnds(value):
+		detail = p.String() + invisibleProblem
+	case strings.HasSuffix(value, "\n"):
 		detail += "A value read with file() keeps the file's final newline: use trimspace(file(...))."
-	} else {
+	default:
 		detail += "Remove the spaces or tabs around it (trimspace() does it for a value from elsewhere)."
 	}
 	if secret {
@@ -143,11 +175,15 @@ func envProblem(env, attr, value string) string {
 	if !hasSurroundingSpace(value) {
 		return ""
 	}
+	name := fmt.Sprintf("The %s environment variable (used because %s is not set)", env, attr)
 	advice := "Set the variable without the spaces or tabs around it."
-	if strings.HasSuffix(value, "\n") {
+	switch {
+	case invisibleAtEnds(value):
+		return name + invisibleProblem
+	case strings.HasSuffix(value, "\n"):
 		advice = "Set the variable without it (a value taken from a file keeps the file's final newline: strip it, e.g. with tr -d '\\n')."
 	}
-	return fmt.Sprintf("The %s environment variable (used because %s is not set) starts or ends with whitespace, which the CIAM would not accept. %s", env, attr, advice)
+	return name + " starts or ends with whitespace, which the CIAM would not accept. " + advice
 }
 
 // wholeNumberBetween checks that a number is a whole number in [min, max].
@@ -171,7 +207,7 @@ func (v wholeNumberBetween) ValidateNumber(ctx context.Context, req validator.Nu
 	n, acc := f.Int64()
 	if !f.IsInt() || acc != big.Exact || n < v.min || n > v.max {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Attribute Value",
-			fmt.Sprintf("%s must be %s, got %s.", req.Path, v.Description(ctx), f.Text('g', 10)))
+			fmt.Sprintf("%s must be %s, got %s.", req.Path, v.Description(ctx), f.Text('g', -1)))
 	}
 }
 
