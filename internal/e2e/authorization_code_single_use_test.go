@@ -330,3 +330,38 @@ resource "ciam_authorization_code_token" "again" {
 	wantIn(t, "the apply", out, "New Authorization Code Needed", "from this machine")
 	w.sentOnce(code)
 }
+
+// A resource of another provider configuration (another process, which
+// read nothing of the first) given the first one's code as a new code is
+// refused at plan: the ledger of sent codes holds it.
+func TestE2E_authorizationCodeLedgerRefusesANewCodeAtPlan(t *testing.T) {
+	srv := localciam.StartTest(t, localciam.Options{})
+	w := newGrantWorkspace(t, srv, "")
+	x, y := w.code, w.newCode()
+	write := func(codeB string) {
+		cfg := grantConfig(srv, x, "") + fmt.Sprintf(`
+provider "ciam" {
+  alias       = "two"
+  auth_domain = %q
+}
+
+resource "ciam_authorization_code_token" "again" {
+  provider     = ciam.two
+  code         = %q
+  redirect_uri = %q
+}
+`, srv.URL(), codeB, localciam.DemoRedirectURI)
+		if err := os.WriteFile(filepath.Join(w.tf.Dir, "main.tf"), []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(y)
+	w.mustRun("apply", "-auto-approve")
+	write(x)
+	out, err := w.run("plan")
+	if err == nil {
+		t.Fatalf("a plan that gives the other configuration's resource the first code succeeded:\n%s", out)
+	}
+	wantIn(t, "the plan", out, "New Authorization Code Needed", "ciam_authorization_code_token.again", "from this machine")
+	w.sentOnce(x, y)
+}

@@ -72,7 +72,7 @@ func TestExamplesApply(t *testing.T) {
 	for _, ex := range exampleWorkspaces(t) {
 		t.Run(ex.rel, func(t *testing.T) {
 			ex.prepare(t)
-			ex.tf.Env = append(ex.tf.Env, "CIAM_AUTH_DOMAIN="+srv.URL(),
+			ex.tf.Env = append(ex.tf.Env, "CIAM_CODE_LEDGER="+filepath.Join(t.TempDir(), "sent-codes"), "CIAM_AUTH_DOMAIN="+srv.URL(),
 				"CIAM_CLIENT_ID="+localciam.DemoClientID, "CIAM_CLIENT_SECRET="+localciam.DemoClientSecret,
 				"CIAM_SCIM_CLIENT_ID="+localciam.DemoSCIMClientID, "CIAM_SCIM_CLIENT_SECRET="+localciam.DemoSCIMClientSecret)
 			if extra, ok := vars[ex.rel]; ok {

@@ -100,7 +100,8 @@ func handEnv(t *testing.T) []string {
 			env = append(env, kv)
 		}
 	}
-	return env
+	// The session's own record of sent codes, not the user's.
+	return append(env, "CIAM_CODE_LEDGER="+filepath.Join(t.TempDir(), "sent-codes"))
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

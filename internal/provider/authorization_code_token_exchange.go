@@ -2,12 +2,12 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/ciam"
 )
@@ -53,9 +53,15 @@ func (r *authorizationCodeTokenResource) exchange(ctx context.Context, m *author
 		diags.AddError("Authorization Code Used Twice", codeUsedTwice)
 		return c, ciam.Rejected, lostCodeUsedTwice, false
 	}
-	if claimed, err := r.data.ledger.claim(m.Code.ValueString()); err != nil {
-		tflog.Warn(ctx, "the code ledger is not usable; the code is checked against the state only", map[string]any{"error": err.Error()})
-	} else if !claimed {
+	claimed, err := r.data.ledger.claim(m.Code.ValueString())
+	switch {
+	case errors.Is(err, errLedgerBusy):
+		// Another process may be sending this code right now.
+		diags.AddError("CIAM Code Ledger Busy", codeLedgerBusy(err))
+		return c, ciam.NeverSent, "", false
+	case err != nil:
+		diags.Append(ledgerNotUsable(err))
+	case !claimed:
 		diags.AddError("New Authorization Code Needed", codeInLedger)
 		return c, ciam.Rejected, lostCodeInLedger, false
 	}
@@ -67,8 +73,11 @@ func (r *authorizationCodeTokenResource) exchange(ctx context.Context, m *author
 			what: "authorization-code exchange", grant: "authorization_code", host: r.data.client.Host(), domain: r.data.domain,
 			clientID: c.creds.ClientID, credentialHint: c.origin,
 		}, m.RedirectURI.ValueString(), !m.CodeVerifier.IsNull()))
-		if ciam.OutcomeOf(err).Good() {
-			_ = r.data.ledger.release(m.Code.ValueString()) // never went out: still good
+		if ciam.OutcomeOf(err).Good() && claimed {
+			// Never went out: the code is still good.
+			if rerr := r.data.ledger.release(m.Code.ValueString()); rerr != nil {
+				diags.Append(ledgerNotUsable(rerr))
+			}
 		}
 		return c, ciam.OutcomeOf(err), "", false
 	}

@@ -269,6 +269,13 @@ const codeInLedger = "code is one that this provider already sent to the directo
 	"see " + envCodeLedger + "), and a code is never sent again: a directory that sees a code come back may revoke everything issued from it. Nothing was sent. " +
 	"Obtain a new authorization code from /oauth2/authorize and set code to it."
 
+// codeLedgerBusy is the error of an exchange that could not take the
+// ledger's lock: nothing was sent.
+func codeLedgerBusy(err error) string {
+	return "The provider could not record the code in its record of the codes it sent on this machine before sending it (" + err.Error() + "), " +
+		"and another process holding that record may be exchanging the same code, so nothing was sent: the code is still good. Apply again."
+}
+
 // codeUsedTwice is the error of an exchange whose code another resource of
 // this run already sent.
 const codeUsedTwice = "another ciam_authorization_code_token in this configuration exchanged the same code in this run, and a code can be exchanged only once: " +

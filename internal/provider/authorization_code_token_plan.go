@@ -37,13 +37,7 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 		// providerData.sentRead).
 		var code types.String
 		resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("code"), &code)...)
-		switch {
-		case code.IsUnknown():
-		case r.data.sentBeforeHere(code.ValueString(), true):
-			resp.Diagnostics.AddError("New Authorization Code Needed", codeSentBefore)
-			return
-		case r.data.inLedger(code.ValueString()):
-			resp.Diagnostics.AddError("New Authorization Code Needed", codeInLedger)
+		if !code.IsUnknown() && r.refuseSentCode(code.ValueString(), &resp.Diagnostics) {
 			return
 		}
 		// The apply destroys the object a create replaces before it creates,
@@ -79,12 +73,7 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 			resp.Diagnostics.AddError("New Authorization Code Needed", codeSent(&state, r.grantClientID(&state, grant)))
 			return
 		}
-		if !plan.Code.IsUnknown() && r.data.sentBeforeHere(plan.Code.ValueString(), true) {
-			resp.Diagnostics.AddError("New Authorization Code Needed", codeSentBefore)
-			return
-		}
-		if !plan.Code.IsUnknown() && r.data.inLedger(plan.Code.ValueString()) {
-			resp.Diagnostics.AddError("New Authorization Code Needed", codeInLedger)
+		if !plan.Code.IsUnknown() && r.refuseSentCode(plan.Code.ValueString(), &resp.Diagnostics) {
 			return
 		}
 		r.leaveTokensToTheApply(ctx, resp)
@@ -130,6 +119,21 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 		return
 	}
 	r.leaveTokensToTheApply(ctx, resp)
+}
+
+// refuseSentCode adds the error of a code that a state read in this run,
+// or this machine's ledger, records as sent, and reports whether it did.
+// The resource's own codes (grantPrivate.SentCodes) are checked apart.
+func (r *authorizationCodeTokenResource) refuseSentCode(code string, diags *diag.Diagnostics) bool {
+	switch {
+	case r.data.sentBeforeHere(code, true):
+		diags.AddError("New Authorization Code Needed", codeSentBefore)
+	case r.data.inLedger(code, diags):
+		diags.AddError("New Authorization Code Needed", codeInLedger)
+	default:
+		return false
+	}
+	return true
 }
 
 // leaveTokensToTheApply marks the attributes a renewal or an exchange

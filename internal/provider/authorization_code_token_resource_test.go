@@ -337,14 +337,21 @@ func TestAccAuthorizationCodeTokenResource_createWhileTheDirectoryIsDown(t *test
 	}
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			// max_retries keeps its default: every attempt fails to connect.
-			Config:      strings.Replace(acConfig(srv, code, "redirect_uri", fmt.Sprintf("%q", localciam.DemoRedirectURI)), srv.URL(), url, 1),
-			ExpectError: regexp.MustCompile(`(?s)never sent.*still good`),
-		}},
+		Steps: []resource.TestStep{
+			{
+				// max_retries keeps its default: every attempt fails to connect.
+				Config:      strings.Replace(acConfig(srv, code, "redirect_uri", fmt.Sprintf("%q", localciam.DemoRedirectURI)), srv.URL(), url, 1),
+				ExpectError: regexp.MustCompile(`(?s)never sent.*still good`),
+			},
+			{
+				// Still good indeed: the ledger of sent codes released it.
+				Config: acConfig(srv, code, "redirect_uri", fmt.Sprintf("%q", localciam.DemoRedirectURI)),
+				Check:  grantsAre(srv, 1, 0, 0),
+			},
+		},
 	})
-	if srv.Grants(localciam.GrantAuthorizationCode) != 0 {
-		t.Error("the code was exchanged")
+	if n := srv.Presented(code); n != 1 {
+		t.Errorf("the code reached the directory %d times, want 1", n)
 	}
 }
 

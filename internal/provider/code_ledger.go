@@ -23,12 +23,22 @@ import (
 // both send one. A code whose exchange never went out is released.
 //
 // It is a safety net, not the rule's only keeper: without a usable file
-// (CIAM_CODE_LEDGER=off, a read-only home) the provider works as before,
-// and another machine's ledger is not this one's.
+// (CIAM_CODE_LEDGER=off, a read-only home, a file that is not a ledger) the
+// provider works as before, with a warning, and another machine's ledger
+// is not this one's.
 type codeLedger struct {
 	path string
 	now  func() time.Time
+	// err says why there is no usable ledger (no cache directory).
+	err error
+	// wait is how long a claim waits for another process's lock.
+	wait time.Duration
 }
+
+// errLedgerBusy is a lock that another process held for longer than any
+// ledger update takes: an exchange then sends nothing (the code stays
+// good), rather than send a code the other process may be sending.
+var errLedgerBusy = errors.New("another process held its lock for longer than any update takes")
 
 // envCodeLedger overrides the ledger's path; "off" disables it.
 const envCodeLedger = "CIAM_CODE_LEDGER"
@@ -46,67 +56,90 @@ func openCodeLedger(now func() time.Time) *codeLedger {
 	case "":
 		dir, err := os.UserCacheDir()
 		if err != nil {
-			return nil
+			return &codeLedger{err: fmt.Errorf("no user cache directory for it (%w): set %s to a path, or to off", err, envCodeLedger)}
 		}
 		path = filepath.Join(dir, "terraform-provider-ciam", "sent-codes")
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &codeLedger{path: path, now: now}
+	return &codeLedger{path: path, now: now, wait: 10 * time.Second}
 }
 
-// has reports whether the ledger holds code. A ledger it cannot read holds
-// nothing.
-func (l *codeLedger) has(code string) bool {
+// has reports whether the ledger holds code; an error when it cannot tell.
+func (l *codeLedger) has(code string) (bool, error) {
 	if l == nil || code == "" {
-		return false
+		return false, nil
 	}
-	entries, err := l.load()
-	_, ok := entries[renewalMark(code)]
-	return err == nil && ok
+	if l.err != nil {
+		return false, l.err
+	}
+	var ok bool
+	err := l.locked(func() error {
+		entries, err := l.load()
+		_, ok = entries[renewalMark(code)]
+		return err
+	})
+	return ok, err
 }
 
-// claim records code and reports whether it was not recorded yet. A ledger
-// it cannot use claims nothing and refuses nothing (ok true, with err).
+// claim records code and reports whether it was not recorded yet; an error
+// when it cannot tell (the caller decides what to send then).
 func (l *codeLedger) claim(code string) (ok bool, err error) {
 	if l == nil {
 		return true, nil
 	}
+	if l.err != nil {
+		return false, l.err
+	}
 	err = l.update(func(marks map[string]time.Time) {
 		mark := renewalMark(code)
 		if _, taken := marks[mark]; taken {
-			ok = false
 			return
 		}
 		marks[mark], ok = l.now(), true
 	})
-	if err != nil {
-		return true, err
-	}
-	return ok, nil
+	return ok, err
 }
 
-// release forgets code: its exchange never went out.
+// release forgets a code that claim recorded: its exchange never went out.
 func (l *codeLedger) release(code string) error {
-	if l == nil {
+	switch {
+	case l == nil:
 		return nil
+	case l.err != nil:
+		return l.err // claim recorded nothing
 	}
 	return l.update(func(marks map[string]time.Time) { delete(marks, renewalMark(code)) })
 }
 
 // load returns the marks recorded within codeLedgerTTL, with their times.
 func (l *codeLedger) load() (map[string]time.Time, error) {
-	f, err := os.Open(l.path)
+	fi, err := os.Lstat(l.path)
 	if errors.Is(err, os.ErrNotExist) {
 		return map[string]time.Time{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
+	if !fi.Mode().IsRegular() {
+		// Not one this ledger wrote: a directory, a link (a rename would
+		// replace it), a FIFO (opening it would wait for a writer).
+		return nil, fmt.Errorf("%s is not a regular file: set %s to another path", l.path, envCodeLedger)
+	}
+	f, err := os.Open(l.path)
+	if err != nil {
+		return nil, err
+	}
 	defer f.Close()
 	entries := map[string]time.Time{}
 	sc := bufio.NewScanner(f)
+	if !sc.Scan() {
+		return entries, sc.Err() // empty
+	}
+	if sc.Text() != ledgerHeader {
+		return nil, fmt.Errorf("%s is not a code ledger (its first line is not the ledger's): set %s to another path", l.path, envCodeLedger)
+	}
 	for sc.Scan() {
 		mark, at, ok := strings.Cut(sc.Text(), " ")
 		sec, err := strconv.ParseInt(at, 10, 64)
@@ -120,55 +153,78 @@ func (l *codeLedger) load() (map[string]time.Time, error) {
 	return entries, sc.Err()
 }
 
+// ledgerHeader is the first line of a ledger file: a file without it is
+// not one, and is never rewritten.
+const ledgerHeader = "# terraform-provider-ciam: fingerprints of authorization codes sent (see CIAM_CODE_LEDGER)"
+
 // update changes the ledger under its lock and writes it back whole
 // (dropping expired marks), through a temporary file and a rename.
 func (l *codeLedger) update(change func(map[string]time.Time)) error {
+	return l.locked(func() error {
+		entries, err := l.load()
+		if err != nil {
+			return err
+		}
+		change(entries)
+		var b strings.Builder
+		b.WriteString(ledgerHeader + "\n")
+		for mark, at := range entries {
+			fmt.Fprintf(&b, "%s %d\n", mark, at.Unix())
+		}
+		tmp, err := os.CreateTemp(filepath.Dir(l.path), filepath.Base(l.path)+".*.tmp")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(tmp.Name()) // gone after the rename
+		if _, err := tmp.WriteString(b.String()); err != nil {
+			tmp.Close()
+			return err
+		}
+		if err := tmp.Close(); err != nil {
+			return err
+		}
+		return renameOver(tmp.Name(), l.path)
+	})
+}
+
+// locked runs do holding the ledger's lock: an operating-system lock on
+// path+".lock", which the system drops when the holder ends, so that no
+// lock is ever stale. It waits up to l.wait (10 s) for another process.
+func (l *codeLedger) locked(do func() error) error {
 	if err := os.MkdirAll(filepath.Dir(l.path), 0o700); err != nil {
 		return err
 	}
-	unlock, err := lockFile(l.path + ".lock")
+	f, err := os.OpenFile(l.path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	entries, err := l.load()
-	if err != nil {
-		return err
-	}
-	change(entries)
-	var b strings.Builder
-	for mark, at := range entries {
-		fmt.Fprintf(&b, "%s %d\n", mark, at.Unix())
-	}
-	tmp := l.path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(b.String()), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, l.path)
-}
-
-// lockFile takes an exclusive lock by creating path, waiting up to 10 s for
-// another process to drop it. A lock older than a minute is a crashed
-// holder's, and is taken over. It works alike on every platform the
-// provider is built for.
-func lockFile(path string) (unlock func(), err error) {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-		if err == nil {
-			f.Close()
-			return func() { _ = os.Remove(path) }, nil
+	defer f.Close()
+	for deadline := time.Now().Add(l.wait); ; time.Sleep(20 * time.Millisecond) {
+		ok, err := tryLock(f)
+		if err != nil {
+			return err
 		}
-		if !errors.Is(err, os.ErrExist) {
-			return nil, err
-		}
-		if fi, serr := os.Stat(path); serr == nil && time.Since(fi.ModTime()) > time.Minute {
-			_ = os.Remove(path)
-			continue
+		if ok {
+			break
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("the code ledger %s is locked by another process", path)
+			return fmt.Errorf("%s: %w", l.path, errLedgerBusy)
+		}
+	}
+	defer func() { _ = unlockFile(f) }()
+	return do()
+}
+
+// renameOver renames from to to, replacing it, and retries for a moment:
+// on Windows a file that another program (a virus scanner) holds open
+// cannot be replaced.
+func renameOver(from, to string) error {
+	var err error
+	for range 10 {
+		if err = os.Rename(from, to); err == nil {
+			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	return err
 }

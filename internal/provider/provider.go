@@ -145,6 +145,7 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	// handles both client secrets.
 	secrets := newSecretSet()
 	defer (&providerData{secrets: secrets}).guard(&resp.Diagnostics)
+	ledger := openCodeLedger(p.now)
 	var cfg providerModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() {
@@ -188,7 +189,7 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	}
 	unknown = append(unknown, unknownTransport...)
 	if len(unknown) > 0 {
-		data := &providerData{secrets: secrets, unknown: unknown, now: p.now, ledger: openCodeLedger(p.now)}
+		data := &providerData{secrets: secrets, unknown: unknown, now: p.now, ledger: ledger}
 		resp.DataSourceData, resp.ResourceData, resp.EphemeralResourceData = data, data, data
 		tflog.Debug(ctx, "CIAM provider settings unknown until apply", map[string]any{"unknown": unknown})
 		return
@@ -210,7 +211,7 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		// provider for them). Every type that sends a request says so.
 		_, diags := clientConfig(&cfg)
 		resp.Diagnostics.Append(diags...)
-		data := &providerData{secrets: secrets, noAuthDomain: true, authDomainProblem: problem, now: p.now, ledger: openCodeLedger(p.now)}
+		data := &providerData{secrets: secrets, noAuthDomain: true, authDomainProblem: problem, now: p.now, ledger: ledger}
 		resp.DataSourceData, resp.ResourceData, resp.EphemeralResourceData = data, data, data
 		return
 	}
@@ -239,7 +240,7 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		ephemeral: client.WithPool(ciam.PoolEphemeral),
 		secrets:   secrets,
 		now:       p.now,
-		ledger:    openCodeLedger(p.now),
+		ledger:    ledger,
 		app: credentialSource{
 			id: values["client_id"], secret: values["client_secret"],
 			idAttr: "client_id", secretAttr: "client_secret", idEnv: envClientID, secretEnv: envClientSecret,

@@ -131,9 +131,25 @@ func (d *providerData) sentMarks() []string {
 	return append(d.sentDestroyed.list(), d.sentRead.list()...) // the replaced object's first
 }
 
-// inLedger reports whether this machine's ledger records code as sent.
-func (d *providerData) inLedger(code string) bool {
-	return d != nil && d.ledger.has(code)
+// inLedger reports whether this machine's ledger records code as sent. A
+// ledger it cannot use is a warning in diags.
+func (d *providerData) inLedger(code string, diags *diag.Diagnostics) bool {
+	if d == nil {
+		return false
+	}
+	ok, err := d.ledger.has(code)
+	if err != nil {
+		diags.Append(ledgerNotUsable(err))
+	}
+	return ok
+}
+
+// ledgerNotUsable is the warning of a ledger of sent codes the provider
+// cannot use: the codes are checked against the state only.
+func ledgerNotUsable(err error) diag.Diagnostic {
+	return diag.NewWarningDiagnostic("CIAM Code Ledger Not Usable", "The provider could not use its record of the authorization codes it sent on this machine: "+
+		err.Error()+". Codes are checked against the state only, which does not remember a destroyed resource's codes nor another provider configuration's. "+
+		"Set "+envCodeLedger+" to a writable file path (or to off, to turn the record off and this warning with it).")
 }
 
 // sentBeforeHere reports whether a state this instance read (or, unless

@@ -68,7 +68,7 @@ func (durationValidator) ValidateString(_ context.Context, req validator.StringR
 
 // durationShaped matches what time.ParseDuration refuses only when it
 // overflows.
-var durationShaped = regexp.MustCompile(`^([0-9]+(\.[0-9]*)?(ns|us|µs|ms|s|m|h))+$`)
+var durationShaped = regexp.MustCompile(`^[-+]?([0-9]+(\.[0-9]*)?(ns|us|µs|μs|ms|s|m|h))+$`)
 
 // parsePositiveDuration parses a Go duration and says what is wrong with a
 // value that is not one, or not positive, naming the attribute.
@@ -122,16 +122,16 @@ func (n noSurroundingSpace) ValidateString(_ context.Context, req validator.Stri
 // whitespaceTitle is the summary of every whitespace error.
 const whitespaceTitle = "Leading Or Trailing Whitespace"
 
-// hasSurroundingSpace reports whether v starts or ends with whitespace.
 // hasSurroundingSpace reports whether v starts or ends with whitespace or
 // an invisible character.
 func hasSurroundingSpace(v string) bool { return strings.TrimFunc(v, isSpaceOrInvisible) != v }
 
-// isSpaceOrInvisible reports whether c is whitespace, or a character that
-// shows as nothing and that trimspace() keeps: a byte-order mark (a file
-// saved "with BOM"), a zero-width space, joiner or word joiner.
+// isSpaceOrInvisible reports whether c is whitespace, or a format
+// character, which shows as nothing and which trimspace() keeps: a
+// byte-order mark (a file saved "with BOM"), a zero-width space or joiner,
+// a soft hyphen.
 func isSpaceOrInvisible(c rune) bool {
-	return unicode.IsSpace(c) || c == '\uFEFF' || c == '\u200B' || c == '\u200C' || c == '\u200D' || c == '\u2060'
+	return unicode.IsSpace(c) || unicode.Is(unicode.Cf, c)
 }
 
 // invisibleAtEnds reports whether v starts or ends with an invisible
@@ -143,7 +143,7 @@ func invisibleAtEnds(v string) bool {
 
 // invisibleProblem says what is wrong with a value that has an invisible
 // character at its ends, after its name.
-const invisibleProblem = " starts or ends with an invisible character (a byte-order mark or a zero-width space), which the CIAM would not accept " +
+const invisibleProblem = " starts or ends with an invisible character (a byte-order mark, a zero-width space, a soft hyphen), which the CIAM would not accept " +
 	"and trimspace() does not remove: save the file without it (as UTF-8 without BOM), or remove it from the value."
 
 // surroundingSpaceError is the error of a configured value with leading or
