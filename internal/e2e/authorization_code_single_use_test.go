@@ -309,18 +309,7 @@ func TestE2E_authorizationCodeLedgerAcrossProviderConfigurations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := grantConfig(srv, code, "") + fmt.Sprintf(`
-provider "ciam" {
-  alias       = "two"
-  auth_domain = %q
-}
-
-resource "ciam_authorization_code_token" "again" {
-  provider     = ciam.two
-  code         = %q
-  redirect_uri = %q
-}
-`, srv.URL(), code, localciam.DemoRedirectURI)
+	cfg := grantConfig(srv, code, "") + aliasResource(srv, code)
 	env := []string{"CIAM_CLIENT_ID=" + localciam.DemoClientID, "CIAM_CLIENT_SECRET=" + localciam.DemoClientSecret}
 	w := &grantWorkspace{t: t, srv: srv, tf: workspace(t, cfg, env...), code: code}
 	out, err := w.run("apply", "-auto-approve")
@@ -339,18 +328,7 @@ func TestE2E_authorizationCodeLedgerRefusesANewCodeAtPlan(t *testing.T) {
 	w := newGrantWorkspace(t, srv, "")
 	x, y := w.code, w.newCode()
 	write := func(codeB string) {
-		cfg := grantConfig(srv, x, "") + fmt.Sprintf(`
-provider "ciam" {
-  alias       = "two"
-  auth_domain = %q
-}
-
-resource "ciam_authorization_code_token" "again" {
-  provider     = ciam.two
-  code         = %q
-  redirect_uri = %q
-}
-`, srv.URL(), codeB, localciam.DemoRedirectURI)
+		cfg := grantConfig(srv, x, "") + aliasResource(srv, codeB)
 		if err := os.WriteFile(filepath.Join(w.tf.Dir, "main.tf"), []byte(cfg), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -364,4 +342,21 @@ resource "ciam_authorization_code_token" "again" {
 	}
 	wantIn(t, "the plan", out, "New Authorization Code Needed", "ciam_authorization_code_token.again", "from this machine")
 	w.sentOnce(x, y)
+}
+
+// aliasResource is a ciam_authorization_code_token "again" with code, of a
+// second provider configuration (another process).
+func aliasResource(srv *localciam.Server, code string) string {
+	return fmt.Sprintf(`
+provider "ciam" {
+  alias       = "two"
+  auth_domain = %q
+}
+
+resource "ciam_authorization_code_token" "again" {
+  provider     = ciam.two
+  code         = %q
+  redirect_uri = %q
+}
+`, srv.URL(), code, localciam.DemoRedirectURI)
 }

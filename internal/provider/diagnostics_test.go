@@ -47,23 +47,14 @@ func TestInvalidRequestAdvisesOnTheLikelyCause(t *testing.T) {
 // misconfiguration: the message says to report it to the directory's
 // operator, as the troubleshooting guide does, not to check for a proxy.
 func TestPrivateKeyMaterialIsReportedToTheOperator(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c := newHandlerClient(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != ciam.JWKSPath {
 			http.NotFound(w, r)
 			return
 		}
 		_, _ = io.WriteString(w, `{"keys":[{"kty":"oct","kid":"h1","k":"c2VjcmV0LWtleS1tYXRlcmlhbA"}]}`)
-	}))
-	defer srv.Close()
-	base, err := ciam.ParseAuthDomain(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := ciam.New(ciam.Config{BaseURL: base})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.JWKS(context.Background())
+	})
+	_, err := c.JWKS(context.Background())
 	if err == nil {
 		t.Fatal("a key set with private material was accepted")
 	}
@@ -98,7 +89,13 @@ func TestCodeExchangeFailureSaysNotRetriedOnce(t *testing.T) {
 // with status and an empty body.
 func newStatusClient(t *testing.T, status int) *ciam.Client {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(status) }))
+	return newHandlerClient(t, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(status) })
+}
+
+// newHandlerClient is a client of a directory that h serves.
+func newHandlerClient(t *testing.T, h http.HandlerFunc) *ciam.Client {
+	t.Helper()
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	base, err := ciam.ParseAuthDomain(srv.URL)
 	if err != nil {
