@@ -54,15 +54,29 @@ resource "ciam_authorization_code_token" "login" {
 
 func newGrantWorkspace(t *testing.T, srv *localciam.Server, block string) *grantWorkspace {
 	t.Helper()
+	code := demoCode(t, srv)
+	w := unappliedGrantWorkspace(t, srv, grantConfig(srv, code, block), code)
+	w.mustRun("apply", "-auto-approve")
+	return w
+}
+
+// demoCode is a fresh authorization code of the demo application.
+func demoCode(t *testing.T, srv *localciam.Server) string {
+	t.Helper()
 	code, err := srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI, Scope: "openid"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := grantConfig(srv, code, block)
+	return code
+}
+
+// unappliedGrantWorkspace is a workspace with cfg, whose resource has code,
+// and the demo application's credentials in the environment; nothing is
+// applied yet.
+func unappliedGrantWorkspace(t *testing.T, srv *localciam.Server, cfg, code string) *grantWorkspace {
+	t.Helper()
 	env := []string{"CIAM_CLIENT_ID=" + localciam.DemoClientID, "CIAM_CLIENT_SECRET=" + localciam.DemoClientSecret}
-	w := &grantWorkspace{t: t, srv: srv, tf: workspace(t, cfg, env...), code: code}
-	w.mustRun("apply", "-auto-approve")
-	return w
+	return &grantWorkspace{t: t, srv: srv, tf: workspace(t, cfg, env...), code: code}
 }
 
 // run runs one terraform command (-input=false -no-color added) and returns
@@ -830,10 +844,7 @@ func TestE2E_authorizationCodeLostGrantNeverResendsItsCode(t *testing.T) {
 		t.Error("the lost grant left state; the next apply would create it with the spent code")
 	}
 	first := w.code
-	code, err := srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI, Scope: "openid"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	code := demoCode(t, srv)
 	w.code = code
 	w.configure(`min_remaining = "10m"`)
 	out := w.mustRun("apply", "-auto-approve")

@@ -16,11 +16,7 @@ import (
 
 func (w *grantWorkspace) newCode() string {
 	w.t.Helper()
-	code, err := w.srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI, Scope: "openid"})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return code
+	return demoCode(w.t, w.srv)
 }
 
 // setCode points the resource at code (and the leak checks at it).
@@ -85,12 +81,8 @@ func TestE2E_authorizationCodeEveryCodeSentIsRefusedAgain(t *testing.T) {
 // replaces it.
 func TestE2E_authorizationCodeFailedCreateKeepsItsCode(t *testing.T) {
 	srv := localciam.StartTest(t, localciam.Options{})
-	code, err := srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI, Scope: "openid"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"CIAM_CLIENT_ID=" + localciam.DemoClientID, "CIAM_CLIENT_SECRET=" + localciam.DemoClientSecret}
-	w := &grantWorkspace{t: t, srv: srv, tf: workspace(t, grantConfig(srv, code, ""), env...), code: code}
+	code := demoCode(t, srv)
+	w := unappliedGrantWorkspace(t, srv, grantConfig(srv, code, ""), code)
 
 	srv.InjectFaults(localciam.TokenPath, localciam.Fault{Swallow: true, Status: http.StatusGatewayTimeout})
 	out, err := w.run("apply", "-auto-approve")
@@ -134,8 +126,7 @@ func TestE2E_authorizationCodeFailedCreateKeepsItsCode(t *testing.T) {
 // the first code is refused when it comes back.
 func TestE2E_authorizationCodeTaintedReplacementsKeepEveryCode(t *testing.T) {
 	srv := localciam.StartTest(t, localciam.Options{})
-	env := []string{"CIAM_CLIENT_ID=" + localciam.DemoClientID, "CIAM_CLIENT_SECRET=" + localciam.DemoClientSecret}
-	w := &grantWorkspace{t: t, srv: srv, tf: workspace(t, grantConfig(srv, "unset", ""), env...)}
+	w := unappliedGrantWorkspace(t, srv, grantConfig(srv, "unset", ""), "")
 	first, second, third := w.newCode(), w.newCode(), w.newCode()
 	for _, c := range []string{first, second, third} {
 		srv.InjectFaults(localciam.TokenPath, localciam.Fault{Swallow: true, Status: http.StatusGatewayTimeout})
@@ -184,18 +175,14 @@ func TestE2E_authorizationCodeLostGrantIsDestroyedWithoutARefresh(t *testing.T) 
 // second is refused without sending it.
 func TestE2E_authorizationCodeSameCodeInTwoResources(t *testing.T) {
 	srv := localciam.StartTest(t, localciam.Options{})
-	code, err := srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI, Scope: "openid"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	code := demoCode(t, srv)
 	cfg := grantConfig(srv, code, "") + fmt.Sprintf(`
 resource "ciam_authorization_code_token" "again" {
   code         = %q
   redirect_uri = %q
 }
 `, code, localciam.DemoRedirectURI)
-	env := []string{"CIAM_CLIENT_ID=" + localciam.DemoClientID, "CIAM_CLIENT_SECRET=" + localciam.DemoClientSecret}
-	w := &grantWorkspace{t: t, srv: srv, tf: workspace(t, cfg, env...), code: code}
+	w := unappliedGrantWorkspace(t, srv, cfg, code)
 	out, err := w.run("apply", "-auto-approve")
 	if err == nil {
 		t.Fatalf("two resources exchanged one code:\n%s", out)
@@ -256,10 +243,7 @@ func TestE2E_authorizationCodeReplaceKeepsTheDirectoryBinding(t *testing.T) {
 	srv, other := localciam.StartTest(t, localciam.Options{}), localciam.StartTest(t, localciam.Options{})
 	w := newGrantWorkspace(t, srv, "")
 	rt := w.attr("refresh_token")
-	code, err := other.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI, Scope: "openid"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	code := demoCode(t, other)
 	w.srv, w.code = other, code
 	w.configure("")
 	out := w.mustRun("apply", "-auto-approve", "-replace=ciam_authorization_code_token.login")
@@ -305,13 +289,9 @@ func TestE2E_authorizationCodeLedgerOutlivesTheState(t *testing.T) {
 // of them send a code they share.
 func TestE2E_authorizationCodeLedgerAcrossProviderConfigurations(t *testing.T) {
 	srv := localciam.StartTest(t, localciam.Options{})
-	code, err := srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI, Scope: "openid"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	code := demoCode(t, srv)
 	cfg := grantConfig(srv, code, "") + aliasResource(srv, code)
-	env := []string{"CIAM_CLIENT_ID=" + localciam.DemoClientID, "CIAM_CLIENT_SECRET=" + localciam.DemoClientSecret}
-	w := &grantWorkspace{t: t, srv: srv, tf: workspace(t, cfg, env...), code: code}
+	w := unappliedGrantWorkspace(t, srv, cfg, code)
 	out, err := w.run("apply", "-auto-approve")
 	if err == nil {
 		t.Fatalf("two provider configurations exchanged one code:\n%s", out)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net"
@@ -11,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -106,24 +104,6 @@ func handEnv(t *testing.T) []string {
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// lockedBuffer collects a process's output while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
 // README.md's "Try it by hand" works as written, on a fresh clone: its
@@ -164,7 +144,7 @@ func TestTryItByHand(t *testing.T) {
 	server := exec.CommandContext(ctx, "bash", "-c", local(blocks[0]))
 	server.Dir, server.Env = clone, env
 	server.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // go run's child too
-	var serverOut lockedBuffer
+	var serverOut devenv.SyncBuffer
 	server.Stdout, server.Stderr = &serverOut, &serverOut
 	if err := server.Start(); err != nil {
 		t.Fatal(err)

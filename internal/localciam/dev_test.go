@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/ciam-oss/terraform-provider-ciam/internal/devenv"
 	"github.com/ciam-oss/terraform-provider-ciam/internal/leaktest"
 )
 
@@ -197,28 +197,10 @@ func TestDevRecords(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log the server writes from its handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // The request log has a line per request with its grant type, client and
 // status, and never a token, code, secret or query.
 func TestRequestLogHoldsNoSecret(t *testing.T) {
-	var log syncBuffer
+	var log devenv.SyncBuffer
 	s := StartTest(t, Options{DevEndpoints: true, RequestLog: &log})
 	_, body := devCall(t, s, http.MethodPost, DevCodePath)
 	code := strings.TrimSuffix(body, "\n")

@@ -10,39 +10,21 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/ciam-oss/terraform-provider-ciam/internal/devenv"
 	"github.com/ciam-oss/terraform-provider-ciam/internal/leaktest"
 	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
 )
-
-// output is the command's standard output, written while it serves.
-type output struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.Write(p)
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
-}
 
 var listening = regexp.MustCompile(`local CIAM listening on (http://\S+)`)
 
 // start runs the command with args until the test ends and returns its URL
 // and output.
-func start(t *testing.T, args ...string) (string, *output) {
+func start(t *testing.T, args ...string) (string, *devenv.SyncBuffer) {
 	t.Helper()
-	out := &output{}
+	out := &devenv.SyncBuffer{}
 	stop := make(chan os.Signal, 1)
 	done := make(chan error, 1)
 	go func() { done <- run(args, out, io.Discard, stop) }()
