@@ -469,6 +469,11 @@ func TestAccAuthorizationCodeTokenResource_changesThatNeedANewCode(t *testing.T)
 				ExpectError: errorMatching("New Authorization Code Needed", "redirect_uri", "changed", "obtain a new authorization code", "set code to it"),
 			},
 			{
+				// A query may carry anything: it is shown by its length.
+				Config:      acConfig(srv, code, "redirect_uri", `"https://app.example.com/callback?state=Qs7-private-value"`, "client_id", `"demo-app"`, "client_secret", fmt.Sprintf("%q", localciam.DemoClientSecret)),
+				ExpectError: errorMatching("redirect_uri changed", `"https://app.example.com/callback" with a query of 23 characters`),
+			},
+			{
 				Config:      acConfig(srv, code, "redirect_uri", redirect, "client_id", `"other-app"`, "client_secret", `"Ot9/h&E+r%1=App2"`),
 				ExpectError: errorMatching("New Authorization Code Needed", "client_id", `"demo-app"`, `"other-app"`),
 			},

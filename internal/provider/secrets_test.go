@@ -109,6 +109,7 @@ func TestWhitespaceInASecretIsNeverShown(t *testing.T) {
 			"client_secret starts or ends with whitespace"},
 		// A file saved with a byte-order mark: trimspace() keeps it.
 		{"provider client_secret with a BOM", provider("\uFEFF"+secret) + `data "ciam_jwks" "k" {}`, "client_secret starts or ends with an invisible character (a byte-order mark"},
+		{"provider client_secret with a soft hyphen", provider(secret+"\u00AD") + `data "ciam_jwks" "k" {}`, "client_secret starts or ends with an invisible character"},
 	} {
 		tf.write(c.config)
 		if c.name == "provider client_secret" {

@@ -78,6 +78,7 @@ func TestAccProvider_transportSettingsAreValidated(t *testing.T) {
 		{"request_timeout", "-1s", `request_timeout must be positive; got "-1s"`},
 		{"request_timeout", "0s", `request_timeout must be positive; got "0s"`},
 		{"request_timeout", "9999999999h", `request_timeout is too long: a duration is at most 2562047h; got "9999999999h"`},
+		{"request_timeout", "-9999999999h", `request_timeout is too long: a duration is at most 2562047h; got "-9999999999h"`},
 		{"max_retries", "11", "must be a whole number from 0 to 10, got 11"},
 	}
 	var steps []resource.TestStep
