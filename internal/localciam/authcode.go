@@ -48,6 +48,14 @@ type refreshGrant struct {
 	pkce bool
 	// family is shared by every refresh token of one grant.
 	family *grantFamily
+	// answerLost says the answer that carried this token never reached the
+	// client: a swallow fault, or an answer_after fault the client left.
+	answerLost bool
+	// reuses counts the presentations after it was rotated away.
+	reuses int64
+	// rotatedFrom is the refresh token this one replaced ("" for the first
+	// of a grant).
+	rotatedFrom string
 }
 
 // grantFamily is one authorization grant: the refresh tokens that rotation
@@ -228,6 +236,7 @@ func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request, c Client, 
 		oerr = &errInvalidClient // a confidential grant needs its secret
 	case g.rotated:
 		g.family.revoked, g.family.reused = true, true // reuse detected: the grant is compromised
+		g.reuses++
 		oerr = &errInvalidGrant
 	case !g.valid():
 		oerr = &errInvalidGrant
@@ -235,8 +244,9 @@ func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request, c Client, 
 	next := value
 	if oerr == nil && s.opts.RotateRefreshTokens {
 		g.rotated = true
+		s.rotations++
 		next = randomToken(96)
-		s.refresh[next] = &refreshGrant{clientID: g.clientID, scopes: g.scopes, user: g.user, pkce: g.pkce, family: g.family}
+		s.refresh[next] = &refreshGrant{clientID: g.clientID, scopes: g.scopes, user: g.user, pkce: g.pkce, family: g.family, rotatedFrom: value}
 	}
 	s.mu.Unlock()
 	if oerr != nil {
@@ -265,6 +275,7 @@ func (s *Server) writeUserTokens(w http.ResponseWriter, r *http.Request, c Clien
 		return
 	}
 	s.record(access, refresh, id)
+	noteAnswer(r, refresh)
 	writeOrdered(w, http.StatusOK,
 		"access_token", access,
 		"refresh_token", refresh,

@@ -286,3 +286,58 @@ func TestFaultAnswerAfterProcessesAtOnce(t *testing.T) {
 		t.Errorf("rotated %v, grants %d: the directory did not act before answering", s.RefreshTokenRevoked(rt), s.Grants(GrantRefreshToken))
 	}
 }
+
+// A renewal whose answer a fault loses after the directory rotated: the
+// record says the rotated-away token's successor never reached the client,
+// so its coming back is no client's fault; a renewal answered normally
+// leaves no such excuse. Each presentation after rotation is counted.
+func TestRefreshRecordsLostAnswers(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault *Fault
+		lost  bool
+	}{
+		{"answered", nil, false},
+		{"swallowed", &Fault{Swallow: true, Status: http.StatusBadGateway}, true},
+		{"answered after the client left", &Fault{AnswerAfter: 2 * time.Second}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := StartTest(t, Options{RotateRefreshTokens: true})
+			code, err := s.IssueCode(AuthorizeRequest{ClientID: DemoClientID, RedirectURI: DemoRedirectURI, Scope: "openid"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, m := exchange(t, s, codeForm(code))
+			first, _ := m["refresh_token"].(string)
+			if tc.fault != nil {
+				s.InjectFaults(TokenPath, *tc.fault)
+			}
+			form := url.Values{"grant_type": {"refresh_token"}, "client_id": {DemoClientID}, "client_secret": {DemoClientSecret}, "refresh_token": {first}}
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.URL()+TokenPath, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+			cancel()
+			if s.Rotations() != 1 {
+				t.Fatalf("rotations = %d, want 1", s.Rotations())
+			}
+			// The answer_after handler notices the client left when its wait ends.
+			for deadline := time.Now().Add(3 * time.Second); tc.lost && !s.Refresh(first).SuccessorLost && time.Now().Before(deadline); {
+				time.Sleep(20 * time.Millisecond)
+			}
+			rec := s.Refresh(first)
+			if !rec.Known || !rec.Rotated || rec.Works || !rec.GrantAlive || rec.SuccessorLost != tc.lost || rec.Presented != 1 {
+				t.Fatalf("record %+v, want known, rotated, not working, grant alive, successor lost %t, presented once", rec, tc.lost)
+			}
+			if st, _ := exchange(t, s, form); st != http.StatusBadRequest {
+				t.Fatalf("reuse: %d, want 400", st)
+			}
+			rec = s.Refresh(first)
+			if rec.ReusePresentations != 1 || rec.GrantAlive || rec.Presented != 2 || s.LiveGrants() != 0 {
+				t.Errorf("after reuse: record %+v, %d live grants; want one reuse presentation and the grant revoked", rec, s.LiveGrants())
+			}
+		})
+	}
+}

@@ -2,6 +2,8 @@ package localciam
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -223,8 +225,10 @@ func parseDevFault(form map[string][]string) (f Fault, count int, path string, e
 
 // handleDevRecords answers the directory's records: requests per path,
 // tokens issued per grant type, revocations, the refresh-token grants by
-// state, and the distinct User-Agent headers (the provider sends its
-// version). No token, code or secret is in it.
+// state, the distinct User-Agent headers (the provider sends its version),
+// and every code and refresh token presented, by fingerprint, with how often
+// it came and whether it came back after rotation. No token, code or secret
+// is in it.
 func (s *Server) handleDevRecords(w http.ResponseWriter, r *http.Request) {
 	if !allowMethod(w, r, http.MethodGet) {
 		return
@@ -272,7 +276,40 @@ func (s *Server) handleDevRecords(w http.ResponseWriter, r *http.Request) {
 		"unused_codes":   codes,
 		"refresh_tokens": map[string]int{"grants": len(families), "live": live, "grants_revoked": revoked, "reuse_detected": reused},
 		"user_agents":    slices.Clone(s.userAgents),
+		"presentations":  s.presentationRecords(),
 	})
+}
+
+// presentationRecord is what /dev/records says of one code or refresh token
+// that reached the token endpoint: a fingerprint (the first 12 hex digits of
+// its SHA-256), never the value.
+type presentationRecord struct {
+	Kind               string `json:"kind"`
+	Fingerprint        string `json:"fingerprint"`
+	Presented          int64  `json:"presented"`
+	Rotated            bool   `json:"rotated,omitempty"`
+	ReusePresentations int64  `json:"reuse_presentations,omitempty"`
+	AnswerLost         bool   `json:"answer_lost,omitempty"`
+}
+
+// presentationRecords lists every presented code and refresh token, sorted
+// by fingerprint. The caller holds s.mu.
+func (s *Server) presentationRecords() []presentationRecord {
+	out := []presentationRecord{}
+	for v, n := range s.presented {
+		rec := presentationRecord{Kind: "unknown", Presented: n}
+		sum := sha256.Sum256([]byte(v))
+		rec.Fingerprint = hex.EncodeToString(sum[:6])
+		if _, ok := s.codes[v]; ok {
+			rec.Kind = "code"
+		}
+		if g, ok := s.refresh[v]; ok {
+			rec.Kind, rec.Rotated, rec.ReusePresentations, rec.AnswerLost = "refresh_token", g.rotated, g.reuses, g.answerLost
+		}
+		out = append(out, rec)
+	}
+	slices.SortFunc(out, func(a, b presentationRecord) int { return strings.Compare(a.Fingerprint, b.Fingerprint) })
+	return out
 }
 
 func writeDevJSON(w http.ResponseWriter, v any) {

@@ -2,9 +2,11 @@ package localciam
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -177,6 +179,12 @@ func TestDevRecords(t *testing.T) {
 		UnusedCodes   int              `json:"unused_codes"`
 		RefreshTokens map[string]int   `json:"refresh_tokens"`
 		UserAgents    []string         `json:"user_agents"`
+		Presentations []struct {
+			Kind      string `json:"kind"`
+			Presented int64  `json:"presented"`
+			Rotated   bool   `json:"rotated"`
+			Reuse     int64  `json:"reuse_presentations"`
+		} `json:"presentations"`
 	}
 	if err := json.Unmarshal([]byte(body), &rec); st != http.StatusOK || err != nil {
 		t.Fatalf("GET %s: %d %v\n%s", DevRecordsPath, st, err, leaktest.Scrub(body, s.Secrets()...))
@@ -186,6 +194,14 @@ func TestDevRecords(t *testing.T) {
 	}
 	if rt := rec.RefreshTokens; rt["grants"] != 1 || rt["live"] != 0 || rt["grants_revoked"] != 1 || rt["reuse_detected"] != 1 {
 		t.Errorf("refresh tokens %v, want one grant, revoked by reuse detection, nothing live", rt)
+	}
+	var got []string
+	for _, p := range rec.Presentations {
+		got = append(got, fmt.Sprintf("%s %d %t %d", p.Kind, p.Presented, p.Rotated, p.Reuse))
+	}
+	slices.Sort(got)
+	if want := []string{"code 1 false 0", "refresh_token 2 true 1"}; !slices.Equal(got, want) {
+		t.Errorf("presentations %q, want %q: the code once, the first refresh token twice, rotated, once after its rotation", got, want)
 	}
 	if len(rec.UserAgents) != 1 || !strings.HasPrefix(rec.UserAgents[0], "Go-http-client/") {
 		t.Errorf("user agents %q, want this test's Go client's", rec.UserAgents)

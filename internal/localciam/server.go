@@ -21,10 +21,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"maps"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -170,6 +168,7 @@ type Server struct {
 	presented   map[string]int64
 	userAgents  []string
 	revocations int
+	rotations   int64
 	hook        func(http.ResponseWriter, *http.Request) bool
 	logMu       sync.Mutex
 
@@ -329,21 +328,8 @@ func (s *Server) Handler() http.Handler {
 			return
 		}
 		f, ok := s.nextFault(r.URL.Path)
-		if ok && f.Swallow {
-			if f.wait(r) {
-				mux.ServeHTTP(discard{header: http.Header{}}, r)
-				f.answer(w)
-			}
-			return
-		}
-		if ok && f.AnswerAfter > 0 {
-			rec := httptest.NewRecorder()
-			mux.ServeHTTP(rec, r)
-			if (Fault{Delay: f.AnswerAfter}).wait(r) {
-				maps.Copy(w.Header(), rec.Header())
-				w.WriteHeader(rec.Code)
-				_, _ = w.Write(rec.Body.Bytes())
-			}
+		if ok && (f.Swallow || f.AnswerAfter > 0) {
+			s.actThenLoseAnswer(mux, f, w, r)
 			return
 		}
 		if ok && f.apply(w, r) {

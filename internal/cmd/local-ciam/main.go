@@ -55,8 +55,10 @@ configuration "demo-sync". Besides the directory's endpoints it serves:
                       GET lists the queued faults, DELETE drops them.
   GET  /dev/records   requests per endpoint, tokens issued per grant type,
                       revocations, refresh-token grants (live, revoked, reuse
-                      detected), User-Agents, as JSON; never a token or a
-                      secret.
+                      detected), User-Agents, and every code and refresh
+                      token presented, by fingerprint (how often, rotated,
+                      presented again after rotation, answer lost), as
+                      JSON; never a token or a secret.
 
 Every request is logged on standard output (no token, code, secret or query).
 
