@@ -137,3 +137,47 @@ func Scrub(text string, secrets ...string) string {
 	}
 	return text
 }
+
+// Index finds a window of any of many secrets in long texts (trace logs,
+// state and plan files) in one pass: it holds every 8-character window of
+// every encoding of each secret.
+type Index struct {
+	windows map[string]string
+	short   map[string]string
+}
+
+// NewIndex indexes secrets, named for failure messages (the name, never the
+// value, is reported), with the encodings of Encodings for clientID.
+func NewIndex(clientID string, secrets map[string]string) *Index {
+	x := &Index{windows: map[string]string{}, short: map[string]string{}}
+	for name, s := range secrets {
+		if len(s) < 8 {
+			if s != "" {
+				x.short[s] = name
+			}
+			continue
+		}
+		for enc, v := range Encodings(clientID, s) {
+			for i := 0; i+8 <= len(v); i++ {
+				x.windows[v[i:i+8]] = fmt.Sprintf("%s (%s window %d)", name, enc, i)
+			}
+		}
+	}
+	return x
+}
+
+// Find returns a description of the first window of an indexed secret that
+// text holds.
+func (x *Index) Find(text string) (string, bool) {
+	for i := 0; i+8 <= len(text); i++ {
+		if what, ok := x.windows[text[i:i+8]]; ok {
+			return what, true
+		}
+	}
+	for s, name := range x.short {
+		if strings.Contains(text, s) {
+			return name + " (whole)", true
+		}
+	}
+	return "", false
+}

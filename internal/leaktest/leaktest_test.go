@@ -26,3 +26,21 @@ func TestScrub(t *testing.T) {
 		t.Errorf("a fragment of the secret was not withheld: %s", got)
 	}
 }
+
+// The index finds what Window finds, names the secret and not its value,
+// and finds nothing in a text without one.
+func TestIndex(t *testing.T) {
+	x := NewIndex(ClientID, map[string]string{"the secret": Secret, "a short one": "abc12"})
+	for _, text := range []string{"log: " + Secret[3:11] + " end", "q=" + url.QueryEscape(Secret), "x abc12 y"} {
+		what, ok := x.Find(text)
+		if _, want := Window(text, Secret, "abc12"); ok != want || !ok {
+			t.Errorf("Find(%q) = %q, %t; Window finds one: %t", text, what, ok, want)
+		}
+		if strings.Contains(what, Secret[:8]) {
+			t.Errorf("Find names the value: %q", what)
+		}
+	}
+	if what, ok := x.Find("nothing secret here, " + Secret[:7]); ok {
+		t.Errorf("Find found %q in a text without a full window", what)
+	}
+}
