@@ -128,9 +128,7 @@ func (s *Server) handleDevFaults(w http.ResponseWriter, r *http.Request) {
 		writeDevJSON(w, map[string]any{"pending": pending})
 		return
 	case http.MethodDelete:
-		s.mu.Lock()
-		clear(s.faults)
-		s.mu.Unlock()
+		s.ClearFaults()
 		w.WriteHeader(http.StatusNoContent)
 		return
 	case http.MethodPost:
@@ -233,6 +231,16 @@ func (s *Server) handleDevRecords(w http.ResponseWriter, r *http.Request) {
 	if !allowMethod(w, r, http.MethodGet) {
 		return
 	}
+	writeDevJSON(w, s.records())
+}
+
+// Records returns what GET /dev/records answers, as indented JSON.
+func (s *Server) Records() []byte {
+	b, _ := json.MarshalIndent(s.records(), "", "  ")
+	return b
+}
+
+func (s *Server) records() map[string]any {
 	requests := map[string]int64{}
 	s.counts.Range(func(k, _ any) bool {
 		if p, ok := k.(string); ok && !strings.HasPrefix(p, "/dev/") {
@@ -269,7 +277,7 @@ func (s *Server) handleDevRecords(w http.ResponseWriter, r *http.Request) {
 			codes++
 		}
 	}
-	writeDevJSON(w, map[string]any{
+	return map[string]any{
 		"requests":       requests,
 		"issued":         grants,
 		"revocations":    s.revocations,
@@ -277,7 +285,7 @@ func (s *Server) handleDevRecords(w http.ResponseWriter, r *http.Request) {
 		"refresh_tokens": map[string]int{"grants": len(families), "live": live, "grants_revoked": revoked, "reuse_detected": reused},
 		"user_agents":    slices.Clone(s.userAgents),
 		"presentations":  s.presentationRecords(),
-	})
+	}
 }
 
 // presentationRecord is what /dev/records says of one code or refresh token

@@ -61,6 +61,13 @@ func (s *Server) InjectFaults(path string, faults ...Fault) {
 	s.faults[path] = append(s.faults[path], faults...)
 }
 
+// ClearFaults drops every queued fault.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.faults)
+}
+
 // PendingFaults returns how many queued faults for path are still unused.
 func (s *Server) PendingFaults(path string) int {
 	s.mu.Lock()
