@@ -1,79 +1,32 @@
 package provider
 
 import (
+	"context"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ciam-oss/terraform-provider-ciam/internal/leaktest"
 	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
+	"github.com/ciam-oss/terraform-provider-ciam/internal/soak"
 )
 
 // The rules of ciam_authorization_code_token that must hold over any
-// sequence of runs and faults are checked here with seeded random sequences
-// of terraform commands, against the local CIAM's own records (what it
-// received, what it revoked and why), not against what the provider says:
-//
-//   - a code reaches the directory at most once, ever, whatever the user
-//     sets (any code already sent, also one of a resource they destroyed)
-//     and whatever fails (a create too);
-//   - within one terraform command, a refresh token reaches it at most once;
-//   - a live grant is never lost: the directory never revokes it for reuse,
-//     and after every apply that succeeds the refresh token in state works,
-//     unless the sequence did something no provider can undo (see
-//     lossAllowed);
-//   - no command fails but with a documented error, none reports an
-//     inconsistent plan, a provider bug or a panic, and none prints a
-//     secret;
-//   - no apply that succeeds keeps an expired token without a word.
-//
-// The user of a sequence follows the provider's advice: when a message says
-// that a new authorization code is needed, they get one.
-//
-// Each seed is one sequence; a failure names the seed and the operations
-// that led to it, so that it can be replayed.
+// sequence of runs and faults are checked by the campaign of internal/soak
+// (its package comment lists them), against the local CIAM's own records.
+// Here the campaign serves the provider from this test process, under the
+// race detector, with a clock that moves only when a step lets time pass,
+// so that token lifetimes go by in no time; make soak (and the short
+// campaign of every make test) runs it with the built binary, real time
+// and Ctrl-C to the whole process group.
 
-// grantSequence is one random sequence and what the test knows about it.
-type grantSequence struct {
-	t        *testing.T
-	seed     uint64
-	rng      *rand.Rand
-	srv      *localciam.Server
-	addr     string
-	clock    *fakeClock
-	tf       *inProcessTerraform
-	rotating bool
-
-	code         string
-	codes        []string
-	minRemaining string
-	renewInPlan  bool
-	// lossAllowed says why the grant may be lost ("" while it must not be).
-	lossAllowed string
-	// refusalAllowed says why the provider may refuse the configured code
-	// as one already sent ("" while it must not).
-	refusalAllowed string
-	// renewed is false from the moment the user sets a new code until an
-	// apply stores the grant it was exchanged for.
-	renewed bool
-	// lastRefreshToken is the last refresh token seen in state.
-	lastRefreshToken string
-	history          []string
-}
-
-// invariantSeeds are the sequences every test run checks; 211 and 216 found
-// codes sent again after a chain of failed creates (fixed), so they stay.
-var invariantSeeds = []struct {
-	seed     uint64
-	rotating bool
-}{{1, false}, {2, true}, {3, false}, {4, true}, {100, false}, {103, true}, {211, true}, {216, false}}
+// invariantSeeds are the runs every test run checks: between them both
+// kinds of directory and client, and every token alongside.
+var invariantSeeds = []uint64{1, 2, 5, 7, 14, 22}
 
 func TestAccAuthorizationCodeTokenResource_invariants(t *testing.T) {
 	seeds := invariantSeeds
@@ -81,54 +34,69 @@ func TestAccAuthorizationCodeTokenResource_invariants(t *testing.T) {
 	// search than every run makes.
 	if n, err := strconv.Atoi(os.Getenv("CIAM_INVARIANT_SEEDS")); err == nil {
 		for i := range n {
-			seeds = append(seeds, struct {
-				seed     uint64
-				rotating bool
-			}{uint64(200 + i), i%2 == 1})
+			seeds = append(seeds, uint64(200+i))
 		}
 	}
-	for _, tc := range seeds {
-		t.Run(fmt.Sprintf("seed %d rotating %t", tc.seed, tc.rotating), func(t *testing.T) {
+	for _, seed := range seeds {
+		choices, steps := soak.Draw(seed, 40)
+		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) {
 			unsetCIAMEnv(t)
-			t.Setenv(envClientID, localciam.DemoClientID)
-			t.Setenv(envClientSecret, localciam.DemoClientSecret)
-			s := newGrantSequence(t, tc.seed, tc.rotating)
-			s.run(60)
-			t.Logf("%s\n(code exchanges, refreshes, revocations) = (%d, %d, %d)", strings.Join(s.history, " | "),
-				s.srv.Attempts(localciam.GrantAuthorizationCode), s.srv.Attempts(localciam.GrantRefreshToken), s.srv.Requests(localciam.RevokePath))
+			stats := soak.NewStats()
+			v, err := soak.Execute(context.Background(), inProcessSoakEnv(t), seed, choices, steps, stats)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v != nil {
+				t.Fatal(v.Error())
+			}
+			t.Log(stats.Summary())
 		})
 	}
 }
 
-func newGrantSequence(t *testing.T, seed uint64, rotating bool) *grantSequence {
-	// The sequence's own ledger of sent codes (the provider is served by
-	// this process).
-	t.Setenv(envCodeLedger, filepath.Join(t.TempDir(), "sent-codes"))
-	srv := localciam.StartTest(t, localciam.Options{RotateRefreshTokens: rotating})
+// inProcessSoakEnv runs a campaign's workspaces against a provider served
+// by this process, whose clock the campaign's steps move.
+func inProcessSoakEnv(t *testing.T) soak.Env {
 	clock := newFakeClock()
-	s := &grantSequence{
-		t: t, seed: seed, rng: rand.New(rand.NewPCG(seed, 0x5eed)), srv: srv, addr: strings.TrimPrefix(srv.URL(), "http://"),
-		clock: clock, tf: newInProcessTerraform(t, &ciamProvider{version: "test", now: clock.Now}),
-		rotating: rotating, minRemaining: "1m", renewInPlan: !rotating, renewed: true,
+	return soak.Env{
+		Scratch: t.TempDir(),
+		Now:     clock.Now,
+		Sleep:   func(_ context.Context, d time.Duration) { clock.Advance(d) },
+		NewWorkspace: func(dir string, env []string) (soak.Workspace, error) {
+			// The provider reads its environment from this process.
+			for _, kv := range append(env, envCodeLedger+"="+filepath.Join(dir, "sent-codes")) {
+				k, v, _ := strings.Cut(kv, "=")
+				t.Setenv(k, v)
+			}
+			tf := newInProcessTerraform(t, &ciamProvider{version: "test", now: clock.Now})
+			return soak.NewCommandWorkspace(tf.bin, tf.dir, tf.env), nil
+		},
 	}
-	s.newCode()
-	s.configure()
-	if out, err := s.tf.run(nil, "init"); err != nil {
-		t.Fatalf("terraform init: %v\n%s", err, out)
-	}
-	return s
 }
 
-func (s *grantSequence) newCode() {
+// grantFixture is a created ciam_authorization_code_token (a directory that
+// does not rotate, the provider's credentials from the environment) for
+// the tests of single sequences below.
+type grantFixture struct {
+	srv   *localciam.Server
+	clock *fakeClock
+	tf    *inProcessTerraform
+	code  string
+}
+
+func createdGrant(t *testing.T) *grantFixture {
+	t.Helper()
+	unsetCIAMEnv(t)
+	t.Setenv(envClientID, localciam.DemoClientID)
+	t.Setenv(envClientSecret, localciam.DemoClientSecret)
+	t.Setenv(envCodeLedger, filepath.Join(t.TempDir(), "sent-codes"))
+	s := &grantFixture{srv: localciam.StartTest(t, localciam.Options{}), clock: newFakeClock()}
+	s.tf = newInProcessTerraform(t, &ciamProvider{version: "test", now: s.clock.Now})
 	code, err := s.srv.IssueCode(localciam.AuthorizeRequest{ClientID: localciam.DemoClientID, RedirectURI: localciam.DemoRedirectURI, Scope: "openid"})
 	if err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
 	s.code = code
-	s.codes = append(s.codes, code)
-}
-
-func (s *grantSequence) configure() {
 	s.tf.write(fmt.Sprintf(`terraform {
   required_providers {
     ciam = { source = "ciam-oss/ciam" }
@@ -149,299 +117,16 @@ provider "ciam" {
 resource "ciam_authorization_code_token" "t" {
   code          = var.code
   redirect_uri  = %q
-  min_remaining = %q
-  renew_in_plan = %t
+  min_remaining = "1m"
 }
-`, s.srv.URL(), localciam.DemoRedirectURI, s.minRemaining, s.renewInPlan))
-}
-
-// operation is one step a user (or the world) takes.
-type operation struct {
-	name   string
-	weight int
-	do     func(s *grantSequence)
+`, s.srv.URL(), localciam.DemoRedirectURI))
+	if out, err := s.tf.run([]string{"TF_VAR_code=" + code}, "apply", "-auto-approve"); err != nil {
+		t.Fatalf("create: %v\n%s", err, out)
+	}
+	return s
 }
 
-func (s *grantSequence) operations() []operation {
-	ops := []operation{
-		{"plan (thrown away)", 3, func(s *grantSequence) {
-			s.command("plan")
-			if s.rotating && s.renewInPlan {
-				s.mayLose("a plan that may have renewed was thrown away (renew_in_plan = true, a rotating directory)")
-			}
-		}},
-		{"apply", 4, func(s *grantSequence) { s.command("apply", "-auto-approve") }},
-		{"apply -refresh=false", 2, func(s *grantSequence) { s.command("apply", "-refresh=false", "-auto-approve") }},
-		{"apply -refresh-only", 2, func(s *grantSequence) { s.command("apply", "-refresh-only", "-auto-approve") }},
-		{"saved plan applied later", 2, func(s *grantSequence) {
-			if s.command("plan", "-out=tfplan") {
-				s.advance(time.Duration(s.rng.IntN(300)) * time.Second)
-				s.command("apply", "tfplan")
-			}
-		}},
-		{"time passes", 6, func(s *grantSequence) { s.advance(time.Duration(s.rng.IntN(300)) * time.Second) }},
-		{"min_remaining changes", 3, func(s *grantSequence) {
-			// 5m is above the tokens' 299 s: every read and apply finds
-			// the token due.
-			s.minRemaining = []string{"30s", "1m", "2m", "4m", "5m"}[s.rng.IntN(5)]
-			s.note("min_remaining = " + s.minRemaining)
-			s.configure()
-		}},
-		{"the token endpoint fails once", 3, func(s *grantSequence) {
-			names := []string{"503", "429", "reset", "truncated"}
-			f := []localciam.Fault{{Status: http.StatusServiceUnavailable}, {Status: http.StatusTooManyRequests}, {Reset: true}, {Truncate: true}}
-			i := s.rng.IntN(len(f))
-			s.note("next token request: " + names[i])
-			s.srv.InjectFaults(localciam.TokenPath, f[i])
-			s.faultMayHitAnExchange()
-		}},
-		{"the directory is down for one command", 2, func(s *grantSequence) {
-			if err := s.srv.Close(); err != nil {
-				s.t.Fatal(err)
-			}
-			if s.rng.IntN(2) == 0 {
-				s.command("plan")
-			} else {
-				s.command("apply", "-auto-approve")
-			}
-			if err := s.srv.Start(s.addr); err != nil {
-				s.t.Fatal(err)
-			}
-		}},
-	}
-	ops = append(ops,
-		operation{"renew_in_plan toggles", 2, func(s *grantSequence) {
-			s.renewInPlan = !s.renewInPlan
-			s.note(fmt.Sprintf("renew_in_plan = %t", s.renewInPlan))
-			s.configure()
-		}},
-		operation{"the directory's answer is lost once", 2, func(s *grantSequence) {
-			names := []string{"processed, then 504", "processed, answered after request_timeout"}
-			f := []localciam.Fault{{Swallow: true, Status: http.StatusGatewayTimeout}, {AnswerAfter: 3 * time.Second}}
-			i := s.rng.IntN(len(f))
-			s.note("next token request: " + names[i])
-			s.srv.InjectFaults(localciam.TokenPath, f[i])
-			s.faultMayHitAnExchange()
-			if s.rotating {
-				// The directory may rotate and the new refresh token never
-				// arrive: only the spent one is held.
-				s.mayLose("an answer holding a rotated refresh token was lost")
-			}
-		}},
-		operation{"the user sets a code already sent", 1, func(s *grantSequence) {
-			var sent []string
-			for _, c := range s.codes {
-				if c != s.code && s.srv.Presented(c) > 0 {
-					sent = append(sent, c)
-				}
-			}
-			if len(sent) == 0 {
-				return
-			}
-			s.code = sent[s.rng.IntN(len(sent))]
-			s.note("the user sets a code already sent")
-			s.refusalAllowed = "the user set a code already sent"
-			s.configure()
-		}},
-		operation{"the user destroys and starts over", 1, func(s *grantSequence) {
-			if !s.command("destroy", "-auto-approve") {
-				return
-			}
-			s.checkRevoked()
-			s.note("the user starts over with a new code")
-			s.newCode()
-			s.configure()
-			s.renewed, s.lossAllowed, s.refusalAllowed, s.lastRefreshToken = false, "", "", ""
-		}},
-		operation{"an administrator revokes the grant", 1, func(s *grantSequence) {
-			if rt := s.tf.stateAttribute("refresh_token"); rt != "" {
-				s.note("revoked by an administrator")
-				s.srv.RevokeRefreshToken(rt)
-				s.mayLose("an administrator revoked it")
-			}
-		}},
-	)
-	return ops
-}
-
-// run creates the resource, then takes n random operations, checking the
-// invariants after each, then destroys it.
-func (s *grantSequence) run(n int) {
-	s.command("apply", "-auto-approve")
-	ops := s.operations()
-	total := 0
-	for _, op := range ops {
-		total += op.weight
-	}
-	for range n {
-		pick := s.rng.IntN(total)
-		for _, op := range ops {
-			if pick -= op.weight; pick < 0 {
-				op.do(s)
-				break
-			}
-		}
-		if s.t.Failed() {
-			return
-		}
-	}
-	if s.command("destroy", "-auto-approve") {
-		s.checkRevoked()
-	}
-}
-
-// checkRevoked fails when a destroy that succeeded left the grant's refresh
-// token working.
-func (s *grantSequence) checkRevoked() {
-	if s.lossAllowed == "" && s.renewed {
-		if rt := s.lastRefreshToken; rt == "" || s.srv.RefreshTokenWorks(rt) {
-			s.fail("the destroy did not revoke the refresh token")
-		}
-	}
-}
-
-// faultMayHitAnExchange allows, while a new code waits for its exchange,
-// that a fault spends it: the provider then refuses it as sent.
-func (s *grantSequence) faultMayHitAnExchange() {
-	if !s.renewed && s.refusalAllowed == "" {
-		s.refusalAllowed = "a fault may have hit the exchange of a new code"
-	}
-}
-
-func (s *grantSequence) note(what string) { s.history = append(s.history, what) }
-
-// mayLose records that the grant may now be lost through no fault of the
-// provider.
-func (s *grantSequence) mayLose(why string) {
-	if s.lossAllowed == "" {
-		s.lossAllowed = why
-	}
-}
-
-// needsNewCode reports output that tells the user to get a new code.
-func needsNewCode(out string) bool {
-	return containsAny(out, "New Authorization Code Needed", "set code to it", "Set code to a new authorization code")
-}
-
-func (s *grantSequence) advance(d time.Duration) {
-	s.note(fmt.Sprintf("time +%s", d))
-	s.clock.Advance(d)
-}
-
-func (s *grantSequence) fail(format string, args ...any) {
-	s.t.Helper()
-	s.t.Errorf("seed %d (rotating %t), after %s:\n%s", s.seed, s.rotating, strings.Join(s.history, " | "), fmt.Sprintf(format, args...))
-}
-
-// documentedFailures are the errors a command of these sequences may end
-// with: the directory failed or was down when the apply had to renew or
-// exchange a code, or (only where loss is allowed) the grant was lost.
-var documentedFailures = []string{"Error: CIAM Token Not Renewed", "Error: Cannot Reach The CIAM", "Error: Unexpected CIAM Response",
-	"Error: CIAM Token Request Failed", "Error: Unusable CIAM Token Response", "Error: CIAM Rejected The Grant (invalid_grant)"}
-
-// lossFailures are the errors of a lost grant.
-var lossFailures = []string{"Error: New Authorization Code Needed", "Error: CIAM Refresh Token Rejected"}
-
-// command runs one terraform command and checks every invariant against it.
-// It reports whether the command succeeded.
-func (s *grantSequence) command(args ...string) bool {
-	s.t.Helper()
-	before, refreshes := s.srv.Presentations(), s.srv.Attempts(localciam.GrantRefreshToken)
-	env := []string{"TF_VAR_code=" + s.code}
-	if slices.Contains(args, "tfplan") {
-		// A saved plan holds its variables. Terraform 1.11 warns when the
-		// environment sets another value, and that warning quotes both
-		// values, sensitive or not: no user sets the variable then.
-		env = nil
-	}
-	out, err := s.tf.run(env, args...)
-	s.note(strings.Join(args, " "))
-	after := s.srv.Presentations()
-
-	for _, c := range s.codes {
-		if n := after[c]; n > 1 {
-			s.fail("a code reached the directory %d times:\n%s", n, out)
-		}
-	}
-	for v, n := range after {
-		if n-before[v] > 1 {
-			s.fail("one command sent a single-use value %d times:\n%s", n-before[v], out)
-		}
-	}
-	if n := s.srv.Attempts(localciam.GrantRefreshToken) - refreshes; n > 1 {
-		s.fail("one command sent %d refresh requests; a run renews at most once:\n%s", n, out)
-	}
-	for _, bad := range []string{"inconsistent", "bug in the provider", "panic", "Provider Internal Error"} {
-		if strings.Contains(out, bad) {
-			s.fail("terraform %s printed %q:\n%s", args[0], bad, out)
-		}
-	}
-	refusal := s.lossAllowed != "" || s.refusalAllowed != ""
-	if err != nil && !containsAny(out, documentedFailures...) && (!refusal || !containsAny(out, lossFailures...)) {
-		s.fail("terraform %s failed with an undocumented error: %v\n%s", args[0], err, out)
-	}
-	if s.rotating && s.renewInPlan && err != nil && args[0] == "apply" {
-		// A read that renewed in a run that failed: its state is not saved.
-		s.mayLose("an apply whose read may have renewed failed (renew_in_plan = true, a rotating directory)")
-	}
-	secrets := append(append(s.srv.IssuedTokens(), s.codes...), localciam.DemoClientSecret)
-	leaktest.AssertNone(s.t, fmt.Sprintf("seed %d: terraform %s", s.seed, strings.Join(args, " ")), out, secrets...)
-	if _, leaked := leaktest.Window(out, secrets...); leaked {
-		out = leaktest.Scrub(out, secrets...) // reported above; the messages below must not repeat it
-	}
-
-	rt := s.tf.stateAttribute("refresh_token")
-	if rt != "" {
-		s.lastRefreshToken = rt
-	}
-	if s.lossAllowed == "" && rt != "" {
-		if s.srv.ReuseDetected(rt) {
-			s.fail("the directory saw a spent refresh token come back and revoked the grant:\n%s", out)
-		}
-		if err == nil && args[0] == "apply" && !s.srv.RefreshTokenWorks(rt) {
-			s.fail("after a successful apply the refresh token in state no longer works:\n%s", out)
-		}
-	}
-	// The resource may be absent from state while its code was sent (a
-	// destroy, a tainted object destroyed before its replacement's create
-	// was refused): the ledger of sent codes then refuses the code, which
-	// the count of codes the directory received checks.
-	// An apply that plans now (not a saved plan, which Terraform applies as
-	// planned, and not -refresh-only, which plans no change) either renews
-	// an expired token or says why not.
-	applyNow := args[0] == "apply" && (args[1] == "-auto-approve" || args[1] == "-refresh=false")
-	if at, perr := time.Parse(time.RFC3339, s.tf.stateAttribute("expires_at")); applyNow && err == nil && perr == nil && !at.After(s.clock.Now()) &&
-		!containsAny(out, "Warning: CIAM Token Not Renewed", "Warning: CIAM Token Due And Not Renewed") {
-		s.fail("terraform %s succeeded and keeps a token that expired %s ago, without a word:\n%s", strings.Join(args, " "), s.clock.Now().Sub(at), out)
-	}
-	if containsAny(out, "New Authorization Code Needed") && !refusal {
-		s.fail("the provider declared the grant lost or the code spent, and nothing that could lose or spend it happened:\n%s", out)
-	}
-	if containsAny(out, "Authorization Code Used Twice") {
-		s.fail("one resource's code was called used twice:\n%s", out)
-	}
-	if needsNewCode(out) {
-		// The user follows the advice.
-		s.note("the user sets a new code")
-		s.newCode()
-		s.configure()
-		s.renewed, s.refusalAllowed = false, ""
-	}
-	if err == nil && args[0] == "apply" && rt != "" && s.srv.Presented(s.code) == 1 && !s.renewed {
-		// The new code's grant is in state: from here it must not be lost.
-		s.lossAllowed, s.renewed = "", true
-	}
-	return err == nil
-}
-
-func containsAny(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
-}
+func (s *grantFixture) advance(d time.Duration) { s.clock.Advance(d) }
 
 // apply -refresh=false with renew_in_plan = true (the default) and an
 // expired token: no read renews it, and the plan says so instead of keeping
@@ -521,21 +206,6 @@ func TestAccAuthorizationCodeTokenResource_destroyWithAnUnusableSettingKeepsTheG
 			}
 		})
 	}
-}
-
-// createdGrant is a sequence (seed 0, a directory that does not rotate)
-// whose resource was created, with the provider's credentials from the
-// environment.
-func createdGrant(t *testing.T) *grantSequence {
-	t.Helper()
-	unsetCIAMEnv(t)
-	t.Setenv(envClientID, localciam.DemoClientID)
-	t.Setenv(envClientSecret, localciam.DemoClientSecret)
-	s := newGrantSequence(t, 0, false)
-	if !s.command("apply", "-auto-approve") {
-		t.Fatal("create failed")
-	}
-	return s
 }
 
 func wantIn(t *testing.T, what, out string, wants ...string) {
