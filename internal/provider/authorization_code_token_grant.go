@@ -219,7 +219,7 @@ func (r *authorizationCodeTokenResource) exchangeClient(m *authorizationCodeToke
 	if c.problem != "" {
 		diags.AddError("Leading Or Trailing Whitespace", c.problem)
 	} else if c.creds.ClientID == "" {
-		diags.Append(missingExchangeClientID(r.data.app.names()))
+		diags.Append(missingClientID("ciam_authorization_code_token needs the client ID of the application that obtained the code (and its client_secret, unless code_verifier makes it a public client).", r.data.app.names()))
 	} else if c.creds.ClientSecret == "" && m.CodeVerifier.IsNull() {
 		diags.Append(missingExchangeSecret(r.data.app.names()))
 	}

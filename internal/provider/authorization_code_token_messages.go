@@ -36,7 +36,7 @@ func codeExchangeDiagnostic(err error, req tokenRequest, redirectURI string, pkc
 		// No secret was sent: the generic text about a wrong secret does not apply.
 		summary = "CIAM Rejected The PKCE Exchange (invalid_client)"
 		detail = fmt.Sprintf("The CIAM at %s answered the PKCE code exchange for client_id %s with HTTP %d invalid_client. No client secret was sent (PKCE). "+
-			"In PKCE mode the CIAM answers invalid_client when the code or code_verifier is wrong or already used, when %s, or when the application does not exist or is disabled: "+
+			"In PKCE mode the CIAM answers invalid_client when the code is wrong, expired (codes live minutes) or already used, when the code_verifier is wrong, when %s, or when the application does not exist or is disabled: "+
 			"check that code_verifier matches the code_challenge sent to /oauth2/authorize and redirect_uri, and get a new code.", req.host, quoted(req.clientID), cerr.StatusCode, redirect)
 	}
 	switch ciam.OutcomeOf(err) {
@@ -352,11 +352,11 @@ func applyRenewalFailure(m *authorizationCodeTokenModel, c grantClient, err erro
 	return renewalFailure(m, c, err, host, domain, expiresAt, remaining, minRemaining) + " The apply stopped; the next apply tries again."
 }
 
-// missingExchangeClientID and missingExchangeSecret are the errors of a code
-// exchange without the credentials it needs; names says where to set them.
-func missingExchangeClientID(names string) diag.Diagnostic {
-	return diag.NewErrorDiagnostic("Missing CIAM Credentials", "ciam_authorization_code_token needs the client ID of the application that obtained the code. "+
-		"Set client_id (and client_secret) on the block, or "+names+".")
+// missingClientID and missingExchangeSecret are the errors of a block of the
+// authorization-code flow without the credentials it needs: needs says
+// what needs the client ID, names where to set it.
+func missingClientID(needs, names string) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Missing CIAM Credentials", needs+" Set client_id on the block, or "+names+".")
 }
 
 func missingExchangeSecret(names string) diag.Diagnostic {

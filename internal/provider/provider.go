@@ -277,6 +277,7 @@ func (p *ciamProvider) Functions(context.Context) []func() function.Function {
 	return guardFunctions(
 		newDecodeJWTFunction,
 		newVerifyJWTFunction,
+		newPKCEChallengeFunction,
 	)
 }
 
@@ -286,6 +287,7 @@ func (p *ciamProvider) DataSources(context.Context) []func() datasource.DataSour
 		newSCIMTokenDataSource,
 		newOpenIDConfigurationDataSource,
 		newJWKSDataSource,
+		newAuthorizationURLDataSource,
 	)
 }
 

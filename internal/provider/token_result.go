@@ -44,6 +44,17 @@ type attrSpec struct {
 	sensitive bool
 }
 
+// scopeProblem is the error of a scope that is not a scope token (RFC 6749
+// section 3.3), for every block that takes scopes.
+func scopeProblem(s string) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if !scopeValuePattern.MatchString(s) {
+		diags.AddAttributeError(path.Root("scopes"), "Invalid Attribute Value Match",
+			fmt.Sprintf("Scope %s must be a scope token: printable ASCII without spaces, quotes or backslashes.", quoted(s)))
+	}
+	return diags
+}
+
 // scopeValuePattern is RFC 6749 section 3.3's scope-token.
 var scopeValuePattern = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]+$`)
 
@@ -162,9 +173,8 @@ func validateTokenBlockConfig(cfg tfsdk.Config) diag.Diagnostics {
 				"scopes must not contain null: remove the null element, or give the scope's name.")
 			continue
 		}
-		if s, ok := rawString(e); ok && !scopeValuePattern.MatchString(s) {
-			diags.AddAttributeError(path.Root("scopes"), "Invalid Attribute Value Match",
-				fmt.Sprintf("Scope %s must be a scope token: printable ASCII without spaces, quotes or backslashes.", quoted(s)))
+		if s, ok := rawString(e); ok {
+			diags.Append(scopeProblem(s)...)
 		}
 	}
 	return diags

@@ -278,18 +278,24 @@ func (v pkceVerifier) ValidateString(ctx context.Context, req validator.StringRe
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() || hasSurroundingSpace(req.ConfigValue.ValueString()) {
 		return
 	}
-	value := req.ConfigValue.ValueString()
+	if problem := verifierProblem(req.ConfigValue.ValueString()); problem != "" {
+		resp.Diagnostics.AddError("Invalid Code Verifier", fmt.Sprintf("%s must be %s%s.", req.Path, v.Description(ctx), problem))
+	}
+}
+
+// verifierProblem says what RFC 7636 section 4.1 forbids in a code verifier,
+// as the end of a sentence that states the rule ("" when nothing): never
+// the value. provider::ciam::pkce_challenge refuses the same.
+func verifierProblem(value string) string {
 	if n := len(value); n < 43 || n > 128 {
-		resp.Diagnostics.AddError("Invalid Code Verifier", fmt.Sprintf("%s must be %s; it has %d characters.", req.Path, v.Description(ctx), n))
-		return
+		return fmt.Sprintf("; it has %d characters", n)
 	}
 	for _, c := range value {
 		if !pkceUnreserved(c) {
-			resp.Diagnostics.AddError("Invalid Code Verifier", fmt.Sprintf("%s must be %s, so that its S256 challenge matches the one the directory computes; "+
-				"it holds another character.", req.Path, v.Description(ctx)))
-			return
+			return ", so that its S256 challenge matches the one the directory computes; it holds another character"
 		}
 	}
+	return ""
 }
 
 // pkceUnreserved reports whether c may appear in a code verifier.
