@@ -1,7 +1,8 @@
 // Command examples-stub stands in, during the offline examples check, for
 // the third-party providers that the examples hand ciam values to:
-// Mastercard/restapi (run as terraform-provider-restapi) and hashicorp/local
-// (run as terraform-provider-local). It serves a schema with the attributes
+// Mastercard/restapi (run as terraform-provider-restapi), hashicorp/local
+// (run as terraform-provider-local) and hashicorp/random (run as
+// terraform-provider-random). It serves a schema with the attributes
 // the examples set, with the types the real provider gives them, so that
 // `terraform validate` can check the ciam side of those examples (blocks,
 // references, ephemeral values flowing into a provider block, values flowing
@@ -39,11 +40,12 @@ func main() {
 	}{
 		"restapi": {"mastercard/restapi", restapiStub{}},
 		"local":   {"hashicorp/local", localStub{}},
+		"random":  {"hashicorp/random", randomStub{}},
 	}
 	name := strings.TrimPrefix(filepath.Base(os.Args[0]), "terraform-provider-")
 	stub, ok := stubs[name]
 	if !ok {
-		log.Fatalf("examples-stub: run as terraform-provider-restapi or terraform-provider-local, not %q", name)
+		log.Fatalf("examples-stub: run as terraform-provider-restapi, -local or -random, not %q", name)
 	}
 	// The address matters only to debug mode; Terraform and OpenTofu start
 	// the stub through dev_overrides.
