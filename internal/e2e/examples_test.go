@@ -57,6 +57,9 @@ func TestExamplesApply(t *testing.T) {
 	// What each example needs besides the provider's CIAM_* settings, and
 	// what its outputs must say.
 	vars := map[string]func() []string{
+		"examples/demo": func() []string {
+			return []string{"TF_VAR_pkce_verifier=" + verifier, "TF_VAR_sign_in_state=demo"}
+		},
 		"examples/functions/verify_jwt": func() []string {
 			return []string{"TF_VAR_authorization_code=" + code(), "TF_VAR_client_id=" + localciam.DemoClientID}
 		},
@@ -67,6 +70,7 @@ func TestExamplesApply(t *testing.T) {
 	outputs := map[string]map[string]string{
 		"examples/data-sources/ciam_openid_configuration":  {"issuer": srv.URL()},
 		"examples/functions/decode_jwt":                    {"token_scopes": `["identity_proofing"]`, "token_issuer": srv.URL()},
+		"examples/functions/pkce_challenge":                {"code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"},
 		"examples/resources/ciam_authorization_code_token": {"signed_in_user": localciam.DefaultUser},
 	}
 	for _, ex := range exampleWorkspaces(t) {
@@ -207,6 +211,9 @@ func (ex *exampleWorkspace) prepare(t *testing.T) {
 	if strings.Contains(text, `resource "local_file"`) {
 		versions += "    local = { source = \"hashicorp/local\" }\n"
 	}
+	if strings.Contains(text, `resource "random_`) {
+		versions += "    random = { source = \"hashicorp/random\" }\n"
+	}
 	versions += "  }\n}\n"
 	if err := os.WriteFile(filepath.Join(ex.tf.Dir, "zz_versions.tf"), []byte(versions), 0o600); err != nil {
 		t.Fatal(err)
@@ -218,7 +225,8 @@ func (ex *exampleWorkspace) prepare(t *testing.T) {
 // configuration whose dev_overrides serve them and the built provider.
 func stubCLIConfig(t *testing.T, root string) string {
 	t.Helper()
-	stubs := map[string]string{"restapi": devenv.RegistryHost() + "/mastercard/restapi", "local": devenv.RegistryHost() + "/hashicorp/local"}
+	stubs := map[string]string{"restapi": devenv.RegistryHost() + "/mastercard/restapi", "local": devenv.RegistryHost() + "/hashicorp/local",
+		"random": devenv.RegistryHost() + "/hashicorp/random"}
 	overrides := fmt.Sprintf("    %q = %q\n", devenv.ProviderAddress(), providerDir)
 	for name, address := range stubs {
 		dir := t.TempDir()
