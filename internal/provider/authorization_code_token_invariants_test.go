@@ -97,29 +97,7 @@ func createdGrant(t *testing.T) *grantFixture {
 		t.Fatal(err)
 	}
 	s.code = code
-	s.tf.write(fmt.Sprintf(`terraform {
-  required_providers {
-    ciam = { source = "ciam-oss/ciam" }
-  }
-}
-
-variable "code" {
-  type      = string
-  sensitive = true
-}
-
-provider "ciam" {
-  auth_domain     = %q
-  max_retries     = 1
-  request_timeout = "2s"
-}
-
-resource "ciam_authorization_code_token" "t" {
-  code          = var.code
-  redirect_uri  = %q
-  min_remaining = "1m"
-}
-`, s.srv.URL(), localciam.DemoRedirectURI))
+	s.tf.write(soak.GrantConfiguration(s.srv.URL(), "1m", true, ""))
 	if out, err := s.tf.run([]string{"TF_VAR_code=" + code}, "apply", "-auto-approve"); err != nil {
 		t.Fatalf("create: %v\n%s", err, out)
 	}

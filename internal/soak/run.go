@@ -191,6 +191,15 @@ func (r *Run) newCode() {
 }
 
 func (r *Run) configure() error {
+	return r.ws.Write(GrantConfiguration(r.srv.URL(), r.minRemaining, r.renewInPlan, r.choices.Alongside))
+}
+
+// GrantConfiguration is a run's main.tf: a ciam_authorization_code_token
+// whose code (and code verifier) come from the variables code and verifier,
+// at authDomain, with one retry and a 2 s request_timeout, and the token
+// alongside (Choices.Alongside). The provider's credentials come from the
+// environment.
+func GrantConfiguration(authDomain, minRemaining string, renewInPlan bool, alongside string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `terraform {
   required_providers {
@@ -222,8 +231,8 @@ resource "ciam_authorization_code_token" "t" {
   min_remaining = %q
   renew_in_plan = %t
 }
-`, r.srv.URL(), localciam.DemoRedirectURI, r.minRemaining, r.renewInPlan)
-	switch r.choices.Alongside {
+`, authDomain, localciam.DemoRedirectURI, minRemaining, renewInPlan)
+	switch alongside {
 	case "data scim":
 		b.WriteString("\ndata \"ciam_scim_token\" \"side\" {}\n")
 	case "data client_credentials":
@@ -233,7 +242,7 @@ resource "ciam_authorization_code_token" "t" {
 		// referenced or not.
 		b.WriteString("\nephemeral \"ciam_scim_token\" \"side\" {}\n")
 	}
-	return r.ws.Write(b.String())
+	return b.String()
 }
 
 // step carries out one step.
