@@ -127,6 +127,20 @@ func (s *Server) LiveGrants() int {
 	return len(live)
 }
 
+// AnswersLost returns how many refresh tokens only an answer that a fault
+// lost carried (from a code exchange or a rotation).
+func (s *Server) AnswersLost() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, g := range s.refresh {
+		if g.answerLost {
+			n++
+		}
+	}
+	return n
+}
+
 // Rotations returns how many refresh tokens a renewal rotated away.
 func (s *Server) Rotations() int64 {
 	s.mu.Lock()

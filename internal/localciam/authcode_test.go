@@ -327,6 +327,9 @@ func TestRefreshRecordsLostAnswers(t *testing.T) {
 			for deadline := time.Now().Add(3 * time.Second); tc.lost && !s.Refresh(first).SuccessorLost && time.Now().Before(deadline); {
 				time.Sleep(20 * time.Millisecond)
 			}
+			if got, want := s.AnswersLost(), map[bool]int{true: 1}[tc.lost]; got != want {
+				t.Errorf("AnswersLost = %d, want %d", got, want)
+			}
 			rec := s.Refresh(first)
 			if !rec.Known || !rec.Rotated || rec.Works || !rec.GrantAlive || rec.SuccessorLost != tc.lost || rec.Presented != 1 {
 				t.Fatalf("record %+v, want known, rotated, not working, grant alive, successor lost %t, presented once", rec, tc.lost)

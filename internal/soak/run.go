@@ -113,6 +113,7 @@ func Execute(ctx context.Context, env Env, seed uint64, choices Choices, steps [
 	defer func() {
 		stats.Renewals += srv.Grants(localciam.GrantRefreshToken)
 		stats.Exchanges += srv.Grants(localciam.GrantAuthorizationCode)
+		stats.LostAnswers += srv.AnswersLost()
 	}()
 	envVars := []string{"CIAM_CLIENT_ID=" + localciam.DemoClientID}
 	if !choices.Public {

@@ -15,9 +15,9 @@ type Stats struct {
 	Grants int
 	// Interrupts counts Ctrl-C steps, Down the steps with the directory down.
 	Interrupts, Down int
-	// LostAnswers counts the commands after which state held a refresh
-	// token whose rotation's answer was lost; Reuses the presentations of a
-	// rotated-away refresh token.
+	// LostAnswers counts the refresh tokens (from a code exchange or a
+	// rotation) that only an answer lost after the directory acted carried;
+	// Reuses the presentations of a rotated-away refresh token.
 	LostAnswers, Reuses int
 	// Choices counts the runs by each choice.
 	Choices    map[string]int
