@@ -26,10 +26,11 @@ type AuthorizeRequest struct {
 	CodeVerifier string
 }
 
-// AuthorizationURL returns the URL of the directory's /oauth2/authorize for
-// r, where a browser signs the user in. It sends nothing.
-func (c *Client) AuthorizationURL(r AuthorizeRequest) string {
-	u := *c.base
+// AuthorizationURL returns the URL of /oauth2/authorize for r at the
+// directory whose base URL is base (ParseAuthDomain), where a browser signs
+// the user in. It sends nothing, so it needs no Client.
+func AuthorizationURL(base *url.URL, r AuthorizeRequest) string {
+	u := *base
 	u.Path = AuthorizePath
 	q := url.Values{"response_type": {"code"}, "client_id": {r.ClientID}, "redirect_uri": {r.RedirectURI}}
 	if len(r.Scopes) > 0 {

@@ -15,13 +15,12 @@ func TestS256Challenge_rfc7636AppendixB(t *testing.T) {
 // The URL is the directory's /oauth2/authorize with the documented
 // parameters, encoded, and never the verifier.
 func TestAuthorizationURL(t *testing.T) {
-	base, _ := url.Parse("https://tenant.portal.tencentciam.com")
-	c, err := New(Config{BaseURL: base})
+	base, err := ParseAuthDomain("tenant.portal.tencentciam.com")
 	if err != nil {
 		t.Fatal(err)
 	}
 	const verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-	raw := c.AuthorizationURL(AuthorizeRequest{
+	raw := AuthorizationURL(base, AuthorizeRequest{
 		ClientID: "app/1", RedirectURI: "https://app.example.com/callback?x=1&y=2",
 		Scopes: []string{"openid", "users.read"}, State: "s t&a=te", CodeVerifier: verifier,
 	})
@@ -41,7 +40,7 @@ func TestAuthorizationURL(t *testing.T) {
 		t.Errorf("query = %v, want %v", got, want)
 	}
 	// Without a verifier, scopes or state, none of their parameters.
-	bare, _ := url.Parse(c.AuthorizationURL(AuthorizeRequest{ClientID: "app", RedirectURI: "https://app.example.com/cb"}))
+	bare, _ := url.Parse(AuthorizationURL(base, AuthorizeRequest{ClientID: "app", RedirectURI: "https://app.example.com/cb"}))
 	for _, p := range []string{"scope", "state", "code_challenge", "code_challenge_method"} {
 		if bare.Query().Has(p) {
 			t.Errorf("a bare request's URL has %s: %s", p, bare)

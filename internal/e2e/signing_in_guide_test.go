@@ -59,9 +59,11 @@ func TestGuideSigningInOnce(t *testing.T) {
 				return code
 			}
 			setCode := func(code string) {
-				// The guide: printf 'authorization_code = "%s"\n' "$CODE" > signin.auto.tfvars
-				if err := os.WriteFile(filepath.Join(ex.tf.Dir, "signin.auto.tfvars"), []byte(fmt.Sprintf("authorization_code = %q\n", code)), 0o600); err != nil {
-					t.Fatal(err)
+				// The guide's line, run as written.
+				sh := exec.Command("sh", "-c", `printf 'authorization_code = "%s"\n' "$CODE" > signin.auto.tfvars`)
+				sh.Dir, sh.Env = ex.tf.Dir, []string{"CODE=" + code, "PATH=" + os.Getenv("PATH")}
+				if out, err := sh.CombinedOutput(); err != nil {
+					t.Fatalf("the guide's printf: %v\n%s", err, out)
 				}
 			}
 

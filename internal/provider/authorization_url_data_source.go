@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -119,7 +120,7 @@ func (d *authorizationURLDataSource) ValidateConfig(ctx context.Context, req dat
 func (d *authorizationURLDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m authorizationURLModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() || d.data.cannotRequestInRead(req, resp, "The data source ciam_authorization_url") {
+	if resp.Diagnostics.HasError() || d.cannotBuild(req, resp, m.ClientID.IsNull()) {
 		return
 	}
 	clientID := m.ClientID.ValueString()
@@ -139,7 +140,7 @@ func (d *authorizationURLDataSource) Read(ctx context.Context, req datasource.Re
 		scopes = []string{defaultAuthorizeScope}
 	}
 	verifier := m.CodeVerifier.ValueString()
-	m.URL = types.StringValue(d.data.client.AuthorizationURL(ciam.AuthorizeRequest{
+	m.URL = types.StringValue(ciam.AuthorizationURL(d.data.base, ciam.AuthorizeRequest{
 		ClientID: clientID, RedirectURI: m.RedirectURI.ValueString(), Scopes: scopes, State: m.State.ValueString(), CodeVerifier: verifier,
 	}))
 	m.CodeChallenge, m.CodeChallengeMethod = types.StringNull(), types.StringNull()
@@ -147,6 +148,36 @@ func (d *authorizationURLDataSource) Read(ctx context.Context, req datasource.Re
 		m.CodeChallenge, m.CodeChallengeMethod = types.StringValue(ciam.S256Challenge(verifier)), types.StringValue("S256")
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// cannotBuild tells whether the URL cannot be built yet: it needs the
+// provider's auth_domain, and its client_id when the block has none, and
+// nothing else (no secret, no transport setting). It defers, where
+// Terraform allows it, while those are unknown.
+func (d *authorizationURLDataSource) cannotBuild(req datasource.ReadRequest, resp *datasource.ReadResponse, providerClientID bool) bool {
+	const what = "The data source ciam_authorization_url"
+	if d.data == nil || d.data.noAuthDomain {
+		resp.Diagnostics.Append(d.data.missingAuthDomain(what))
+		return true
+	}
+	var unknown []string
+	for _, s := range []string{"auth_domain", "client_id"} {
+		if slices.Contains(d.data.unknown, s) && (s == "auth_domain" || providerClientID) {
+			unknown = append(unknown, s)
+		}
+	}
+	switch {
+	case len(unknown) > 0 && req.ClientCapabilities.DeferralAllowed:
+		resp.Deferred = &datasource.Deferred{Reason: datasource.DeferredReasonProviderConfigUnknown}
+		return true
+	case len(unknown) > 0:
+		resp.Diagnostics.Append(unknownSettings(what+" builds the sign-in URL during plan from the provider's auth_domain and client_id", unknown))
+		return true
+	case d.data.base == nil:
+		resp.Diagnostics.Append(d.data.missingAuthDomain(what))
+		return true
+	}
+	return false
 }
 
 // knownStrings returns the known, non-null elements of a list of strings.

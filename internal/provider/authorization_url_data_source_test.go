@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/config"
@@ -211,6 +212,59 @@ func TestAccAuthorizationURLDataSource_invalid(t *testing.T) {
 			{Config: block("client_id = \"a\"\nredirect_uri = \"https://app.example.com/callback\"\nstate = \"\""), ExpectError: regexp.MustCompile(`state`)},
 			{Config: block("client_id = \"a\"\n" + ok + "code_verifier = \"short\""), ExpectError: errorMatching("Invalid Code Verifier", "it has 5 characters")},
 			{Config: block("client_id = \" a\"\n" + ok), ExpectError: errorMatching("Leading Or Trailing Whitespace")},
+		},
+	})
+}
+
+// The URL needs the provider's auth_domain, and its client_id when the
+// block has none, and nothing else: a client_secret (or a block's
+// client_id over an unknown provider client_id) not known until apply
+// changes nothing; an unknown auth_domain is named.
+func TestAccAuthorizationURLDataSource_unknownProviderSettings(t *testing.T) {
+	unsetCIAMEnv(t)
+	// Each step names a new terraform_data, so that its output is unknown
+	// at plan time.
+	step := 0
+	cfg := func(provider, block string) string {
+		step++
+		provider = strings.ReplaceAll(provider, "terraform_data.later", fmt.Sprintf("terraform_data.later%d", step))
+		return fmt.Sprintf(`resource "terraform_data" "later%d" {
+  input = "tenant.portal.tencentciam.com"
+}
+`, step) + `
+provider "ciam" {
+` + provider + `
+}
+
+data "ciam_authorization_url" "login" {
+  redirect_uri = "https://app.example.com/callback"
+  state        = "s"
+` + block + `
+}
+`
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg(`  auth_domain   = "https://tenant.portal.tencentciam.com"
+  client_id     = "app"
+  client_secret = terraform_data.later.output`, ""),
+				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(authURLAddr, tfjsonpath.New("url"), urlQuery{url.Values{
+					"response_type": {"code"}, "client_id": {"app"}, "redirect_uri": {"https://app.example.com/callback"}, "scope": {"openid"}, "state": {"s"},
+				}})},
+			},
+			{
+				Config: cfg(`  auth_domain = "https://tenant.portal.tencentciam.com"
+  client_id   = terraform_data.later.output`, `  client_id = "block-app"`),
+				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(authURLAddr, tfjsonpath.New("url"), urlQuery{url.Values{
+					"response_type": {"code"}, "client_id": {"block-app"}, "redirect_uri": {"https://app.example.com/callback"}, "scope": {"openid"}, "state": {"s"},
+				}})},
+			},
+			{
+				Config:      cfg(`  auth_domain = terraform_data.later.output`, `  client_id = "block-app"`),
+				ExpectError: errorMatching("Unknown CIAM Provider Setting", "ciam_authorization_url builds the sign-in URL during plan", "auth_domain is not known until apply"),
+			},
 		},
 	})
 }

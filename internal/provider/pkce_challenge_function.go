@@ -27,7 +27,8 @@ func (f *pkceChallengeFunction) Definition(_ context.Context, _ function.Definit
 		Summary: "The PKCE S256 challenge of a code verifier",
 		MarkdownDescription: "Returns the RFC 7636 S256 challenge of a code verifier, `BASE64URL(SHA256(verifier))` without padding, for a configuration that builds the " +
 			"`/oauth2/authorize` URL itself (`ciam_authorization_url` builds it, challenge included). A verifier that RFC 7636 section 4.1 forbids is an error: " +
-			"it must be 43 to 128 of the characters `A-Z`, `a-z`, `0-9`, `-`, `.`, `_` and `~`. The error never shows the verifier. " +
+			"it must be 43 to 128 of the characters `A-Z`, `a-z`, `0-9`, `-`, `.`, `_` and `~`. The error does not repeat the verifier, but Terraform prints the value of each " +
+			"argument of a call that fails unless it is sensitive: pass a sensitive verifier (a `sensitive` variable, or `random_password`'s `result`). " +
 			"A sensitive verifier gives a sensitive result; the challenge itself is no secret, so `nonsensitive()` may show it.",
 		Parameters: []function.Parameter{
 			function.StringParameter{

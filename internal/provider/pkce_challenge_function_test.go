@@ -60,8 +60,9 @@ func TestFunctionPKCEChallenge_refusesForbiddenVerifiers(t *testing.T) {
 	})
 }
 
-// The function's error never holds the verifier (Terraform's own snippet of
-// the configuration line may; a verifier from a variable is not shown).
+// The function's own error text never holds the verifier. (Terraform
+// prints a failing call's arguments unless they are sensitive, as the
+// function's description says; see ..._sensitiveVerifierIsNotShown.)
 func TestFunctionPKCEChallenge_errorHoldsNoVerifier(t *testing.T) {
 	ctx := context.Background()
 	for _, v := range []string{"Sq7Kp2Lm9vXw4Rt8Yb3Nc6Jd1Hf5Gz0" + "+", strings.Repeat("Sq7Kp2Lm9v", 13), " " + strings.Repeat("Sq7Kp2Lm9v", 5)} {
@@ -72,4 +73,24 @@ func TestFunctionPKCEChallenge_errorHoldsNoVerifier(t *testing.T) {
 		}
 		leaktest.AssertNone(t, "the error", resp.Error.Text, strings.TrimSpace(v))
 	}
+}
+
+// A sensitive verifier that the function refuses is not printed by
+// Terraform, which shows a failing call's non-sensitive arguments only.
+func TestFunctionPKCEChallenge_sensitiveVerifierIsNotShown(t *testing.T) {
+	const bad = "Sq7Kp2Lm9vXw4Rt8Yb3Nc6Jd1Hf5Gz0+"
+	t.Setenv("TF_VAR_verifier", bad)
+	resource.UnitTest(t, resource.TestCase{
+		TerraformVersionChecks:   functionVersionChecks,
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: `variable "verifier" {
+  type      = string
+  sensitive = true
+}
+output "challenge" { value = nonsensitive(provider::ciam::pkce_challenge(var.verifier)) }`,
+			// The error, with no 8-character window of the verifier in it.
+			ExpectError: regexp.MustCompile(`(?s)\A(?:[^S]|S[^q]|Sq[^7])*Invalid code verifier(?:[^S]|S[^q]|Sq[^7])*\z`),
+		}},
+	})
 }

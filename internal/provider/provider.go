@@ -6,6 +6,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -188,8 +189,17 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		}
 	}
 	unknown = append(unknown, unknownTransport...)
+	app := credentialSource{
+		id: values["client_id"], secret: values["client_secret"],
+		idAttr: "client_id", secretAttr: "client_secret", idEnv: envClientID, secretEnv: envClientSecret,
+		idFromEnv: fromEnv["client_id"], secretFromEnv: fromEnv["client_secret"],
+		problem: joinProblems(envProblems["client_id"], envProblems["client_secret"]),
+	}
 	if len(unknown) > 0 {
-		data := &providerData{secrets: secrets, unknown: unknown, now: p.now, ledger: ledger}
+		data := &providerData{secrets: secrets, unknown: unknown, now: p.now, ledger: ledger, app: app}
+		if !slices.Contains(unknown, "auth_domain") && envProblems["auth_domain"] == "" {
+			data.base, _ = ciam.ParseAuthDomain(values["auth_domain"]) // nil when unset or unusable, as the apply reports
+		}
 		resp.DataSourceData, resp.ResourceData, resp.EphemeralResourceData = data, data, data
 		tflog.Debug(ctx, "CIAM provider settings unknown until apply", map[string]any{"unknown": unknown})
 		return
@@ -236,17 +246,13 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 
 	data := &providerData{
 		domain:    domainSpec{value: values["auth_domain"], fromEnv: fromEnv["auth_domain"]},
+		base:      base,
 		client:    client,
 		ephemeral: client.WithPool(ciam.PoolEphemeral),
 		secrets:   secrets,
 		now:       p.now,
 		ledger:    ledger,
-		app: credentialSource{
-			id: values["client_id"], secret: values["client_secret"],
-			idAttr: "client_id", secretAttr: "client_secret", idEnv: envClientID, secretEnv: envClientSecret,
-			idFromEnv: fromEnv["client_id"], secretFromEnv: fromEnv["client_secret"],
-			problem: joinProblems(envProblems["client_id"], envProblems["client_secret"]),
-		},
+		app:       app,
 		scim: credentialSource{
 			id: values["scim_client_id"], secret: values["scim_client_secret"],
 			idAttr: "scim_client_id", secretAttr: "scim_client_secret", idEnv: envSCIMClientID, secretEnv: envSCIMClientSecret,

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -38,6 +39,10 @@ type providerData struct {
 	authDomainProblem string
 	// domain is how auth_domain was given, for messages about it.
 	domain domainSpec
+	// base is auth_domain's URL, also while other settings are unknown
+	// (nil when auth_domain is unknown, unset or unusable): the sign-in
+	// URL needs nothing else.
+	base *url.URL
 	// now is the provider's clock (see ciamProvider.now).
 	now func() time.Time
 	// reads holds the renewalMark of every refresh token a read of this
@@ -258,29 +263,35 @@ func (d *providerData) cannotRequest(deferralAllowed bool, what string) (stop, d
 	if deferralAllowed {
 		return true, true, nil
 	}
-	names := strings.Join(d.unknown, ", ")
+	diags.Append(unknownSettings(what+" needs a request to the CIAM during plan", d.unknown))
+	return true, false, diags
+}
+
+// unknownSettings is the error of a block that needs (needs says for what)
+// provider settings that are not known until apply.
+func unknownSettings(needs string, unknown []string) diag.Diagnostic {
+	names := strings.Join(unknown, ", ")
 	var envs []string
 	for _, s := range settings {
-		if slices.Contains(d.unknown, s.attr) {
+		if slices.Contains(unknown, s.attr) {
 			envs = append(envs, s.env)
 		}
 	}
 	env := ""
 	switch {
-	case len(envs) == 1 && len(d.unknown) == 1:
+	case len(envs) == 1 && len(unknown) == 1:
 		env = ", or leave it unset and set " + envs[0] + " in the environment"
 	case len(envs) > 0:
 		env = ", or leave them unset and set " + strings.Join(envs, ", ") + " in the environment"
 	}
 	verb := "is"
-	if len(d.unknown) > 1 {
+	if len(unknown) > 1 {
 		verb = "are"
 	}
-	diags.AddError("Unknown CIAM Provider Setting",
-		fmt.Sprintf("%s needs a request to the CIAM during plan, but the provider's %s %s not known until apply (it comes from a resource that is not created yet). "+
+	return diag.NewErrorDiagnostic("Unknown CIAM Provider Setting",
+		fmt.Sprintf("%s, but the provider's %s %s not known until apply (it comes from a resource that is not created yet). "+
 			"Set %s to a value known at plan time%s, or apply the resource it comes from first (terraform apply -target=ADDRESS).",
-			what, names, verb, names, env))
-	return true, false, diags
+			needs, names, verb, names, env))
 }
 
 // credentialSource is a pair of provider-level credentials together with the

@@ -173,7 +173,12 @@ type demo struct {
 func (d *demo) apply(command string) (map[string]any, error) {
 	res, err := d.tf.Run(d.ctx, command, "-auto-approve", "-input=false", "-no-color")
 	if err != nil {
-		return nil, fmt.Errorf("%w%s", err, scrub(res.Stdout, d))
+		// The error holds terraform's standard error; both are shown only
+		// when neither holds a secret.
+		if findLeak(err.Error()+res.Stdout, d) != "" {
+			return nil, fmt.Errorf("terraform %s failed; its output is withheld: it holds a secret, code or token", command)
+		}
+		return nil, fmt.Errorf("%w\n%s", err, res.Stdout)
 	}
 	out, err := d.tf.Run(d.ctx, "output", "-json")
 	if err != nil {

@@ -44,12 +44,3 @@ func findLeak(text string, d *demo) string {
 	}
 	return ""
 }
-
-// scrub is terraform's output for an error message: withheld when it holds
-// a secret.
-func scrub(out string, d *demo) string {
-	if findLeak(out, d) != "" {
-		return ""
-	}
-	return "\n" + out
-}
