@@ -2,6 +2,7 @@ package ciam
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -96,4 +97,35 @@ func TestRevokeError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	assertNoSecret(t, err.Error(), "refresh-value-456")
+}
+
+// A revocation answered 200 with an HTML page was answered by a proxy or a
+// web page, not by the directory (which answers with an empty body): it is
+// an error, so that destroy warns that the token may not be revoked. An
+// empty or JSON 200 is a revocation (RFC 7009 section 2.2).
+func TestRevokeAnsweredWithAnHTMLPage(t *testing.T) {
+	for _, tc := range []struct {
+		contentType, body string
+		ok                bool
+	}{
+		{"", "", true},
+		{"application/json", "{}", true},
+		{"text/html; charset=utf-8", "<html><body>Service Temporarily Unavailable</body></html>", false},
+		{"", "  <!DOCTYPE html><html></html>", false},
+	} {
+		c := newTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
+			if tc.contentType != "" {
+				w.Header().Set("Content-Type", tc.contentType)
+			}
+			_, _ = io.WriteString(w, tc.body)
+		})
+		err := c.Revoke(context.Background(), testCreds, "refresh-value-456")
+		var e *Error
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("%q: %v", tc.body, err)
+		case !tc.ok && (!errors.As(err, &e) || e.StatusCode != 200 || !strings.Contains(e.Reason, "HTML page")):
+			t.Errorf("%q: err = %v, want an *Error saying the 200 answer is an HTML page", tc.body, err)
+		}
+	}
 }

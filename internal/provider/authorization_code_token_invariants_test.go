@@ -194,3 +194,21 @@ func wantIn(t *testing.T, what, out string, wants ...string) {
 		}
 	}
 }
+
+// A revocation answered 200 with an HTML page (a proxy, not the directory)
+// is not taken for a revocation: the destroy warns that the token was not
+// revoked. Found by the campaign (in-process seed 210): the destroy said
+// nothing and the grant stayed live.
+func TestAccAuthorizationCodeTokenResource_revocationAnsweredByAWebPage(t *testing.T) {
+	s := createdGrant(t)
+	rt := s.tf.stateAttribute("refresh_token")
+	s.srv.InjectFaults(localciam.RevokePath, localciam.Fault{Status: http.StatusOK, ContentType: "text/html", Body: "<html><body>Welcome</body></html>"})
+	out, err := s.tf.run([]string{"TF_VAR_code=" + s.code}, "destroy", "-auto-approve")
+	if err != nil {
+		t.Fatalf("destroy: %v\n%s", err, out)
+	}
+	if !s.srv.RefreshTokenWorks(rt) {
+		t.Fatal("the fault did not keep the directory from revoking; the test proves nothing")
+	}
+	wantIn(t, "the destroy", out, "Warning: CIAM Token Not Revoked", "HTML page", "may not have revoked")
+}
