@@ -11,9 +11,10 @@ import (
 // lost (Fault.Swallow, Fault.AnswerAfter), and the record of which refresh
 // tokens only such a lost answer carried: no client could have known them.
 
-// answerNote collects the refresh token an answer carries while a fault
-// holds the answer back.
-type answerNote struct{ refresh string }
+// answerNote collects, while a fault holds an answer back, the refresh token
+// the answer carries, or the rotated-away refresh token whose reuse it
+// rejects.
+type answerNote struct{ refresh, reused string }
 
 type answerNoteKey struct{}
 
@@ -22,6 +23,14 @@ type answerNoteKey struct{}
 func noteAnswer(r *http.Request, refresh string) {
 	if n, ok := r.Context().Value(answerNoteKey{}).(*answerNote); ok {
 		n.refresh = refresh
+	}
+}
+
+// noteReuse records, for a request whose answer a fault may lose, that the
+// answer rejects the reuse of a rotated-away refresh token.
+func noteReuse(r *http.Request, refresh string) {
+	if n, ok := r.Context().Value(answerNoteKey{}).(*answerNote); ok {
+		n.reused = refresh
 	}
 }
 
@@ -34,7 +43,7 @@ func (s *Server) actThenLoseAnswer(mux http.Handler, f Fault, w http.ResponseWri
 	if f.Swallow {
 		if f.wait(r) {
 			mux.ServeHTTP(discard{header: http.Header{}}, r)
-			s.markAnswerLost(note.refresh)
+			s.markAnswerLost(note)
 			f.answer(w)
 		}
 		return
@@ -42,7 +51,7 @@ func (s *Server) actThenLoseAnswer(mux http.Handler, f Fault, w http.ResponseWri
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, r)
 	if !(Fault{Delay: f.AnswerAfter}).wait(r) {
-		s.markAnswerLost(note.refresh) // the client left first
+		s.markAnswerLost(note) // the client left first
 		return
 	}
 	maps.Copy(w.Header(), rec.Header())
@@ -50,14 +59,14 @@ func (s *Server) actThenLoseAnswer(mux http.Handler, f Fault, w http.ResponseWri
 	_, _ = w.Write(rec.Body.Bytes())
 }
 
-func (s *Server) markAnswerLost(refresh string) {
-	if refresh == "" {
-		return
-	}
+func (s *Server) markAnswerLost(note *answerNote) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if g, ok := s.refresh[refresh]; ok {
+	if g, ok := s.refresh[note.refresh]; ok {
 		g.answerLost = true
+	}
+	if g, ok := s.refresh[note.reused]; ok {
+		g.reuseAnswersLost++
 	}
 }
 
@@ -72,8 +81,9 @@ type RefreshRecord struct {
 	// Rotated says a renewal exchanged it for a new one.
 	Rotated bool
 	// ReusePresentations counts the requests that carried it after it was
-	// rotated away (each revoked the grant: reuse detection).
-	ReusePresentations int64
+	// rotated away (each revoked the grant: reuse detection), and
+	// ReuseAnswersLost those whose answer (the rejection) a fault lost.
+	ReusePresentations, ReuseAnswersLost int64
 	// SuccessorLost says the answer that carried the token it was rotated
 	// into never reached the client: only then may a client present it
 	// again without a fault of its own.
@@ -95,7 +105,7 @@ func (s *Server) Refresh(token string) RefreshRecord {
 	}
 	rec := RefreshRecord{
 		Known: true, Presented: s.presented[token], Works: g.valid(), Rotated: g.rotated,
-		ReusePresentations: g.reuses, AnswerLost: g.answerLost, GrantAlive: !g.family.revoked,
+		ReusePresentations: g.reuses, ReuseAnswersLost: g.reuseAnswersLost, AnswerLost: g.answerLost, GrantAlive: !g.family.revoked,
 	}
 	for _, next := range s.refresh {
 		if next.family == g.family && next.rotatedFrom == token {
@@ -109,6 +119,39 @@ func (s *Server) Refresh(token string) RefreshRecord {
 				rec.GrantAlive = true
 				break
 			}
+		}
+	}
+	return rec
+}
+
+// GrantRecord is the directory's record of the grant issued for one
+// authorization code.
+type GrantRecord struct {
+	// Exchanged says the code was exchanged for a grant.
+	Exchanged bool
+	// Alive says a refresh token of the grant works; Live is that token.
+	Alive bool
+	Live  string
+	// FirstAnswerLost says the exchange's answer never reached the client:
+	// no client could know the grant.
+	FirstAnswerLost bool
+}
+
+// CodeGrant returns the record of the grant issued for code.
+func (s *Server) CodeGrant(code string) GrantRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var rec GrantRecord
+	for v, g := range s.refresh {
+		if g.family.code != code || code == "" {
+			continue
+		}
+		rec.Exchanged = true
+		if g.rotatedFrom == "" && g.answerLost {
+			rec.FirstAnswerLost = true
+		}
+		if g.valid() {
+			rec.Alive, rec.Live = true, v
 		}
 	}
 	return rec

@@ -51,8 +51,9 @@ type refreshGrant struct {
 	// answerLost says the answer that carried this token never reached the
 	// client: a swallow fault, or an answer_after fault the client left.
 	answerLost bool
-	// reuses counts the presentations after it was rotated away.
-	reuses int64
+	// reuses counts the presentations after it was rotated away, and
+	// reuseAnswersLost those whose answer a fault lost.
+	reuses, reuseAnswersLost int64
 	// rotatedFrom is the refresh token this one replaced ("" for the first
 	// of a grant).
 	rotatedFrom string
@@ -61,6 +62,8 @@ type refreshGrant struct {
 // grantFamily is one authorization grant: the refresh tokens that rotation
 // issued from one code.
 type grantFamily struct {
+	// code is the authorization code the grant was issued for.
+	code    string
 	revoked bool
 	// reused says the grant was revoked because a rotated-away refresh
 	// token of it came back (reuse detection).
@@ -210,7 +213,7 @@ func (s *Server) authorizationCode(w http.ResponseWriter, r *http.Request, c Cli
 	s.grantCount(GrantAuthorizationCode)
 	refresh := randomToken(96)
 	s.mu.Lock()
-	s.refresh[refresh] = &refreshGrant{clientID: c.ID, scopes: code.scopes, user: code.user, pkce: pkce, family: &grantFamily{}}
+	s.refresh[refresh] = &refreshGrant{clientID: c.ID, scopes: code.scopes, user: code.user, pkce: pkce, family: &grantFamily{code: codeValue}}
 	s.mu.Unlock()
 	s.writeUserTokens(w, r, c, code.user, code.scopes, refresh)
 }
@@ -237,6 +240,7 @@ func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request, c Client, 
 	case g.rotated:
 		g.family.revoked, g.family.reused = true, true // reuse detected: the grant is compromised
 		g.reuses++
+		noteReuse(r, value)
 		oerr = &errInvalidGrant
 	case !g.valid():
 		oerr = &errInvalidGrant

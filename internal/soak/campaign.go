@@ -47,6 +47,11 @@ func Campaign(ctx context.Context, cfg Config) (Outcome, error) {
 		cfg.RunSteps = 30
 	}
 	res := Outcome{Stats: NewStats()}
+	for _, k := range cfg.Keep {
+		if k >= cfg.RunSteps {
+			return res, fmt.Errorf("SOAK_KEEP names step %d, and a run has %d (0 to %d; SOAK_RUN_STEPS sets it)", k, cfg.RunSteps, cfg.RunSteps-1)
+		}
+	}
 	start := time.Now()
 	for i := uint64(0); ; i++ {
 		if ctx.Err() != nil || (i > 0 && (res.Stats.Steps >= cfg.Steps || time.Since(start) >= cfg.Time)) {
@@ -131,8 +136,13 @@ func pick(steps []Step, keep []int) []Step {
 	return out
 }
 
-// FormatKeep writes indexes as SOAK_KEEP takes them: "0,3,5".
+// FormatKeep writes indexes as SOAK_KEEP takes them: "0,3,5", or "none"
+// for no step (the violation happens in the first apply or the last
+// destroy).
 func FormatKeep(keep []int) string {
+	if len(keep) == 0 {
+		return "none"
+	}
 	s := make([]string, len(keep))
 	for i, k := range keep {
 		s[i] = strconv.Itoa(k)
@@ -140,16 +150,20 @@ func FormatKeep(keep []int) string {
 	return strings.Join(s, ",")
 }
 
-// ParseKeep reads SOAK_KEEP.
+// ParseKeep reads SOAK_KEEP: nil when it is empty (every step), an empty
+// list for "none".
 func ParseKeep(s string) ([]int, error) {
-	if s == "" {
+	switch s {
+	case "":
 		return nil, nil
+	case "none":
+		return []int{}, nil
 	}
 	var out []int
 	for _, f := range strings.Split(s, ",") {
 		i, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || i < 0 {
-			return nil, fmt.Errorf("SOAK_KEEP must be step indexes such as 0,3,5, not %q", s)
+			return nil, fmt.Errorf("SOAK_KEEP must be step indexes such as 0,3,5 (or none), not %q", s)
 		}
 		out = append(out, i)
 	}

@@ -8,19 +8,27 @@
 //  1. no authorization code is presented twice;
 //  2. no refresh token is presented after the directory rotated it away,
 //     unless the answer that carried its successor was lost after the
-//     directory acted (or the command was interrupted while it rotated);
-//     and a refresh token that comes back so is reported as needing a new
-//     code;
-//  3. while the grant lives at the directory, state holds a refresh token
-//     that the directory accepts, unless the sequence did something no
-//     provider can undo (Run.lossAllowed says what);
-//  4. every destroy ends with the grant revoked, or with a warning that
-//     says it was not;
+//     directory acted, the command was interrupted while it rotated, or a
+//     plan with renew_in_plan = true on a rotating directory was thrown
+//     away (the documented cost of that setting); and the first rejection
+//     of such a token that reaches the provider (the directory records
+//     whether a fault lost it) is reported as needing a new code;
+//  3. while the grant of the code in state lives at the directory, state
+//     holds its working refresh token, unless the sequence did something
+//     no provider can undo (Run.lossAllowed says what); after an apply that
+//     succeeds, the token in state works;
+//  4. every destroy ends with the grant of the code that was in state
+//     revoked at the directory, or with a warning that says it was not;
 //  5. no 8-character window of a secret is in any output, TF_LOG=trace
-//     log, plan or state file, except in the attributes documented to hold
-//     it, and no ephemeral value is in a plan or state file at all;
+//     log, saved plan (terraform show -json's account of it, and its
+//     files), state file or its backup, except in the attributes documented
+//     to hold it (and a saved plan's variables, the user's values), and no
+//     ephemeral value is in a plan or state file at all;
 //  6. no command ends in a panic, an inconsistent result or a provider bug,
-//     nor fails with an error the documentation does not list.
+//     and each error a command fails with is documented and explained: a
+//     directory error by a fault of the step or the directory down, a lost
+//     grant or spent code by a loss or refusal the model allows; the first
+//     apply, with nothing in its way, succeeds.
 //
 // Also: one command sends at most one refresh request (a run renews at most
 // once), and an apply that succeeds does not keep a token that expired

@@ -2,6 +2,7 @@ package soak
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -10,18 +11,23 @@ import (
 	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
 )
 
-// DocumentedFailures are the errors a command of a campaign may end with:
-// the directory failed or was down when the run had to renew or exchange a
-// code (docs/resources/authorization_code_token.md lists them).
+// DocumentedFailures are the errors a command may end with when the step
+// put a fault in the directory's way (or the directory was down) while the
+// run had to renew or exchange a code; docs/guides/troubleshooting.md lists
+// them.
 var DocumentedFailures = []string{"Error: CIAM Token Not Renewed", "Error: Cannot Reach The CIAM", "Error: Unexpected CIAM Response",
-	"Error: CIAM Token Request Failed", "Error: Unusable CIAM Token Response", "Error: CIAM Rejected The Grant (invalid_grant)"}
+	"Error: CIAM Token Request Failed", "Error: Unusable CIAM Token Response"}
 
 // LossFailures are the errors of a lost grant or a spent code: allowed only
 // where the model allows a loss or a refusal.
-var LossFailures = []string{"Error: New Authorization Code Needed", "Error: CIAM Refresh Token Rejected", "Error: CIAM Rejected The PKCE Exchange (invalid_client)"}
+var LossFailures = []string{"Error: New Authorization Code Needed", "Error: CIAM Refresh Token Rejected",
+	"Error: CIAM Rejected The PKCE Exchange (invalid_client)", "Error: CIAM Rejected The Grant (invalid_grant)"}
 
 // interruptedFailures are the endings of a command interrupted by Ctrl-C.
 var interruptedFailures = []string{"Interrupt received", "execution halted", "Destroy Interrupted", "context canceled", "operation canceled"}
+
+// errorTitle finds the summary of each error terraform printed.
+var errorTitle = regexp.MustCompile(`(?m)^[\s│╷]*Error: (.+?)\s*$`)
 
 // bugs are what no command may print.
 var bugs = []string{"inconsistent", "bug in the provider", "panic:", "goroutine ", "Provider Internal Error", "Plugin did not respond"}
@@ -29,6 +35,12 @@ var bugs = []string{"inconsistent", "bug in the provider", "panic:", "goroutine 
 // NeedsNewCode reports output that tells the user to get a new code.
 func NeedsNewCode(out string) bool {
 	return ContainsAny(out, "New Authorization Code Needed", "set code to it", "Set code to a new authorization code")
+}
+
+// titled reports whether an error's title is one of titles, which may
+// leave out a final part such as " (HTTP 503)".
+func titled(title string, titles []string) bool {
+	return slices.ContainsFunc(titles, func(t string) bool { return title == t || strings.HasPrefix(title, t+" (") })
 }
 
 // ContainsAny reports whether s contains any of subs.
@@ -45,6 +57,7 @@ func (r *Run) fail(format string, args ...any) {
 	if rt := r.lastRefreshToken; rt != "" {
 		rec += fmt.Sprintf("\nthe last refresh token in state: %+v", r.srv.Refresh(rt))
 	}
+	rec += "\nthe local CIAM's request log:\n" + r.requests.String()
 	r.violation = &Violation{Seed: r.seed, Choices: r.choices, History: slices.Clone(r.history), What: fmt.Sprintf(format, args...), Records: rec}
 }
 
@@ -81,10 +94,11 @@ func (r *Run) command(interruptAfter time.Duration, args ...string) bool {
 		return false
 	}
 	before := r.srv.Presentations()
-	reuseBefore := map[string]int64{}
+	reuseBefore := map[string]localciam.RefreshRecord{}
 	for v := range before {
-		reuseBefore[v] = r.srv.Refresh(v).ReusePresentations
+		reuseBefore[v] = r.srv.Refresh(v)
 	}
+	stateCode, stateRT := GrantAttribute(r.ws, "code"), GrantAttribute(r.ws, "refresh_token")
 	refreshes := r.srv.Attempts(localciam.GrantRefreshToken)
 	env := []string{"TF_VAR_code=" + r.code}
 	if r.verifier != "" {
@@ -97,8 +111,8 @@ func (r *Run) command(interruptAfter time.Duration, args ...string) bool {
 		env = nil
 	}
 	renewsInPlan := r.choices.Rotating && r.renewInPlan
-	if renewsInPlan && args[0] == "plan" && !slices.Contains(args, "-out=tfplan") {
-		r.mayLose("a plan that may have renewed is thrown away (renew_in_plan = true, a rotating directory)")
+	if time.Since(r.codeIssued) > 4*time.Minute && !r.renewed && r.refusalAllowed == "" {
+		r.refusalAllowed = "the code may have expired (codes live 5 minutes)"
 	}
 	started := r.env.Now()
 	res := r.ws.Run(r.ctx, env, interruptAfter, args...)
@@ -121,7 +135,7 @@ func (r *Run) command(interruptAfter time.Duration, args ...string) bool {
 	if w, ok := index.Find(res.Log); ok {
 		r.fail("the TF_LOG=trace log of terraform %s holds a secret: %s", what, w)
 	}
-	r.checkStateFile(index, leaktest.NewIndex(leaktest.ClientID, never), "the state file after terraform "+what)
+	r.checkStateFiles(all, never, "after terraform "+what)
 	out = leaktest.Scrub(out, values(all)...) // for the messages below
 	r.lastOutput = out
 
@@ -140,17 +154,19 @@ func (r *Run) command(interruptAfter time.Duration, args ...string) bool {
 		if n == before[v] {
 			continue
 		}
-		rec := r.srv.Refresh(v)
-		if rec.ReusePresentations > reuseBefore[v] {
+		rec, was := r.srv.Refresh(v), reuseBefore[v]
+		if rec.ReusePresentations > was.ReusePresentations {
 			r.stats.Reuses++
 			if excuse := r.excused[v]; !rec.SuccessorLost && excuse == "" {
 				r.fail("a refresh token reached the directory after it rotated it away, and the answer that rotated it was not lost (invariant 2):\n%s", out)
 			}
 			// The first rejection that reaches the provider must be told;
 			// a later read of the same state may try the token again (and
-			// hear the same). A fault may lose the rejection too. A
-			// destroy needs no new code: invariant 4 checks it.
-			if !r.rejectionTold[v] && !r.answersMayBeLost && !res.Interrupted && args[0] != "destroy" {
+			// hear the same). A fault may lose the rejection (the
+			// directory's records say). A destroy needs no new code:
+			// invariant 4 checks it.
+			reached := rec.ReusePresentations-was.ReusePresentations > rec.ReuseAnswersLost-was.ReuseAnswersLost
+			if !r.rejectionTold[v] && reached && !res.Interrupted && args[0] != "destroy" {
 				if !NeedsNewCode(out) && !ContainsAny(out, LossFailures...) && !ContainsAny(out, "Refresh Token Rejected") {
 					r.fail("a refresh token came back after its rotation was lost, and the provider did not say that a new code is needed (invariant 2):\n%s", out)
 				}
@@ -167,16 +183,7 @@ func (r *Run) command(interruptAfter time.Duration, args ...string) bool {
 		}
 	}
 	refusal := r.lossAllowed != "" || r.refusalAllowed != ""
-	if res.Err != nil && !res.Interrupted && !ContainsAny(out, DocumentedFailures...) && (!refusal || !ContainsAny(out, LossFailures...)) {
-		r.fail("terraform %s failed with an undocumented error: %v (invariant 6)\n%s", what, res.Err, out)
-	}
-	if res.Err != nil && res.Interrupted && !ContainsAny(out, append(append(interruptedFailures, DocumentedFailures...), LossFailures...)...) {
-		r.fail("terraform %s, interrupted, failed without saying why: %v\n%s", what, res.Err, out)
-	}
-	if renewsInPlan && res.Err != nil && (args[0] == "apply" || args[0] == "plan") {
-		// A read that renewed in a run that failed: its state is not saved.
-		r.mayLose("a run whose read may have renewed failed (renew_in_plan = true, a rotating directory)")
-	}
+	r.checkErrors(res, what, out, refusal)
 	switch {
 	case res.Interrupted:
 		r.excuseRotations(before, after, "Ctrl-C while the directory rotated it")
@@ -185,7 +192,39 @@ func (r *Run) command(interruptAfter time.Duration, args ...string) bool {
 		r.excuseRotations(before, after, "a run that renewed in plan (renew_in_plan = true, a rotating directory) saved no state, as documented")
 	}
 	r.checkGrant(res, started, args, out, refusal)
+	if args[0] == "destroy" && res.Err == nil {
+		r.checkDestroyed(stateCode, stateRT, out)
+	}
 	return res.Err == nil
+}
+
+// checkErrors checks invariant 6 for each error a command printed: a
+// documented one, where the step's faults (or the directory down) or a loss
+// or refusal the model allows explains it. An interrupted command may end
+// in anything but a bug.
+func (r *Run) checkErrors(res Result, what, out string, refusal bool) {
+	if res.Err == nil || res.Interrupted {
+		if res.Err != nil && !ContainsAny(out, append(append(interruptedFailures, DocumentedFailures...), LossFailures...)...) {
+			r.fail("terraform %s, interrupted, failed without saying why: %v\n%s", what, res.Err, out)
+		}
+		return
+	}
+	titles := errorTitle.FindAllStringSubmatch(res.Out, -1)
+	if len(titles) == 0 {
+		r.fail("terraform %s failed without an error: %v (invariant 6)\n%s", what, res.Err, out)
+	}
+	for _, m := range titles {
+		title := "Error: " + m[1]
+		documentedFault, loss := titled(title, DocumentedFailures), titled(title, LossFailures)
+		switch {
+		case documentedFault && r.faulty:
+		case loss && refusal:
+		case documentedFault || loss:
+			r.fail("terraform %s failed with %q, and no fault, loss or refusal of this run explains it (invariant 6):\n%s", what, title, out)
+		default:
+			r.fail("terraform %s failed with an undocumented error %q (invariant 6):\n%s", what, title, out)
+		}
+	}
 }
 
 // outcome is how a command ended, for the history.
@@ -198,101 +237,4 @@ func (r *Run) outcome(res Result) string {
 	default:
 		return ": failed"
 	}
-}
-
-// excuseRotations excuses the refresh tokens that a command presented and
-// the directory rotated away, where the command may have lost the answer
-// with their successor: a Ctrl-C (whether the answer arrived, only the
-// client can tell), or a run with renew_in_plan = true on a rotating
-// directory whose state was not saved (the documented cost of that
-// setting). Where that leaves state with a rotated-away token, the grant
-// may be lost.
-func (r *Run) excuseRotations(before, after map[string]int64, why string) {
-	for v, n := range after {
-		if n > before[v] {
-			if rec := r.srv.Refresh(v); rec.Rotated {
-				r.excused[v] = why
-			}
-		}
-	}
-	if rt := GrantAttribute(r.ws, "refresh_token"); rt != "" && r.excused[rt] != "" {
-		r.mayLose(r.excused[rt])
-	}
-}
-
-// checkGrant checks invariant 3 and the model's bookkeeping after a
-// command.
-func (r *Run) checkGrant(res Result, started time.Time, args []string, out string, refusal bool) {
-	rt := GrantAttribute(r.ws, "refresh_token")
-	if rt != "" {
-		r.lastRefreshToken = rt
-		rec := r.srv.Refresh(rt)
-		if rec.SuccessorLost && r.choices.Rotating {
-			r.mayLose("the answer that rotated the refresh token was lost after the directory acted")
-		}
-		if r.lossAllowed == "" {
-			if r.srv.ReuseDetected(rt) {
-				r.fail("the directory saw a spent refresh token come back and revoked the grant (invariant 3):\n%s", out)
-			}
-			// After plan -out the renewed token is in the plan, and state
-			// gets it when the plan is applied.
-			if rec.GrantAlive && !rec.Works && !slices.Contains(args, "-out=tfplan") {
-				r.fail("the grant lives at the directory, and state holds a refresh token it no longer accepts (invariant 3):\n%s", out)
-			}
-			if res.Err == nil && args[0] == "apply" && !rec.Works {
-				r.fail("after a successful apply the refresh token in state no longer works (invariant 3):\n%s", out)
-			}
-		}
-	}
-	// An apply that plans now (not a saved plan, which Terraform applies as
-	// planned, and not -refresh-only, which plans no change) either renews
-	// a token that had expired before it started, or says why not.
-	applyNow := args[0] == "apply" && (args[1] == "-auto-approve" || args[1] == "-refresh=false")
-	if at, err := time.Parse(time.RFC3339, GrantAttribute(r.ws, "expires_at")); applyNow && res.Err == nil && err == nil && !at.After(started) &&
-		!ContainsAny(out, "Warning: CIAM Token Not Renewed", "Warning: CIAM Token Due And Not Renewed") {
-		r.fail("terraform %s succeeded and keeps a token that had expired %s before it started, without a word:\n%s", strings.Join(args, " "), started.Sub(at), out)
-	}
-	if ContainsAny(out, "New Authorization Code Needed") && !refusal && !res.Interrupted {
-		r.fail("the provider declared the grant lost or the code spent, and nothing that could lose or spend it happened:\n%s", out)
-	}
-	if ContainsAny(out, "Authorization Code Used Twice") {
-		r.fail("one resource's code was called used twice:\n%s", out)
-	}
-	if NeedsNewCode(out) || (refusal && ContainsAny(out, LossFailures...)) {
-		// The user follows the advice.
-		r.note("the user sets a new code")
-		r.newCode()
-		_ = r.configure()
-		r.renewed, r.refusalAllowed = false, ""
-	}
-	if res.Err == nil && args[0] == "apply" && rt != "" && r.srv.Presented(r.code) == 1 && !r.renewed {
-		// The new code's grant is in state: from here it must not be lost.
-		r.lossAllowed, r.renewed = "", true
-		r.excused = map[string]string{}
-		r.stats.Grants++
-	}
-}
-
-// checkDestroyed checks invariant 4 after a destroy that succeeded: the
-// grant's refresh token is revoked, or the output says it was not.
-func (r *Run) checkDestroyed() {
-	rt := r.lastRefreshToken
-	if rt == "" || !r.srv.RefreshTokenWorks(rt) {
-		return
-	}
-	last := ""
-	if len(r.history) > 0 {
-		last = r.history[len(r.history)-1]
-	}
-	if !strings.Contains(r.lastOutput, "CIAM Token Not Revoked") {
-		r.fail("the destroy left the grant's refresh token working without a warning (invariant 4), after %s:\n%s", last, r.lastOutput)
-	}
-}
-
-func values(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	return out
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/leaktest"
@@ -76,18 +78,24 @@ func decodeNested(v any) any {
 	return v
 }
 
-// checkStateFile checks invariant 5 for the state file: no secret but in
-// the documented attributes, and no ephemeral value at all.
-func (r *Run) checkStateFile(all, never *leaktest.Index, what string) {
-	raw, err := r.ws.StateFile()
-	if err != nil || raw == nil {
-		return
-	}
-	if w, ok := never.Find(string(raw)); ok {
-		r.fail("%s holds %s, which belongs in no state file (invariant 5)", what, w)
-	}
-	if w, ok := all.Find(stateWithoutDocumented(raw)); ok {
-		r.fail("%s holds %s outside the attributes documented to hold it, at %s (invariant 5)", what, w, locate(all, stateWithoutDocumented(raw)))
+// checkStateFiles checks invariant 5 for the state file and its backup: no
+// secret but in the documented attributes, and no ephemeral value at all.
+// The Basic header's encoding (base64) is not looked for: Terraform never
+// writes a header to a file, and base64 windows coincide with the JWTs the
+// documented attributes hold.
+func (r *Run) checkStateFiles(all, never map[string]string, when string) {
+	allIndex, neverIndex := leaktest.NewIndex(leaktest.ClientID, all, "basic"), leaktest.NewIndex(leaktest.ClientID, never, "basic")
+	for _, name := range []string{"terraform.tfstate", "terraform.tfstate.backup"} {
+		raw, err := os.ReadFile(filepath.Join(r.ws.Dir(), name))
+		if err != nil {
+			continue // none yet
+		}
+		if w, ok := neverIndex.Find(string(raw)); ok {
+			r.fail("%s %s holds %s, which belongs in no state file (invariant 5)", name, when, w)
+		}
+		if w, ok := allIndex.Find(stateWithoutDocumented(raw)); ok {
+			r.fail("%s %s holds %s outside the attributes documented to hold it, at %s (invariant 5)", name, when, w, locate(allIndex, stateWithoutDocumented(raw)))
+		}
 	}
 }
 
@@ -123,13 +131,14 @@ func locate(x *leaktest.Index, text string) string {
 	return walk(v, "")
 }
 
-// checkPlanFile checks invariant 5 for a saved plan: its state snapshots
-// as state files; everything else (the planned values and the variables,
-// which hold documented values, and the configuration) may hold no secret
-// that belongs in no plan.
+// checkPlanFile checks invariant 5 for a saved plan: no ephemeral value
+// anywhere in it; its state snapshots as state files; and the plan itself,
+// as terraform show -json tells it, with no secret but in the documented
+// attributes and in the variables (which Terraform keeps in a saved plan,
+// the user's values, not the provider's doing).
 func (r *Run) checkPlanFile(path string) {
 	all, never := r.secrets()
-	allIndex, neverIndex := leaktest.NewIndex(leaktest.ClientID, all), leaktest.NewIndex(leaktest.ClientID, never)
+	allIndex, neverIndex := leaktest.NewIndex(leaktest.ClientID, all, "basic"), leaktest.NewIndex(leaktest.ClientID, never, "basic")
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		r.fail("the saved plan is not readable: %v", err)
@@ -162,4 +171,57 @@ func (r *Run) checkPlanFile(path string) {
 			}
 		}
 	}
+	res := r.ws.Run(r.ctx, nil, 0, "show", "-json", filepath.Base(path))
+	if res.Err != nil {
+		r.fail("terraform show -json of the saved plan failed: %v", res.Err)
+		return
+	}
+	if shown := planWithoutDocumented([]byte(res.Out)); shown != "" {
+		if w, ok := allIndex.Find(shown); ok {
+			r.fail("the saved plan holds %s outside the attributes documented to hold it and the variables, at %s (invariant 5)", w, locate(allIndex, shown))
+		}
+	}
+}
+
+// planWithoutDocumented returns terraform show -json's account of a plan
+// with the variables and, in every resource's values and change, the
+// documented secret attributes emptied ("" when it is not JSON).
+func planWithoutDocumented(raw []byte) string {
+	var plan map[string]any
+	if json.Unmarshal(raw, &plan) != nil {
+		return ""
+	}
+	delete(plan, "variables")
+	var walk func(v any)
+	walk = func(v any) {
+		switch t := v.(type) {
+		case map[string]any:
+			if typ, ok := t["type"].(string); ok {
+				blank := func(m any) {
+					if attrs, ok := m.(map[string]any); ok {
+						for _, name := range documented[typ] {
+							if _, ok := attrs[name]; ok {
+								attrs[name] = ""
+							}
+						}
+					}
+				}
+				blank(t["values"])
+				if change, ok := t["change"].(map[string]any); ok {
+					blank(change["before"])
+					blank(change["after"])
+				}
+			}
+			for _, e := range t {
+				walk(e)
+			}
+		case []any:
+			for _, e := range t {
+				walk(e)
+			}
+		}
+	}
+	walk(plan)
+	b, _ := json.Marshal(plan)
+	return string(b)
 }

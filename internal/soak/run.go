@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/ciam-oss/terraform-provider-ciam/internal/devenv"
 	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
 )
 
@@ -36,10 +36,12 @@ type Run struct {
 	seed    uint64
 	choices Choices
 	srv     *localciam.Server
-	addr    string
-	ws      Workspace
-	env     Env
-	stats   *Stats
+	// requests is the local CIAM's request log (no token, code or secret).
+	requests *devenv.SyncBuffer
+	addr     string
+	ws       Workspace
+	env      Env
+	stats    *Stats
 
 	code, verifier   string
 	codes, verifiers []string
@@ -61,10 +63,12 @@ type Run struct {
 	// rejectionTold are the rotated-away refresh tokens whose rejection
 	// reached the provider (and which it reported).
 	rejectionTold map[string]bool
-	// answersMayBeLost says the step queued a fault that loses an answer
-	// after the directory acted.
-	answersMayBeLost bool
-	history          []string
+	// faulty says the step put faults in the directory's way, or took it
+	// down: only then may a command fail with a directory error.
+	faulty bool
+	// codeIssued is when the directory issued the configured code.
+	codeIssued time.Time
+	history    []string
 	// lastOutput is the last command's output, scrubbed.
 	lastOutput string
 	// violation is the first invariant broken.
@@ -80,8 +84,8 @@ type Violation struct {
 	// History is every command and event up to the violation.
 	History []string
 	What    string
-	// Records is the local CIAM's record (/dev/records) and the record of
-	// the grant's last refresh token.
+	// Records is the local CIAM's record (/dev/records), the record of
+	// the grant's last refresh token, and its request log.
 	Records string
 }
 
@@ -99,9 +103,10 @@ func Execute(ctx context.Context, env Env, seed uint64, choices Choices, steps [
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
+	requests := &devenv.SyncBuffer{}
 	srv, err := localciam.New(localciam.Options{
 		RotateRefreshTokens: choices.Rotating, PublicClientRefresh: true,
-		AccessTokenExpiresIn: int64(choices.Lifetime / time.Second),
+		AccessTokenExpiresIn: int64(choices.Lifetime / time.Second), RequestLog: requests,
 	})
 	if err != nil {
 		return nil, err
@@ -143,7 +148,7 @@ func Execute(ctx context.Context, env Env, seed uint64, choices Choices, steps [
 		return nil, err
 	}
 	r := &Run{
-		ctx: ctx, env: env, seed: seed, choices: choices, srv: srv, addr: strings.TrimPrefix(srv.URL(), "http://"), ws: ws, stats: stats,
+		ctx: ctx, env: env, seed: seed, choices: choices, srv: srv, requests: requests, addr: strings.TrimPrefix(srv.URL(), "http://"), ws: ws, stats: stats,
 		minRemaining: choices.MinRemaining, renewInPlan: choices.RenewInPlan, excused: map[string]string{}, rejectionTold: map[string]bool{},
 	}
 	stats.Runs++
@@ -152,7 +157,9 @@ func Execute(ctx context.Context, env Env, seed uint64, choices Choices, steps [
 	if err := r.configure(); err != nil {
 		return nil, err
 	}
-	r.command(0, "apply", "-auto-approve")
+	if !r.command(0, "apply", "-auto-approve") {
+		r.fail("the first apply, with no fault in its way, failed:\n%s", r.lastOutput)
+	}
 	for i, s := range steps {
 		if r.violation != nil || ctx.Err() != nil {
 			break
@@ -165,9 +172,8 @@ func Execute(ctx context.Context, env Env, seed uint64, choices Choices, steps [
 	}
 	if r.violation == nil && ctx.Err() == nil {
 		r.srv.ClearFaults()
-		if r.command(0, "destroy", "-auto-approve") {
-			r.checkDestroyed()
-		}
+		r.faulty = false
+		r.command(0, "destroy", "-auto-approve")
 	}
 	if r.violation != nil {
 		r.violation.Steps = steps
@@ -187,7 +193,8 @@ func (r *Run) newCode() {
 	if err != nil {
 		panic(err) // the demo client is registered for this request
 	}
-	r.code = code
+	r.code, r.codeIssued = code, time.Now() // the directory's clock, not Env.Now
+
 	r.codes = append(r.codes, code)
 }
 
@@ -278,12 +285,10 @@ func (r *Run) step(s Step) error {
 		}
 		r.stats.Interrupts++
 		if r.command(s.Wait, args...) && s.Command == "destroy" {
-			r.checkDestroyed()
 			return r.startOver()
 		}
 	case OpRecreate:
 		if r.command(0, "destroy", "-auto-approve") {
-			r.checkDestroyed()
 			return r.startOver()
 		}
 	case OpDown:
@@ -373,12 +378,11 @@ func (r *Run) queueFaults(s Step) {
 	for _, k := range s.RevokeFaults {
 		r.srv.InjectFaults(localciam.RevokePath, fault(k))
 	}
-	r.answersMayBeLost = false
+	r.faulty = len(s.TokenFaults)+len(s.RevokeFaults) > 0 || s.Op == OpDown
 	if len(s.TokenFaults) > 0 {
-		r.faultMayHitAnExchange()
 		// Whether a lost answer hit a renewal is in the directory's
 		// records, which command checks.
-		r.answersMayBeLost = slices.ContainsFunc(s.TokenFaults, FaultKind.LostAfterActing)
+		r.faultMayHitAnExchange()
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -125,5 +126,13 @@ func TestKeep(t *testing.T) {
 	}
 	if _, err := ParseKeep("1,x"); err == nil {
 		t.Error("ParseKeep accepted 1,x")
+	}
+	// A violation shrunk to no step replays no step, not every step.
+	if keep, err := ParseKeep(FormatKeep(nil)); err != nil || keep == nil || len(keep) != 0 {
+		t.Errorf("ParseKeep(FormatKeep(nil)) = %#v, %v; want an empty, non-nil list", keep, err)
+	}
+	// A step the run does not have is refused, not dropped.
+	if _, err := Campaign(context.Background(), Config{Seed: 1, Steps: 1, RunSteps: 20, Keep: []int{3, 20}, Log: io.Discard}); err == nil || !strings.Contains(err.Error(), "names step 20") {
+		t.Errorf("Campaign with SOAK_KEEP=3,20 of 20 steps: %v", err)
 	}
 }

@@ -41,7 +41,12 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("soak: seed %d (replay: SOAK_SEED=%d make soak), at most %d steps or %s\n", cfg.Seed, cfg.Seed, cfg.Steps, cfg.Time)
+	fmt.Printf("soak: seed %d: runs of %d steps from seed %d on, until %d steps or %s have passed (a run in progress finishes)\n",
+		cfg.Seed, cfg.RunSteps, cfg.Seed, cfg.Steps, cfg.Time)
+	if cfg.Keep != nil {
+		fmt.Printf("soak: replaying steps %s of run %d only\n", soak.FormatKeep(cfg.Keep), cfg.Seed)
+	}
+	fmt.Printf("soak: replay this campaign: %s\n", replay(cfg, cfg.Seed, cfg.Steps, cfg.Keep))
 	env, cleanup, err := soak.Prepare(ctx, os.Getenv("CIAM_TOFU"))
 	if err != nil {
 		return err
@@ -55,17 +60,30 @@ func run(ctx context.Context) error {
 	fmt.Printf("soak: %s\n", time.Since(start).Round(time.Second))
 	if v := res.Violation; v != nil {
 		fmt.Printf("soak: VIOLATION\n%s\n", v.Error())
-		fmt.Printf("soak: replay the run: SOAK_SEED=%d SOAK_STEPS=1 make soak\n", v.Seed)
+		fmt.Printf("soak: replay the run: %s\n", replay(cfg, v.Seed, 1, cfg.Keep))
 		if res.Shrunk != nil {
 			keep := res.Shrunk
 			if cfg.Keep != nil {
 				keep = remap(cfg.Keep, keep)
 			}
-			fmt.Printf("soak: a shorter sequence that still fails (%d steps): SOAK_SEED=%d SOAK_KEEP=%s make soak\n", len(keep), v.Seed, soak.FormatKeep(keep))
+			fmt.Printf("soak: a shorter sequence that still fails (%d steps): %s\n", len(keep), replay(cfg, v.Seed, 1, keep))
 		}
 		return fmt.Errorf("an invariant was broken (seed %d)", v.Seed)
 	}
 	return err
+}
+
+// replay is the command that replays runs from seed: the same run length
+// and tool, the given budget of steps and the kept steps.
+func replay(cfg soak.Config, seed uint64, steps int, keep []int) string {
+	cmd := fmt.Sprintf("SOAK_SEED=%d SOAK_STEPS=%d SOAK_RUN_STEPS=%d", seed, steps, cfg.RunSteps)
+	if keep != nil {
+		cmd += " SOAK_KEEP=" + soak.FormatKeep(keep)
+	}
+	if tofu := os.Getenv("CIAM_TOFU"); tofu != "" {
+		cmd += " CIAM_TOFU=" + tofu
+	}
+	return cmd + " make soak"
 }
 
 // remap turns indexes into a kept subsequence into indexes into the run.
@@ -82,14 +100,17 @@ func config() (soak.Config, error) {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	cfg.Seed = binary.LittleEndian.Uint64(b[:]) % 1_000_000
-	ints := map[string]*int{"SOAK_STEPS": &cfg.Steps, "SOAK_RUN_STEPS": &cfg.RunSteps}
-	for name, p := range ints {
+	ints := map[string]struct {
+		p   *int
+		max int
+	}{"SOAK_STEPS": {&cfg.Steps, 10_000_000}, "SOAK_RUN_STEPS": {&cfg.RunSteps, 1000}}
+	for name, b := range ints {
 		if v := os.Getenv(name); v != "" {
 			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return cfg, fmt.Errorf("%s must be a whole number of at least 1, not %q", name, v)
+			if err != nil || n < 1 || n > b.max {
+				return cfg, fmt.Errorf("%s must be a whole number from 1 to %d, not %q", name, b.max, v)
 			}
-			*p = n
+			*b.p = n
 		}
 	}
 	if v := os.Getenv("SOAK_SEED"); v != "" {
@@ -103,13 +124,21 @@ func config() (soak.Config, error) {
 	for name, p := range durations {
 		if v := os.Getenv(name); v != "" {
 			d, err := time.ParseDuration(v)
-			if err != nil || d < 0 {
+			switch {
+			case err != nil:
 				return cfg, fmt.Errorf("%s must be a duration such as 30m, not %q", name, v)
+			case d < 0:
+				return cfg, fmt.Errorf("%s must not be negative, not %q", name, v)
 			}
 			*p = d
 		}
 	}
 	keep, err := soak.ParseKeep(os.Getenv("SOAK_KEEP"))
+	for _, k := range keep {
+		if k >= cfg.RunSteps {
+			return cfg, fmt.Errorf("SOAK_KEEP names step %d, and a run has %d (0 to %d; SOAK_RUN_STEPS sets it)", k, cfg.RunSteps, cfg.RunSteps-1)
+		}
+	}
 	cfg.Keep = keep
 	return cfg, err
 }
