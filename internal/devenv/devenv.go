@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-version"
 )
@@ -161,9 +162,12 @@ type Result struct {
 // Combined returns stdout and stderr together.
 func (r Result) Combined() string { return r.Stdout + r.Stderr }
 
-// Run runs terraform with args. The error includes stderr.
+// Run runs terraform with args. The error includes stderr. When ctx ends
+// first, terraform gets Ctrl-C, as from a terminal, so that it stops its
+// providers; whatever of its process group is left 20 s later is killed
+// (a provider included, which a killed terraform would leave running).
 func (tf *Terraform) Run(ctx context.Context, args ...string) (Result, error) {
-	cmd := exec.CommandContext(ctx, tf.Bin, args...)
+	cmd := exec.Command(tf.Bin, args...)
 	cmd.Dir = tf.Dir
 	cmd.Env = append([]string{
 		"PATH=" + os.Getenv("PATH"),
@@ -175,7 +179,27 @@ func (tf *Terraform) Run(ctx context.Context, args ...string) (Result, error) {
 	}, tf.Env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	OwnProcessGroup(cmd)
+	err := cmd.Start()
+	if err == nil {
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			_ = InterruptGroup(cmd)
+			select {
+			case err = <-done:
+				_ = KillGroup(cmd)
+			case <-time.After(20 * time.Second):
+				_ = KillGroup(cmd)
+				err = <-done
+			}
+			if err == nil {
+				err = ctx.Err()
+			}
+		}
+	}
 	res := Result{Stdout: stdout.String(), Stderr: stderr.String()}
 	if err != nil {
 		return res, fmt.Errorf("terraform %s: %v\n%s", strings.Join(args, " "), err, res.Stderr)

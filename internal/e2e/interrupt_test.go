@@ -2,9 +2,12 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -150,4 +153,83 @@ func TestE2E_interruptDuringTheRevocationKeepsTheResource(t *testing.T) {
 	if !srv.RefreshTokenRevoked(rt) {
 		t.Error("the next destroy did not revoke the refresh token")
 	}
+}
+
+// A terraform run whose context is cancelled (make demo's Ctrl-C) is
+// interrupted as Ctrl-C would, so that terraform stops its provider: no
+// provider process is left behind in the working directory.
+func TestE2E_cancelledRunLeavesNoProviderBehind(t *testing.T) {
+	srv := startCIAM(t)
+	srv.InjectFaults(localciam.TokenPath, localciam.Fault{Delay: time.Minute})
+	tf := workspace(t, header+fmt.Sprintf(`
+provider "ciam" {
+  auth_domain     = %q
+  request_timeout = "5m"
+}
+
+data "ciam_client_credentials_token" "t" {}
+`, srv.URL()),
+		"CIAM_CLIENT_ID="+localciam.DemoClientID, "CIAM_CLIENT_SECRET="+localciam.DemoClientSecret)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := tf.Run(ctx, "plan", "-input=false", "-no-color")
+		done <- err
+	}()
+	for deadline := time.Now().Add(30 * time.Second); srv.Requests(localciam.TokenPath) == 0 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(providersIn(tf.Dir)) == 0 {
+		t.Fatal("no provider process runs in the workspace; the test proves nothing")
+	}
+	// Ctrl-C in a terminal reaches terraform too, as the cancel does.
+	bin, _ := filepath.EvalSymlinks(tf.Bin)
+	if len(processesIn(tf.Dir, bin)) == 0 {
+		t.Fatal("no terraform process runs in the workspace")
+	}
+	for _, pid := range processesIn(tf.Dir, bin) {
+		if p, err := os.FindProcess(pid); err == nil {
+			_ = p.Signal(os.Interrupt)
+		}
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("terraform still runs 30 s after the cancel")
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(providersIn(tf.Dir)) > 0 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if pids := providersIn(tf.Dir); len(pids) > 0 {
+		for _, pid := range pids {
+			if p, err := os.FindProcess(pid); err == nil {
+				_ = p.Kill()
+			}
+		}
+		t.Fatalf("provider processes %v were left running in the workspace", pids)
+	}
+}
+
+// providersIn returns the processes of the built provider whose working
+// directory is dir (Linux only: none elsewhere).
+func providersIn(dir string) []int { return processesIn(dir, providerDir) }
+
+// processesIn returns the processes whose executable's path starts with
+// exe and whose working directory is dir (Linux only: none elsewhere).
+func processesIn(dir, exe string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cwd, _ := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
+		path, _ := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
+		if cwd == dir && strings.HasPrefix(path, exe) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }

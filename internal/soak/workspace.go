@@ -84,7 +84,7 @@ func (w *workspace) Run(ctx context.Context, env []string, interruptAfter time.D
 	cmd.Env = append(append([]string{}, w.env...), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	ownProcessGroup(cmd)
+	devenv.OwnProcessGroup(cmd)
 	var res Result
 	if err := cmd.Start(); err != nil {
 		res.Err = err
@@ -107,13 +107,13 @@ func (w *workspace) Run(ctx context.Context, env []string, interruptAfter time.D
 		case <-interrupt:
 			interrupt = nil
 			res.Interrupted = true
-			_ = interruptGroup(cmd)
+			_ = devenv.InterruptGroup(cmd)
 			stuck = time.After(time.Minute)
 		case <-stuck:
 			res.Stuck = true
-			_ = killGroup(cmd)
+			_ = devenv.KillGroup(cmd)
 		case <-ctx.Done():
-			_ = killGroup(cmd)
+			_ = devenv.KillGroup(cmd)
 			res.Err = <-done
 			res.Out = out.String() + "\n(killed: " + ctx.Err().Error() + ")"
 			return res
