@@ -194,7 +194,10 @@ data "ciam_client_credentials_token" "t" {}
 	}
 	cancel()
 	select {
-	case <-done:
+	case err := <-done:
+		if err == nil {
+			t.Fatal("the cancelled run succeeded")
+		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("terraform still runs 30 s after the cancel")
 	}
