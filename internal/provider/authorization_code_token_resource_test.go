@@ -393,7 +393,14 @@ func TestAccAuthorizationCodeTokenResource_redirectURIAndVerifierChecks(t *testi
 		Steps: []resource.TestStep{
 			{Config: acConfig(srv, "c0de", "redirect_uri", `"app.example.com/callback"`), ExpectError: errorMatching("Invalid Redirect URI", "absolute URI")},
 			{Config: acConfig(srv, "c0de", "redirect_uri", `"https://app.example.com/callback#top"`), ExpectError: errorMatching("Invalid Redirect URI", "fragment")},
+			{Config: acConfig(srv, "c0de", "redirect_uri", `"https:///callback"`), ExpectError: errorMatching("Invalid Redirect URI", "https URI needs a host")},
+			{Config: acConfig(srv, "c0de", "redirect_uri", `"https:"`), ExpectError: errorMatching("Invalid Redirect URI", "https URI needs a host")},
+			{Config: acConfig(srv, "c0de", "redirect_uri", `"https://app.exa\u200bmple.com/callback"`), ExpectError: errorMatching("Invalid Redirect URI", "whitespace or an invisible character")},
+			{Config: acConfig(srv, "c0de", "redirect_uri", `"https://app.example.com/call back"`), ExpectError: errorMatching("Invalid Redirect URI", "whitespace or an invisible character")},
+			{Config: acConfig(srv, "c0de", "redirect_uri", `"https://app.example.com/%zz"`), ExpectError: errorMatching("Invalid Redirect URI", "not a valid URI")},
+			{Config: acConfig(srv, "c0de", "redirect_uri", `"javascript:alert(1)"`), ExpectError: errorMatching("Invalid Redirect URI", "javascript")},
 			{Config: verifier(strings.Repeat("v", 42)), ExpectError: errorMatching("Invalid Code Verifier", "it has 42 characters")},
+			{Config: verifier(strings.Repeat("é", 40)), ExpectError: errorMatching("Invalid Code Verifier", "it has 40 characters")},
 			{Config: verifier(strings.Repeat("v", 42) + "+"), ExpectError: errorMatching("Invalid Code Verifier", "holds another character")},
 			{
 				// A private-use scheme (RFC 8252) is an absolute URI.

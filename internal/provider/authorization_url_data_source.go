@@ -123,16 +123,19 @@ func (d *authorizationURLDataSource) Read(ctx context.Context, req datasource.Re
 	if resp.Diagnostics.HasError() || d.cannotBuild(req, resp, m.ClientID.IsNull()) {
 		return
 	}
+	// The URL takes the client ID alone: a problem with the provider's
+	// client secret is not this block's.
 	clientID := m.ClientID.ValueString()
 	if m.ClientID.IsNull() {
-		if d.data.app.problem != "" {
-			resp.Diagnostics.AddError("Leading Or Trailing Whitespace", d.data.app.problem)
+		if d.data.app.idProblem != "" {
+			resp.Diagnostics.AddError("Leading Or Trailing Whitespace", d.data.app.idProblem)
 			return
 		}
 		clientID = d.data.app.id
 	}
 	if clientID == "" {
-		resp.Diagnostics.Append(missingClientID("ciam_authorization_url needs the client ID of the application the user signs in to.", d.data.app.names()))
+		resp.Diagnostics.Append(missingClientID("ciam_authorization_url needs the client ID of the application the user signs in to.",
+			"the provider's client_id (or the "+envClientID+" environment variable)"))
 		return
 	}
 	scopes := knownStrings(m.Scopes)

@@ -268,3 +268,38 @@ data "ciam_authorization_url" "login" {
 		},
 	})
 }
+
+// The URL needs no client secret: a CIAM_CLIENT_SECRET that is unusable
+// (a final newline) does not stop it, one in CIAM_CLIENT_ID does, and
+// without a client ID the error names client_id alone.
+func TestAccAuthorizationURLDataSource_onlyTheClientIDMatters(t *testing.T) {
+	unsetCIAMEnv(t)
+	block := testAccProviderConfig("https://tenant.portal.tencentciam.com") + `data "ciam_authorization_url" "login" {
+  redirect_uri = "https://app.example.com/callback"
+  state        = "s"
+}
+`
+	t.Setenv(envClientSecret, "secret\n")
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() { t.Setenv(envClientID, "app") },
+				Config:    block,
+				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(authURLAddr, tfjsonpath.New("url"), urlQuery{url.Values{
+					"response_type": {"code"}, "client_id": {"app"}, "redirect_uri": {"https://app.example.com/callback"}, "scope": {"openid"}, "state": {"s"},
+				}})},
+			},
+			{
+				PreConfig:   func() { t.Setenv(envClientID, "app\t") },
+				Config:      block,
+				ExpectError: errorMatching("Leading Or Trailing Whitespace", "CIAM_CLIENT_ID"),
+			},
+			{
+				PreConfig:   func() { t.Setenv(envClientID, "") },
+				Config:      block,
+				ExpectError: regexp.MustCompile(`(?s)Set client_id on the block, or the provider's client_id \(or the\s+CIAM_CLIENT_ID environment variable\)\.`),
+			},
+		},
+	})
+}

@@ -193,7 +193,7 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		id: values["client_id"], secret: values["client_secret"],
 		idAttr: "client_id", secretAttr: "client_secret", idEnv: envClientID, secretEnv: envClientSecret,
 		idFromEnv: fromEnv["client_id"], secretFromEnv: fromEnv["client_secret"],
-		problem: joinProblems(envProblems["client_id"], envProblems["client_secret"]),
+		problem: joinProblems(envProblems["client_id"], envProblems["client_secret"]), idProblem: envProblems["client_id"],
 	}
 	if len(unknown) > 0 {
 		data := &providerData{secrets: secrets, unknown: unknown, now: p.now, ledger: ledger, app: app}

@@ -305,8 +305,9 @@ type credentialSource struct {
 	idFromEnv, secretFromEnv bool
 	// problem says why a value from the environment cannot be used (see
 	// envProblem); "" when both halves can. It fails the blocks that use
-	// the pair, not the configuration.
-	problem string
+	// the pair, not the configuration. idProblem is the ID's part of it,
+	// for a block that uses the ID alone (ciam_authorization_url).
+	problem, idProblem string
 }
 
 func (c credentialSource) isSet() bool { return c.id != "" || c.secret != "" }

@@ -2,14 +2,17 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -230,15 +233,36 @@ func (redirectURIValidator) ValidateString(_ context.Context, req validator.Stri
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() || hasSurroundingSpace(req.ConfigValue.ValueString()) {
 		return // noSurroundingSpace says what is wrong
 	}
-	u, err := url.Parse(req.ConfigValue.ValueString())
-	switch {
-	case err != nil || u.Scheme == "":
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Redirect URI",
-			"redirect_uri must be the absolute URI the code was issued for at /oauth2/authorize, with its scheme, such as https://app.example.com/callback.")
-	case u.Fragment != "" || strings.HasSuffix(req.ConfigValue.ValueString(), "#"):
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Redirect URI",
-			"redirect_uri must not have a fragment (the part after #): OAuth 2.0 forbids it (RFC 6749 section 3.1.2), so no code was issued for it.")
+	if problem := redirectURIProblem(req.ConfigValue.ValueString()); problem != "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Redirect URI", problem)
 	}
+}
+
+// redirectURIProblem says why a redirect URI cannot be one the directory
+// registered and issued a code for ("" when it can).
+func redirectURIProblem(v string) string {
+	if strings.ContainsFunc(v, func(c rune) bool { return unicode.IsSpace(c) || unicode.IsControl(c) || isSpaceOrInvisible(c) }) {
+		return "redirect_uri holds whitespace or an invisible character: a registered redirect URI has none, and the directory matches it exactly."
+	}
+	u, err := url.Parse(v)
+	switch {
+	case err != nil:
+		var ue *url.Error
+		reason := err.Error()
+		if errors.As(err, &ue) {
+			reason = ue.Err.Error() // without the value
+		}
+		return "redirect_uri is not a valid URI (" + reason + "): it must be the absolute URI the code was issued for at /oauth2/authorize, such as https://app.example.com/callback."
+	case u.Scheme == "":
+		return "redirect_uri must be the absolute URI the code was issued for at /oauth2/authorize, with its scheme, such as https://app.example.com/callback."
+	case u.Fragment != "" || strings.HasSuffix(v, "#"):
+		return "redirect_uri must not have a fragment (the part after #): OAuth 2.0 forbids it (RFC 6749 section 3.1.2), so no code was issued for it."
+	case (u.Scheme == "https" || u.Scheme == "http") && u.Host == "":
+		return "redirect_uri is an " + u.Scheme + " URI without a host: an " + u.Scheme + " URI needs a host, such as https://app.example.com/callback."
+	case slices.Contains([]string{"javascript", "data", "vbscript", "file"}, strings.ToLower(u.Scheme)):
+		return "redirect_uri has the scheme " + strings.ToLower(u.Scheme) + ", which no directory redirects to with a code (RFC 6749 section 3.1.2); use the https URI, or the private-use scheme of an app (RFC 8252), that is registered."
+	}
+	return ""
 }
 
 // shownRedirectURI is redirect_uri as a message shows it: scheme, host and
@@ -287,7 +311,7 @@ func (v pkceVerifier) ValidateString(ctx context.Context, req validator.StringRe
 // as the end of a sentence that states the rule ("" when nothing): never
 // the value. provider::ciam::pkce_challenge refuses the same.
 func verifierProblem(value string) string {
-	if n := len(value); n < 43 || n > 128 {
+	if n := utf8.RuneCountInString(value); n < 43 || n > 128 {
 		return fmt.Sprintf("; it has %d characters", n)
 	}
 	for _, c := range value {
