@@ -34,6 +34,11 @@
 // once), and an apply that succeeds does not keep a token that expired
 // before it started without saying so.
 //
+// In process (Env.NewWorkspace: the provider package's tests), the
+// provider's own log lines go to the test's log, not to terraform's trace
+// log: only runs with the built binary (make soak, TestSoak_shortCampaign)
+// check the provider's logs.
+//
 // A run is fully determined by its seed: the directory's and the client's
 // settings and every step, with its faults, are drawn before the first
 // command. A violation stops the campaign; Shrink then looks for a shorter
