@@ -1,6 +1,7 @@
 package ciam
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/url"
@@ -116,7 +117,7 @@ func (c *Client) Revoke(ctx context.Context, creds Credentials, token string) er
 	// RFC 7009 has the client ignore the body of a 200, and the CIAM's is
 	// empty; an HTML page comes from a proxy or a web page that answered
 	// instead of the directory, which may never have seen the request.
-	if looksLikeMarkup(res.data) || strings.HasPrefix(res.contentType, "text/html") {
+	if len(bytes.TrimSpace(res.data)) > 0 && (looksLikeMarkup(res.data) || strings.HasPrefix(strings.ToLower(res.contentType), "text/html")) {
 		return &Error{Op: r.op(), Host: c.host(r), StatusCode: res.status, ContentType: res.contentType, Attempts: res.attempts,
 			Reason: "the answer is an HTML page, not the CIAM's empty answer: a proxy or web page answered, and the directory may not have revoked the token"}
 	}

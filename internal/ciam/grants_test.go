@@ -109,7 +109,9 @@ func TestRevokeAnsweredWithAnHTMLPage(t *testing.T) {
 		ok                bool
 	}{
 		{"", "", true},
+		{"text/html", "", true}, // an empty answer, whatever its label
 		{"application/json", "{}", true},
+		{"Text/HTML; charset=UTF-8", "Revoked.", false},
 		{"text/html; charset=utf-8", "<html><body>Service Temporarily Unavailable</body></html>", false},
 		{"", "  <!DOCTYPE html><html></html>", false},
 	} {

@@ -2,10 +2,7 @@
 
 package devenv
 
-import (
-	"os"
-	"os/exec"
-)
+import "os/exec"
 
 // The campaign and the demo run on Unix; elsewhere Ctrl-C and the kill go
 // to the process alone.
@@ -13,8 +10,8 @@ import (
 // OwnProcessGroup does nothing here.
 func OwnProcessGroup(*exec.Cmd) {}
 
-// InterruptGroup sends Ctrl-C to the process.
-func InterruptGroup(cmd *exec.Cmd) error { return cmd.Process.Signal(os.Interrupt) }
+// InterruptGroup kills the process: Windows cannot send it Ctrl-C.
+func InterruptGroup(cmd *exec.Cmd) error { return cmd.Process.Kill() }
 
 // KillGroup kills the process.
 func KillGroup(cmd *exec.Cmd) error { return cmd.Process.Kill() }

@@ -11,18 +11,21 @@ import (
 // lost (Fault.Swallow, Fault.AnswerAfter), and the record of which refresh
 // tokens only such a lost answer carried: no client could have known them.
 
-// answerNote collects, while a fault holds an answer back, the refresh token
-// the answer carries, or the rotated-away refresh token whose reuse it
-// rejects.
-type answerNote struct{ refresh, reused string }
+// answerNote collects, while a fault holds an answer back, the new refresh
+// token the answer carries (from a code exchange, or a rotation), or the
+// rotated-away refresh token whose reuse it rejects.
+type answerNote struct {
+	refresh, reused string
+	exchange        bool
+}
 
 type answerNoteKey struct{}
 
-// noteAnswer records, for a request whose answer a fault may lose, the
-// refresh token the answer carries.
-func noteAnswer(r *http.Request, refresh string) {
+// noteAnswer records, for a request whose answer a fault may lose, the new
+// refresh token the answer carries, and whether it is a code exchange's.
+func noteAnswer(r *http.Request, refresh string, exchange bool) {
 	if n, ok := r.Context().Value(answerNoteKey{}).(*answerNote); ok {
-		n.refresh = refresh
+		n.refresh, n.exchange = refresh, exchange
 	}
 }
 
@@ -64,6 +67,7 @@ func (s *Server) markAnswerLost(note *answerNote) {
 	defer s.mu.Unlock()
 	if g, ok := s.refresh[note.refresh]; ok {
 		g.answerLost = true
+		g.family.exchangeLost = g.family.exchangeLost || note.exchange
 	}
 	if g, ok := s.refresh[note.reused]; ok {
 		g.reuseAnswersLost++
@@ -146,10 +150,7 @@ func (s *Server) CodeGrant(code string) GrantRecord {
 		if g.family.code != code || code == "" {
 			continue
 		}
-		rec.Exchanged = true
-		if g.rotatedFrom == "" && g.answerLost {
-			rec.FirstAnswerLost = true
-		}
+		rec.Exchanged, rec.FirstAnswerLost = true, g.family.exchangeLost
 		if g.valid() {
 			rec.Alive, rec.Live = true, v
 		}

@@ -62,9 +62,12 @@ type refreshGrant struct {
 // grantFamily is one authorization grant: the refresh tokens that rotation
 // issued from one code.
 type grantFamily struct {
-	// code is the authorization code the grant was issued for.
-	code    string
-	revoked bool
+	// code is the authorization code the grant was issued for;
+	// exchangeLost says the answer of its exchange never reached the
+	// client.
+	code         string
+	exchangeLost bool
+	revoked      bool
 	// reused says the grant was revoked because a rotated-away refresh
 	// token of it came back (reuse detection).
 	reused bool
@@ -215,6 +218,7 @@ func (s *Server) authorizationCode(w http.ResponseWriter, r *http.Request, c Cli
 	s.mu.Lock()
 	s.refresh[refresh] = &refreshGrant{clientID: c.ID, scopes: code.scopes, user: code.user, pkce: pkce, family: &grantFamily{code: codeValue}}
 	s.mu.Unlock()
+	noteAnswer(r, refresh, true)
 	s.writeUserTokens(w, r, c, code.user, code.scopes, refresh)
 }
 
@@ -258,6 +262,9 @@ func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request, c Client, 
 		return
 	}
 	s.grantCount(GrantRefreshToken)
+	if next != value {
+		noteAnswer(r, next, false) // a new token: only this answer carries it
+	}
 	s.writeUserTokens(w, r, c, g.user, g.scopes, next)
 }
 
@@ -279,7 +286,6 @@ func (s *Server) writeUserTokens(w http.ResponseWriter, r *http.Request, c Clien
 		return
 	}
 	s.record(access, refresh, id)
-	noteAnswer(r, refresh)
 	writeOrdered(w, http.StatusOK,
 		"access_token", access,
 		"refresh_token", refresh,

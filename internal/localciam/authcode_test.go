@@ -344,3 +344,41 @@ func TestRefreshRecordsLostAnswers(t *testing.T) {
 		})
 	}
 }
+
+// CodeGrant says the exchange's answer was lost only when the answer of the
+// code exchange was: a lost renewal answer on a directory that does not
+// rotate carries the token the client already holds, and loses nothing.
+func TestCodeGrantLostExchange(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		rotate, exchange bool
+		want             bool
+	}{
+		{"exchange answer lost", false, true, true},
+		{"renewal answer lost, no rotation", false, false, false},
+		{"renewal answer lost, rotation", true, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := StartTest(t, Options{RotateRefreshTokens: tc.rotate})
+			code, err := s.IssueCode(AuthorizeRequest{ClientID: DemoClientID, RedirectURI: DemoRedirectURI, Scope: "openid"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.exchange {
+				s.InjectFaults(TokenPath, Fault{Swallow: true, Status: http.StatusBadGateway})
+			}
+			_, m := exchange(t, s, codeForm(code))
+			if !tc.exchange {
+				rt, _ := m["refresh_token"].(string)
+				s.InjectFaults(TokenPath, Fault{Swallow: true, Status: http.StatusBadGateway})
+				exchange(t, s, url.Values{"grant_type": {"refresh_token"}, "client_id": {DemoClientID}, "client_secret": {DemoClientSecret}, "refresh_token": {rt}})
+			}
+			if g := s.CodeGrant(code); !g.Exchanged || g.FirstAnswerLost != tc.want {
+				t.Errorf("CodeGrant: exchanged %t, alive %t, first answer lost %t; want it lost %t", g.Exchanged, g.Alive, g.FirstAnswerLost, tc.want)
+			}
+			if n := s.AnswersLost(); n != map[bool]int{true: 1}[tc.exchange || tc.rotate] {
+				t.Errorf("AnswersLost = %d", n)
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"sync/atomic"
+	"time"
 )
 
 // This file holds what the server records of the requests it received, for
@@ -24,6 +25,19 @@ func (s *Server) Requests(path string) int64 {
 		return v.(*atomic.Int64).Load() //nolint:forcetypeassert // only *atomic.Int64 is stored
 	}
 	return 0
+}
+
+// WaitIdle waits until no request is being handled, or timeout: a handler
+// may still be recording what a client that left did (a lost answer).
+// It reports whether the server became idle.
+func (s *Server) WaitIdle(timeout time.Duration) bool {
+	for deadline := time.Now().Add(timeout); s.inFlight.Load() > 0; {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
 }
 
 // Connections returns how many connections clients opened, including ones

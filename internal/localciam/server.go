@@ -175,6 +175,7 @@ type Server struct {
 	counts      sync.Map // path -> *atomic.Int64
 	total       atomic.Int64
 	connections atomic.Int64
+	inFlight    atomic.Int64
 
 	srv      *http.Server
 	listener net.Listener
@@ -306,6 +307,8 @@ func (s *Server) Handler() http.Handler {
 			defer func() { s.logRequest(r, form, lw, time.Since(start)) }()
 		}
 		s.total.Add(1)
+		s.inFlight.Add(1)
+		defer s.inFlight.Add(-1)
 		v, _ := s.counts.LoadOrStore(r.URL.Path, new(atomic.Int64))
 		v.(*atomic.Int64).Add(1) //nolint:forcetypeassert // only *atomic.Int64 is stored
 		// The body is read first: only then does the server notice a

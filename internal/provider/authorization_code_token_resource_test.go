@@ -395,6 +395,7 @@ func TestAccAuthorizationCodeTokenResource_redirectURIAndVerifierChecks(t *testi
 			{Config: acConfig(srv, "c0de", "redirect_uri", `"https://app.example.com/callback#top"`), ExpectError: errorMatching("Invalid Redirect URI", "fragment")},
 			{Config: acConfig(srv, "c0de", "redirect_uri", `"https:///callback"`), ExpectError: errorMatching("Invalid Redirect URI", "https URI needs a host")},
 			{Config: acConfig(srv, "c0de", "redirect_uri", `"https:"`), ExpectError: errorMatching("Invalid Redirect URI", "https URI needs a host")},
+			{Config: acConfig(srv, "c0de", "redirect_uri", `"http://:8080/cb"`), ExpectError: errorMatching("Invalid Redirect URI", "http URI needs a host")},
 			{Config: acConfig(srv, "c0de", "redirect_uri", `"https://app.exa\u200bmple.com/callback"`), ExpectError: errorMatching("Invalid Redirect URI", "whitespace or an invisible character")},
 			{Config: acConfig(srv, "c0de", "redirect_uri", `"https://app.example.com/call back"`), ExpectError: errorMatching("Invalid Redirect URI", "whitespace or an invisible character")},
 			{Config: acConfig(srv, "c0de", "redirect_uri", `"https://app.example.com/%zz"`), ExpectError: errorMatching("Invalid Redirect URI", "not a valid URI")},

@@ -247,6 +247,13 @@ data "ciam_authorization_url" "login" {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
+				// An unusable auth_domain is named as such, not as missing.
+				Config: cfg(`  auth_domain   = "ftp://tenant.portal.tencentciam.com"
+  client_id     = "app"
+  client_secret = terraform_data.later.output`, ""),
+				ExpectError: errorMatching("Invalid CIAM Auth Domain", "ftp"),
+			},
+			{
 				Config: cfg(`  auth_domain   = "https://tenant.portal.tencentciam.com"
   client_id     = "app"
   client_secret = terraform_data.later.output`, ""),

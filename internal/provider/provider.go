@@ -6,6 +6,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"time"
 
@@ -197,25 +198,23 @@ func (p *ciamProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	}
 	if len(unknown) > 0 {
 		data := &providerData{secrets: secrets, unknown: unknown, now: p.now, ledger: ledger, app: app}
-		if !slices.Contains(unknown, "auth_domain") && envProblems["auth_domain"] == "" {
-			data.base, _ = ciam.ParseAuthDomain(values["auth_domain"]) // nil when unset or unusable, as the apply reports
+		if !slices.Contains(unknown, "auth_domain") {
+			// What the sign-in URL needs; the apply reports the rest.
+			var attrProblem string
+			data.base, data.authDomainProblem, attrProblem = authDomain(values, fromEnv, envProblems)
+			data.authDomainProblem += attrProblem
 		}
 		resp.DataSourceData, resp.ResourceData, resp.EphemeralResourceData = data, data, data
 		tflog.Debug(ctx, "CIAM provider settings unknown until apply", map[string]any{"unknown": unknown})
 		return
 	}
 
-	base, err := ciam.ParseAuthDomain(values["auth_domain"])
-	problem := envProblems["auth_domain"]
-	switch {
-	case values["auth_domain"] == "", problem != "":
-	case err != nil && fromEnv["auth_domain"]:
-		problem = "The " + envAuthDomain + " environment variable (used because auth_domain is not set) " + err.Error() + "."
-	case err != nil:
-		resp.Diagnostics.AddAttributeError(path.Root("auth_domain"), "Invalid CIAM Auth Domain", "auth_domain "+err.Error()+".")
+	base, problem, attrProblem := authDomain(values, fromEnv, envProblems)
+	if attrProblem != "" {
+		resp.Diagnostics.AddAttributeError(path.Root("auth_domain"), "Invalid CIAM Auth Domain", attrProblem)
 		return
 	}
-	if values["auth_domain"] == "" || problem != "" {
+	if base == nil {
 		// Nothing fails yet: a configuration may use only the functions,
 		// which need no directory (some OpenTofu versions configure the
 		// provider for them). Every type that sends a request says so.
@@ -321,4 +320,25 @@ func logRequest(ctx context.Context, info ciam.RequestInfo) {
 	default:
 		tflog.Debug(ctx, "CIAM request done", fields)
 	}
+}
+
+// authDomain parses the provider's directory: its URL (nil when there is
+// none to use), why CIAM_AUTH_DOMAIN cannot be used, or why the provider
+// block's auth_domain cannot (an error of the configuration).
+func authDomain(values map[string]string, fromEnv map[string]bool, envProblems map[string]string) (base *url.URL, envProblem, attrProblem string) {
+	v := values["auth_domain"]
+	if v == "" {
+		return nil, "", ""
+	}
+	if p := envProblems["auth_domain"]; p != "" {
+		return nil, p, ""
+	}
+	base, err := ciam.ParseAuthDomain(v)
+	switch {
+	case err != nil && fromEnv["auth_domain"]:
+		return nil, "The " + envAuthDomain + " environment variable (used because auth_domain is not set) " + err.Error() + ".", ""
+	case err != nil:
+		return nil, "", "auth_domain " + err.Error() + "."
+	}
+	return base, "", ""
 }

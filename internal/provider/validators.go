@@ -257,7 +257,7 @@ func redirectURIProblem(v string) string {
 		return "redirect_uri must be the absolute URI the code was issued for at /oauth2/authorize, with its scheme, such as https://app.example.com/callback."
 	case u.Fragment != "" || strings.HasSuffix(v, "#"):
 		return "redirect_uri must not have a fragment (the part after #): OAuth 2.0 forbids it (RFC 6749 section 3.1.2), so no code was issued for it."
-	case (u.Scheme == "https" || u.Scheme == "http") && u.Host == "":
+	case (u.Scheme == "https" || u.Scheme == "http") && u.Hostname() == "":
 		return "redirect_uri is an " + u.Scheme + " URI without a host: an " + u.Scheme + " URI needs a host, such as https://app.example.com/callback."
 	case slices.Contains([]string{"javascript", "data", "vbscript", "file"}, strings.ToLower(u.Scheme)):
 		return "redirect_uri has the scheme " + strings.ToLower(u.Scheme) + ", which no directory redirects to with a code (RFC 6749 section 3.1.2); use the https URI, or the private-use scheme of an app (RFC 8252), that is registered."

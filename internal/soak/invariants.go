@@ -48,9 +48,10 @@ func ContainsAny(s string, subs ...string) bool {
 	return slices.ContainsFunc(subs, func(sub string) bool { return strings.Contains(s, sub) })
 }
 
-// fail records the first violation.
+// fail records the first violation. Nothing is one once the campaign is
+// being stopped: its commands are killed.
 func (r *Run) fail(format string, args ...any) {
-	if r.violation != nil {
+	if r.violation != nil || r.ctx.Err() != nil {
 		return
 	}
 	rec := string(r.srv.Records())
@@ -124,6 +125,8 @@ func (r *Run) command(interruptAfter time.Duration, args ...string) bool {
 	if r.ctx.Err() != nil {
 		return false
 	}
+	// A handler may still be recording what a client that gave up did.
+	r.srv.WaitIdle(10 * time.Second)
 	out := strings.Join(strings.Fields(res.Out), " ")
 	after := r.srv.Presentations()
 

@@ -176,10 +176,13 @@ func (r *Run) checkPlanFile(path string) {
 		r.fail("terraform show -json of the saved plan failed: %v", res.Err)
 		return
 	}
-	if shown := planWithoutDocumented([]byte(res.Out)); shown != "" {
-		if w, ok := allIndex.Find(shown); ok {
-			r.fail("the saved plan holds %s outside the attributes documented to hold it and the variables, at %s (invariant 5)", w, locate(allIndex, shown))
-		}
+	shown := planWithoutDocumented([]byte(res.Out))
+	if shown == "" {
+		r.fail("terraform show -json of the saved plan printed no JSON")
+		return
+	}
+	if w, ok := allIndex.Find(shown); ok {
+		r.fail("the saved plan holds %s outside the attributes documented to hold it and the variables, at %s (invariant 5)", w, locate(allIndex, shown))
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/devenv"
@@ -37,7 +38,9 @@ func main() {
 const tokenLifetime = 30
 
 func run() error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// Terraform runs in a process group of its own (devenv): the demo hands
+	// it Ctrl-C, and a termination, itself.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
