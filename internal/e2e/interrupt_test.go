@@ -19,17 +19,7 @@ import (
 // Ctrl-C while a token request hangs ends terraform promptly, not after the
 // request timeout, and prints no secret.
 func TestE2E_interruptEndsAPendingRequestPromptly(t *testing.T) {
-	srv := startCIAM(t)
-	srv.InjectFaults(localciam.TokenPath, localciam.Fault{Delay: time.Minute})
-	tf := workspace(t, header+fmt.Sprintf(`
-provider "ciam" {
-  auth_domain     = %q
-  request_timeout = "5m"
-}
-
-data "ciam_client_credentials_token" "t" {}
-`, srv.URL()),
-		"CIAM_CLIENT_ID="+localciam.DemoClientID, "CIAM_CLIENT_SECRET="+localciam.DemoClientSecret)
+	srv, tf := hangingTokenRequest(t)
 
 	cmd, out := startUntilRequest(t, tf, srv, localciam.TokenPath, "plan")
 	start := time.Now()
@@ -60,6 +50,24 @@ data "ciam_client_credentials_token" "t" {}
 	if srv.Requests(localciam.TokenPath) != 1 {
 		t.Errorf("requests = %d, want 1 (a cancelled request is not retried)", srv.Requests(localciam.TokenPath))
 	}
+}
+
+// hangingTokenRequest is a local CIAM whose next token request hangs for a
+// minute, and a workspace whose plan sends one (request_timeout 5m).
+func hangingTokenRequest(t *testing.T) (*localciam.Server, *devenv.Terraform) {
+	t.Helper()
+	srv := startCIAM(t)
+	srv.InjectFaults(localciam.TokenPath, localciam.Fault{Delay: time.Minute})
+	tf := workspace(t, header+fmt.Sprintf(`
+provider "ciam" {
+  auth_domain     = %q
+  request_timeout = "5m"
+}
+
+data "ciam_client_credentials_token" "t" {}
+`, srv.URL()),
+		"CIAM_CLIENT_ID="+localciam.DemoClientID, "CIAM_CLIENT_SECRET="+localciam.DemoClientSecret)
+	return srv, tf
 }
 
 // startUntilRequest starts terraform with args (-input=false -no-color
@@ -159,17 +167,7 @@ func TestE2E_interruptDuringTheRevocationKeepsTheResource(t *testing.T) {
 // interrupted as Ctrl-C would, so that terraform stops its provider: no
 // provider process is left behind in the working directory.
 func TestE2E_cancelledRunLeavesNoProviderBehind(t *testing.T) {
-	srv := startCIAM(t)
-	srv.InjectFaults(localciam.TokenPath, localciam.Fault{Delay: time.Minute})
-	tf := workspace(t, header+fmt.Sprintf(`
-provider "ciam" {
-  auth_domain     = %q
-  request_timeout = "5m"
-}
-
-data "ciam_client_credentials_token" "t" {}
-`, srv.URL()),
-		"CIAM_CLIENT_ID="+localciam.DemoClientID, "CIAM_CLIENT_SECRET="+localciam.DemoClientSecret)
+	srv, tf := hangingTokenRequest(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

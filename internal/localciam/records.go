@@ -136,3 +136,63 @@ func (s *Server) Attempts(grant string) int64 {
 	defer s.mu.Unlock()
 	return s.attempts[grant]
 }
+
+// RefreshTokenRevoked reports whether a refresh token can no longer be used:
+// revoked, rotated away, or part of a revoked grant (false for unknown
+// tokens).
+func (s *Server) RefreshTokenRevoked(token string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.refresh[token]
+	return ok && !g.valid()
+}
+
+// RefreshTokenWorks reports whether a refresh token would be accepted now.
+func (s *Server) RefreshTokenWorks(token string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.refresh[token]
+	return ok && g.valid()
+}
+
+// GrantRevoked reports whether the grant a refresh token belongs to was
+// revoked as a whole (by revocation or by detected reuse).
+func (s *Server) GrantRevoked(token string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.refresh[token]
+	return ok && g.family.revoked
+}
+
+// ReuseDetected reports whether the grant a refresh token belongs to was
+// revoked because one of its rotated-away refresh tokens came back.
+func (s *Server) ReuseDetected(token string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.refresh[token]
+	return ok && g.family.reused
+}
+
+// RevokeRefreshToken revokes a refresh token, as an administrator would.
+func (s *Server) RevokeRefreshToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if g, ok := s.refresh[token]; ok {
+		g.revoked = true
+	}
+}
+
+// Revocations returns how many refresh tokens /oauth2/revoke has revoked.
+func (s *Server) Revocations() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.revocations
+}
+
+// Grants returns how many tokens were issued with the given grant type (or
+// IssuedSCIM for SCIM tokens).
+func (s *Server) Grants(grant string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.grants[grant]
+}
