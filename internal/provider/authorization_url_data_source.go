@@ -83,7 +83,9 @@ func (d *authorizationURLDataSource) Schema(_ context.Context, _ datasource.Sche
 			},
 			"code_verifier": schema.StringAttribute{
 				MarkdownDescription: "The PKCE code verifier (RFC 7636): 43 to 128 of the characters `A-Z`, `a-z`, `0-9`, `-`, `.`, `_` and `~`. " +
-					"The URL carries its S256 challenge; give the same verifier to `ciam_authorization_code_token`'s `code_verifier`.",
+					"The URL carries its S256 challenge; give the same verifier to `ciam_authorization_code_token`'s `code_verifier`. " +
+					"Like every argument of a data source it is stored in state (sensitive), as the resource stores it too; a configuration that keeps it out of this block's state " +
+					"builds the URL from `provider::ciam::pkce_challenge` instead.",
 				Optional: true, Sensitive: true,
 				Validators: []validator.String{noSurroundingSpace{secret: true}, pkceVerifier{}},
 			},
