@@ -111,7 +111,9 @@ func (r *Run) command(interruptAfter time.Duration, args ...string) bool {
 		// values, when the environment sets others: no user sets them then.
 		env = nil
 	}
-	renewsInPlan := r.choices.Rotating && r.renewInPlan
+	// A read renews with the setting in state; a plan that changes it
+	// still reads with the old one.
+	renewsInPlan := r.choices.Rotating && (r.renewInPlan || GrantAttribute(r.ws, "renew_in_plan") == "true")
 	if time.Since(r.codeIssued) > 4*time.Minute && !r.renewed && r.refusalAllowed == "" {
 		r.refusalAllowed = "the code may have expired (codes live 5 minutes)"
 	}

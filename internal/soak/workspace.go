@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/devenv"
@@ -153,7 +154,7 @@ func (w *workspace) StateFile() ([]byte, error) {
 }
 
 // GrantAttribute returns an attribute of the ciam_authorization_code_token
-// in ws's state ("" when there is none).
+// in ws's state, a bool as "true" or "false" ("" when there is none).
 func GrantAttribute(ws Workspace, name string) string {
 	b, err := ws.StateFile()
 	if err != nil || b == nil {
@@ -166,8 +167,13 @@ func GrantAttribute(ws Workspace, name string) string {
 	for _, r := range st.Resources {
 		if r.Type == "ciam_authorization_code_token" && r.Mode == "managed" {
 			for _, in := range r.Instances {
-				v, _ := in.Attributes[name].(string)
-				return v
+				switch v := in.Attributes[name].(type) {
+				case string:
+					return v
+				case bool:
+					return strconv.FormatBool(v)
+				}
+				return ""
 			}
 		}
 	}
