@@ -121,11 +121,16 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 	r.leaveTokensToTheApply(ctx, resp)
 }
 
-// refuseSentCode adds the error of a code that a state read in this run,
-// or this machine's ledger, records as sent, and reports whether it did.
-// The resource's own codes (grantPrivate.SentCodes) are checked apart.
+// refuseSentCode adds the error of a code that another resource's exchange
+// in this run, a state read in this run, or this machine's ledger, records
+// as sent, and reports whether it did. The resource's own codes
+// (grantPrivate.SentCodes) are checked apart. The exchange comes first: the
+// plan Terraform makes again just before a create, after another resource
+// exchanged the same code, must name that resource, not the ledger.
 func (r *authorizationCodeTokenResource) refuseSentCode(code string, diags *diag.Diagnostics) bool {
 	switch {
+	case r.data.exchangedHere(code):
+		diags.AddError("Authorization Code Used Twice", codeUsedTwice)
 	case r.data.sentBeforeHere(code, true):
 		diags.AddError("New Authorization Code Needed", codeSentBefore)
 	case r.data.inLedger(code, diags):

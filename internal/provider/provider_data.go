@@ -108,6 +108,11 @@ func (d *providerData) claimCode(code string) bool {
 	return d.exchanged.claim(renewalMark(code))
 }
 
+// exchangedHere reports whether an exchange of this instance claimed code.
+func (d *providerData) exchangedHere(code string) bool {
+	return d != nil && d.exchanged.has(renewalMark(code))
+}
+
 // noteSent records the codes (renewalMarks) that a state this instance
 // read, or destroyed, records as sent.
 func (d *providerData) noteSent(marks []string, destroyed bool) {
