@@ -15,8 +15,10 @@
 //     whether a fault lost it) is reported as needing a new code;
 //  3. while the grant of the code in state lives at the directory, state
 //     holds its working refresh token, unless the sequence did something
-//     no provider can undo (Run.lossAllowed says what); after an apply that
-//     succeeds, the token in state works;
+//     no provider can undo (Run.lossAllowed says what: a lost answer, an
+//     administrator's revocation, a destroy cut off after its revocation
+//     reached the directory); after an apply that succeeds, the token in
+//     state works;
 //  4. every destroy ends with the grant of the code that was in state
 //     revoked at the directory, or with a warning that says it was not;
 //  5. no 8-character window of a secret is in any output, TF_LOG=trace

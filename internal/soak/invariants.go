@@ -1,7 +1,9 @@
 package soak
 
 import (
+	"errors"
 	"fmt"
+	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
@@ -100,6 +102,7 @@ func (r *Run) command(interruptAfter time.Duration, args ...string) bool {
 		reuseBefore[v] = r.srv.Refresh(v)
 	}
 	stateCode, stateRT := GrantAttribute(r.ws, "code"), GrantAttribute(r.ws, "refresh_token")
+	aliveBefore, revokesBefore := r.srv.CodeGrant(stateCode).Alive, r.srv.Requests(localciam.RevokePath)
 	refreshes := r.srv.Attempts(localciam.GrantRefreshToken)
 	env := []string{"TF_VAR_code=" + r.code}
 	if r.verifier != "" {
@@ -189,6 +192,9 @@ func (r *Run) command(interruptAfter time.Duration, args ...string) bool {
 	}
 	refusal := r.lossAllowed != "" || r.refusalAllowed != ""
 	r.checkErrors(res, what, out, refusal)
+	if args[0] == "destroy" && res.Err != nil {
+		r.unfinishedDestroy(stateCode, aliveBefore, revokesBefore)
+	}
 	switch {
 	case res.Interrupted:
 		r.excuseRotations(before, after, "Ctrl-C while the directory rotated it")
@@ -209,7 +215,7 @@ func (r *Run) command(interruptAfter time.Duration, args ...string) bool {
 // in anything but a bug.
 func (r *Run) checkErrors(res Result, what, out string, refusal bool) {
 	if res.Err == nil || res.Interrupted {
-		if res.Err != nil && !ContainsAny(out, append(append(interruptedFailures, DocumentedFailures...), LossFailures...)...) {
+		if res.Err != nil && !diedOfTheSignal(res.Err) && !ContainsAny(out, append(append(interruptedFailures, DocumentedFailures...), LossFailures...)...) {
 			r.fail("terraform %s, interrupted, failed without saying why: %v\n%s", what, res.Err, out)
 		}
 		return
@@ -230,6 +236,27 @@ func (r *Run) checkErrors(res Result, what, out string, refusal bool) {
 			r.fail("terraform %s failed with an undocumented error %q (invariant 6):\n%s", what, title, out)
 		}
 	}
+}
+
+// unfinishedDestroy allows the loss of the grant of code when a destroy
+// that failed (Ctrl-C while it revoked, most often) left it in state, and
+// yet its revocation reached the directory, which ended the grant: the
+// user asked for that, and no client could tell from a cut-off answer.
+// The provider must then say a new code is needed, which the refusal this
+// allows checks (seed 4006).
+func (r *Run) unfinishedDestroy(code string, aliveBefore bool, revokesBefore int64) {
+	if aliveBefore && code != "" && GrantAttribute(r.ws, "code") == code &&
+		r.srv.Requests(localciam.RevokePath) > revokesBefore && !r.srv.CodeGrant(code).Alive {
+		r.mayLose("a destroy that did not finish revoked the grant at the directory")
+	}
+}
+
+// diedOfTheSignal reports whether err is that of a process that Ctrl-C
+// ended before it could handle it (terraform, still starting): it printed
+// nothing, and there is nothing to say (seed 6005).
+func diedOfTheSignal(err error) bool {
+	var exit *exec.ExitError
+	return errors.As(err, &exit) && exit.ExitCode() == -1
 }
 
 // outcome is how a command ended, for the history.
