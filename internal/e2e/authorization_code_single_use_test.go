@@ -175,8 +175,8 @@ func TestE2E_authorizationCodeLostGrantIsDestroyedWithoutARefresh(t *testing.T) 
 // second is refused without sending it, with the error that names the
 // other resource, whichever way the two are ordered: at once (the second
 // exchange finds the code claimed), or one after the other (the plan
-// Terraform makes again just before the second create finds the code
-// exchanged in this run before this machine's ledger has it).
+// Terraform makes again just before the second create finds the code in
+// this machine's ledger, sent by the other resource in this run).
 func TestE2E_authorizationCodeSameCodeInTwoResources(t *testing.T) {
 	for name, order := range map[string]string{
 		"at once":    "",
@@ -350,4 +350,41 @@ resource "ciam_authorization_code_token" "again" {
   redirect_uri = %q
 }
 `, srv.URL(), code, localciam.DemoRedirectURI)
+}
+
+// A -replace whose new object is given a code another resource exchanged
+// in the same run, with no ledger: the plan made again during the apply,
+// after the old object's destroy, lets the create run (nothing else
+// remembers the old object's code then), the create refuses the code
+// unsent and keeps a tainted object with every code, and the old object's
+// code, set again, is refused and never sent twice.
+func TestE2E_authorizationCodeReplacementRefusedAfterTheDestroyKeepsTheOldCode(t *testing.T) {
+	srv := localciam.StartTest(t, localciam.Options{})
+	w := newGrantWorkspace(t, srv, "")
+	w.tf.Env = append(w.tf.Env, "CIAM_CODE_LEDGER=off")
+	x1, x2 := w.code, w.newCode()
+	write := func(cfg string) {
+		if err := os.WriteFile(filepath.Join(w.tf.Dir, "main.tf"), []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := fmt.Sprintf(`
+resource "ciam_authorization_code_token" "first" {
+  code         = %q
+  redirect_uri = %q
+}
+`, x2, localciam.DemoRedirectURI)
+	write(grantConfig(srv, x2, "depends_on = [ciam_authorization_code_token.first]") + first)
+	out, err := w.run("apply", "-auto-approve", "-replace=ciam_authorization_code_token.login")
+	if err == nil {
+		t.Fatalf("two resources exchanged one code:\n%s", out)
+	}
+	wantIn(t, "the apply", out, "Authorization Code Used Twice")
+	write(grantConfig(srv, x1, "") + first)
+	out, err = w.run("apply", "-auto-approve")
+	if err == nil {
+		t.Fatalf("the replaced object's code was accepted again:\n%s", out)
+	}
+	wantIn(t, "the apply", out, "New Authorization Code Needed")
+	w.sentOnce(x1, x2)
 }

@@ -121,20 +121,27 @@ func (r *authorizationCodeTokenResource) ModifyPlan(ctx context.Context, req res
 	r.leaveTokensToTheApply(ctx, resp)
 }
 
-// refuseSentCode adds the error of a code that another resource's exchange
-// in this run, a state read in this run, or this machine's ledger, records
-// as sent, and reports whether it did. The resource's own codes
-// (grantPrivate.SentCodes) are checked apart. The exchange comes first: the
-// plan Terraform makes again just before a create, after another resource
-// exchanged the same code, must name that resource, not the ledger.
+// refuseSentCode adds the error of a code that a state read in this run,
+// or this machine's ledger, records as sent, and reports whether it did.
+// The resource's own codes (grantPrivate.SentCodes) are checked apart. A
+// code in the ledger that another resource's exchange in this run sent
+// (the plan Terraform makes again just before a create, after the other
+// create) is refused naming that resource, not the ledger. Only the
+// message depends on it: this run's exchanges never refuse a plan by
+// themselves, since the plan made again during an apply, after the
+// destroy of an object a create replaces, must not fail while nothing
+// else remembers that object's codes (see providerData.sentRead); the
+// create's exchange then refuses the code (claimCode) and keeps them.
 func (r *authorizationCodeTokenResource) refuseSentCode(code string, diags *diag.Diagnostics) bool {
 	switch {
-	case r.data.exchangedHere(code):
-		diags.AddError("Authorization Code Used Twice", codeUsedTwice)
 	case r.data.sentBeforeHere(code, true):
 		diags.AddError("New Authorization Code Needed", codeSentBefore)
 	case r.data.inLedger(code, diags):
-		diags.AddError("New Authorization Code Needed", codeInLedger)
+		if r.data.exchangedHere(code) {
+			diags.AddError("Authorization Code Used Twice", codeUsedTwice)
+		} else {
+			diags.AddError("New Authorization Code Needed", codeInLedger)
+		}
 	default:
 		return false
 	}
