@@ -71,8 +71,11 @@ func (r *Run) checkGrant(res Result, started time.Time, args []string, out strin
 		_ = r.configure()
 		r.renewed, r.refusalAllowed = false, ""
 	}
-	if res.Err == nil && args[0] == "apply" && rt != "" && r.srv.Presented(r.code) == 1 && !r.renewed {
+	if res.Err == nil && args[0] == "apply" && rt != "" && r.srv.Presented(r.code) == 1 && !r.renewed && r.srv.RefreshTokenWorks(rt) {
 		// The new code's grant is in state: from here it must not be lost.
+		// (Not a lost grant that an apply kept: the user may set the code
+		// in state again, and -refresh=false then reads nothing; seed
+		// 8004.)
 		r.lossAllowed, r.renewed = "", true
 		r.excused = map[string]string{}
 		r.stats.Grants++

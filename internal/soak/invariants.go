@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/leaktest"
@@ -114,9 +115,9 @@ func (r *Run) command(interruptAfter time.Duration, args ...string) bool {
 		// values, when the environment sets others: no user sets them then.
 		env = nil
 	}
-	// A read renews with the setting in state; a plan that changes it
-	// still reads with the old one.
-	renewsInPlan := r.choices.Rotating && (r.renewInPlan || GrantAttribute(r.ws, "renew_in_plan") == "true")
+	// A read renews with the setting in state (a plan that changes it
+	// still reads with the old one), and only a read renews in a plan.
+	renewsInPlan := r.choices.Rotating && GrantAttribute(r.ws, "renew_in_plan") == "true"
 	if time.Since(r.codeIssued) > 4*time.Minute && !r.renewed && r.refusalAllowed == "" {
 		r.refusalAllowed = "the code may have expired (codes live 5 minutes)"
 	}
@@ -192,7 +193,7 @@ func (r *Run) command(interruptAfter time.Duration, args ...string) bool {
 	}
 	refusal := r.lossAllowed != "" || r.refusalAllowed != ""
 	r.checkErrors(res, what, out, refusal)
-	if args[0] == "destroy" && res.Err != nil {
+	if args[0] == "destroy" && res.Err != nil && res.Interrupted {
 		r.unfinishedDestroy(stateCode, aliveBefore, revokesBefore)
 	}
 	switch {
@@ -215,7 +216,7 @@ func (r *Run) command(interruptAfter time.Duration, args ...string) bool {
 // in anything but a bug.
 func (r *Run) checkErrors(res Result, what, out string, refusal bool) {
 	if res.Err == nil || res.Interrupted {
-		if res.Err != nil && !diedOfTheSignal(res.Err) && !ContainsAny(out, append(append(interruptedFailures, DocumentedFailures...), LossFailures...)...) {
+		if res.Err != nil && !diedOfTheSignal(res.Err, res.Out) && !ContainsAny(out, append(append(interruptedFailures, DocumentedFailures...), LossFailures...)...) {
 			r.fail("terraform %s, interrupted, failed without saying why: %v\n%s", what, res.Err, out)
 		}
 		return
@@ -239,11 +240,14 @@ func (r *Run) checkErrors(res Result, what, out string, refusal bool) {
 }
 
 // unfinishedDestroy allows the loss of the grant of code when a destroy
-// that failed (Ctrl-C while it revoked, most often) left it in state, and
-// yet its revocation reached the directory, which ended the grant: the
-// user asked for that, and no client could tell from a cut-off answer.
-// The provider must then say a new code is needed, which the refusal this
-// allows checks (seed 4006).
+// that Ctrl-C cut off left it in state, and yet its revocation reached the
+// directory, which ended the grant: the user asked for that, and a client
+// that gave up on the answer cannot tell (a directory acts on a request
+// whose client has left). The provider then says a new code is needed, or
+// fails with a loss error, when it next renews: invariant 6 allows only
+// those (seed 4006). A provider that got the revocation's answer and still
+// called the destroy interrupted would pass this: the local CIAM does not
+// record whether a revocation's answer reached the client.
 func (r *Run) unfinishedDestroy(code string, aliveBefore bool, revokesBefore int64) {
 	if aliveBefore && code != "" && GrantAttribute(r.ws, "code") == code &&
 		r.srv.Requests(localciam.RevokePath) > revokesBefore && !r.srv.CodeGrant(code).Alive {
@@ -251,12 +255,20 @@ func (r *Run) unfinishedDestroy(code string, aliveBefore bool, revokesBefore int
 	}
 }
 
-// diedOfTheSignal reports whether err is that of a process that Ctrl-C
-// ended before it could handle it (terraform, still starting): it printed
-// nothing, and there is nothing to say (seed 6005).
-func diedOfTheSignal(err error) bool {
+// diedOfTheSignal reports whether a command that printed out ended with
+// err as a process that Ctrl-C (SIGINT) ended before it could handle it:
+// terraform still starting, with nothing printed and nothing to say (seed
+// 6005). Any other signal, or any output, is not that.
+func diedOfTheSignal(err error, out string) bool {
 	var exit *exec.ExitError
-	return errors.As(err, &exit) && exit.ExitCode() == -1
+	if !errors.As(err, &exit) || strings.TrimSpace(out) != "" {
+		return false
+	}
+	status, ok := exit.Sys().(interface {
+		Signaled() bool
+		Signal() syscall.Signal
+	})
+	return ok && status.Signaled() && status.Signal() == syscall.SIGINT
 }
 
 // outcome is how a command ended, for the history.

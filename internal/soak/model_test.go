@@ -83,14 +83,10 @@ func post(t *testing.T, u string, form url.Values, into any) {
 	}
 }
 
-// exitError is the error of a command that ended with status 1, or, with
-// signaled, of one that SIGINT ended before it could handle it.
-func exitError(t *testing.T, signaled bool) error {
+// exitError is the error of a shell that ran script and failed ("exit 1",
+// or "kill -INT $$": a process that SIGINT ended before it could handle it).
+func exitError(t *testing.T, script string) error {
 	t.Helper()
-	script := "exit 1"
-	if signaled {
-		script = "kill -INT $$"
-	}
 	err := exec.Command("sh", "-c", script).Run()
 	if err == nil {
 		t.Fatal("sh succeeded")
@@ -113,9 +109,9 @@ func TestModel_unfinishedDestroyThatRevokedExplainsTheRejection(t *testing.T) {
 						post(t, r.srv.URL()+localciam.RevokePath, url.Values{"client_id": {localciam.DemoClientID},
 							"client_secret": {localciam.DemoClientSecret}, "token": {GrantAttribute(r.ws, "refresh_token")}}, nil)
 					}
-					return Result{Err: exitError(t, false), Interrupted: true, Out: "Interrupt received.\nError: Destroy Interrupted\n"}
+					return Result{Err: exitError(t, "exit 1"), Interrupted: true, Out: "Interrupt received.\nError: Destroy Interrupted\n"}
 				default:
-					return Result{Err: exitError(t, false), Out: "Error: CIAM Refresh Token Rejected\n\nThe grant is lost. Obtain a new authorization code from /oauth2/authorize and set code to it.\n"}
+					return Result{Err: exitError(t, "exit 1"), Out: "Error: CIAM Refresh Token Rejected\n\nThe grant is lost. Obtain a new authorization code from /oauth2/authorize and set code to it.\n"}
 				}
 			})
 			r.command(time.Second, "destroy", "-auto-approve")
@@ -136,18 +132,72 @@ func TestModel_unfinishedDestroyThatRevokedExplainsTheRejection(t *testing.T) {
 	}
 }
 
+// The same, but a destroy that nobody interrupted and that failed after
+// revoking (a provider that made a failed revocation an error and kept the
+// resource): the next apply's rejection is a violation.
+func TestModel_uninterruptedDestroyThatRevokedExplainsNothing(t *testing.T) {
+	r, _ := modelRun(t, func(r *Run, args []string) Result {
+		if args[0] == "destroy" {
+			post(t, r.srv.URL()+localciam.RevokePath, url.Values{"client_id": {localciam.DemoClientID},
+				"client_secret": {localciam.DemoClientSecret}, "token": {GrantAttribute(r.ws, "refresh_token")}}, nil)
+			return Result{Err: exitError(t, "exit 1"), Out: "Error: CIAM Token Request Failed\n"}
+		}
+		return Result{Err: exitError(t, "exit 1"), Out: "Error: CIAM Refresh Token Rejected\n\nset code to it.\n"}
+	})
+	r.faulty = true
+	r.command(0, "destroy", "-auto-approve")
+	r.faulty = false
+	r.command(0, "apply", "-auto-approve")
+	if r.violation == nil || !strings.Contains(r.violation.What, "invariant 6") {
+		t.Fatalf("no violation of invariant 6 (loss allowed: %q): %+v", r.lossAllowed, r.violation)
+	}
+}
+
 // Seed 6005: Ctrl-C 0.2 s into a plan, before terraform handled signals:
-// it died of the signal and printed nothing, which is no violation; a
-// command that exits 1 after Ctrl-C without a word is.
+// it died of SIGINT and printed nothing, which is no violation. A command
+// that exits 1 after Ctrl-C without a word, dies of another signal, or
+// dies of SIGINT after printing, is.
 func TestModel_interruptedCommandMustSayWhyUnlessItDiedOfTheSignal(t *testing.T) {
-	for _, signaled := range []bool{true, false} {
-		t.Run(fmt.Sprintf("signaled=%t", signaled), func(t *testing.T) {
+	for _, c := range []struct {
+		script, out string
+		excused     bool
+	}{
+		{"kill -INT $$", "", true},
+		{"exit 1", "", false},
+		{"kill -KILL $$", "", false},
+		{"kill -TERM $$", "", false},
+		{"kill -SEGV $$", "", false},
+		{"kill -INT $$", "ciam_authorization_code_token.t: Refreshing state...\n", false},
+	} {
+		t.Run(fmt.Sprintf("%s %q", c.script, c.out), func(t *testing.T) {
 			r, _ := modelRun(t, func(*Run, []string) Result {
-				return Result{Err: exitError(t, signaled), Interrupted: true}
+				return Result{Err: exitError(t, c.script), Interrupted: true, Out: c.out}
 			})
 			r.command(200*time.Millisecond, "plan")
-			if got := r.violation != nil; got == signaled {
-				t.Fatalf("violation: %t, want %t (%+v)", got, !signaled, r.violation)
+			if got := r.violation == nil; got != c.excused {
+				t.Fatalf("excused: %t, want %t (%+v)", got, c.excused, r.violation)
+			}
+		})
+	}
+}
+
+// Seed 8004: a grant lost to a thrown-away plan that renewed (renew_in_plan
+// on a rotating directory, documented), then the user sets the code in
+// state again and applies with -refresh=false, which reads nothing and
+// succeeds: the lost grant stays lost, and what comes of it is still
+// allowed. The same apply with a working token in state is a new grant
+// that must not be lost.
+func TestModel_anApplyThatKeepsALostGrantDoesNotRevive(t *testing.T) {
+	for _, lost := range []bool{true, false} {
+		t.Run(fmt.Sprintf("lost=%t", lost), func(t *testing.T) {
+			r, rt := modelRun(t, func(*Run, []string) Result { return Result{} })
+			if lost {
+				r.srv.RevokeRefreshToken(rt)
+			}
+			r.renewed, r.lossAllowed = false, "a run that renewed in plan saved no state"
+			r.command(0, "apply", "-refresh=false", "-auto-approve")
+			if got := r.lossAllowed != ""; got != lost {
+				t.Fatalf("loss allowed after the apply: %t, want %t (%q)", got, lost, r.lossAllowed)
 			}
 		})
 	}
