@@ -27,7 +27,13 @@ var LossFailures = []string{"Error: New Authorization Code Needed", "Error: CIAM
 	"Error: CIAM Rejected The PKCE Exchange (invalid_client)", "Error: CIAM Rejected The Grant (invalid_grant)"}
 
 // interruptedFailures are the endings of a command interrupted by Ctrl-C.
-var interruptedFailures = []string{"Interrupt received", "execution halted", "Destroy Interrupted", "context canceled", "operation canceled"}
+// The last is Terraform's word for a provider that the Ctrl-C reached
+// while it was still starting, before go-plugin ignores it: nothing was
+// sent (docs/guides/troubleshooting.md; seed 13001).
+var interruptedFailures = []string{"Interrupt received", "execution halted", "Destroy Interrupted", "context canceled", "operation canceled",
+	startingProviderStopped}
+
+const startingProviderStopped = "Failed to read any lines from plugin's stdout"
 
 // errorTitle finds the summary of each error terraform printed.
 var errorTitle = regexp.MustCompile(`(?m)^[\s│╷]*Error: (.+?)\s*$`)

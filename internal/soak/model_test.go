@@ -202,3 +202,22 @@ func TestModel_anApplyThatKeepsALostGrantDoesNotRevive(t *testing.T) {
 		})
 	}
 }
+
+// Seed 13001: Ctrl-C 0.7 s into a plan reached the provider while it was
+// still starting, and Terraform said so in go-plugin's words; nothing was
+// sent, and the troubleshooting guide explains it. Without a Ctrl-C the
+// same error is a violation.
+func TestModel_aProviderThatCtrlCStoppedWhileStarting(t *testing.T) {
+	const out = "Planning failed.\nError: Unrecognized remote plugin message: Failed to read any lines from plugin's stdout\n"
+	for _, interrupted := range []bool{true, false} {
+		t.Run(fmt.Sprintf("interrupted=%t", interrupted), func(t *testing.T) {
+			r, _ := modelRun(t, func(*Run, []string) Result {
+				return Result{Err: exitError(t, "exit 1"), Interrupted: interrupted, Out: out}
+			})
+			r.command(0, "plan")
+			if got := r.violation == nil; got != interrupted {
+				t.Fatalf("excused: %t, want %t (%+v)", got, interrupted, r.violation)
+			}
+		})
+	}
+}
