@@ -9,6 +9,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
+	// First: Ctrl-C is ignored from here on (see the package).
+	_ "github.com/ciam-oss/terraform-provider-ciam/internal/ctrlc"
 	"github.com/ciam-oss/terraform-provider-ciam/internal/provider"
 )
 

@@ -28,8 +28,9 @@ var LossFailures = []string{"Error: New Authorization Code Needed", "Error: CIAM
 
 // interruptedFailures are the endings of a command interrupted by Ctrl-C.
 // The last is Terraform's word for a provider that the Ctrl-C reached
-// while it was still starting, before go-plugin ignores it: nothing was
-// sent (docs/guides/troubleshooting.md; seed 13001).
+// while its process was still being loaded, before it ignores SIGINT
+// (internal/ctrlc): nothing was sent (docs/guides/troubleshooting.md;
+// seed 13001).
 var interruptedFailures = []string{"Interrupt received", "execution halted", "Destroy Interrupted", "context canceled", "operation canceled",
 	startingProviderStopped}
 
