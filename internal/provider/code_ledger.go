@@ -40,7 +40,8 @@ type codeLedger struct {
 // good), rather than send a code the other process may be sending.
 var errLedgerBusy = errors.New("another process held its lock for longer than any update takes")
 
-// envCodeLedger overrides the ledger's path; "off" disables it.
+// envCodeLedger overrides the ledger's path, which must be absolute; "off"
+// (in any case) disables it.
 const envCodeLedger = "CIAM_CODE_LEDGER"
 
 // codeLedgerTTL is how long a code is remembered: codes live minutes.
@@ -50,10 +51,15 @@ const codeLedgerTTL = 7 * 24 * time.Hour
 // cache directory; nil when it is off or there is no such directory.
 func openCodeLedger(now func() time.Time) *codeLedger {
 	path := os.Getenv(envCodeLedger)
-	switch path {
-	case "off":
+	switch {
+	case strings.EqualFold(path, "off"):
 		return nil
-	case "":
+	case path != "" && !filepath.IsAbs(path):
+		// "false", "0", " off" or a relative path would be a ledger file
+		// in each configuration's directory (Terraform runs the provider
+		// there), where it may be committed, while the user thinks it off.
+		return &codeLedger{err: fmt.Errorf("%s is %q, which is neither off nor an absolute path: set it to an absolute file path, or to off", envCodeLedger, path)}
+	case path == "":
 		dir, err := os.UserCacheDir()
 		if err != nil {
 			return &codeLedger{err: fmt.Errorf("no user cache directory for it (%w): set %s to a path, or to off", err, envCodeLedger)}

@@ -123,6 +123,31 @@ func TestCodeLedgerRefusesWhatIsNotALedger(t *testing.T) {
 	}
 }
 
+// CIAM_CODE_LEDGER is off in any case, or an absolute path: any other value
+// ("false", "0", "none", " off", a relative path) would make a ledger file
+// in each configuration's directory, where it may be committed, while the
+// user thinks the record is off. It is refused, and says how to set it;
+// nothing is written.
+func TestCodeLedgerSetting(t *testing.T) {
+	for _, off := range []string{"off", "OFF", "Off"} {
+		t.Setenv(envCodeLedger, off)
+		if l := openCodeLedger(nil); l != nil {
+			t.Errorf("CIAM_CODE_LEDGER=%q still opens a ledger", off)
+		}
+	}
+	t.Chdir(t.TempDir())
+	for _, bad := range []string{"false", "0", "none", "disabled", " off", "off ", "ledger", "./sent-codes", "sub/sent-codes"} {
+		t.Setenv(envCodeLedger, bad)
+		_, err := openCodeLedger(nil).claim("c1")
+		if err == nil || !strings.Contains(err.Error(), "absolute path") || !strings.Contains(err.Error(), "off") {
+			t.Errorf("CIAM_CODE_LEDGER=%q: %v", bad, err)
+		}
+	}
+	if entries, _ := os.ReadDir("."); len(entries) != 0 {
+		t.Errorf("a relative CIAM_CODE_LEDGER wrote %d files in the working directory", len(entries))
+	}
+}
+
 // The lock is the operating system's: a lock file left behind by a
 // process that ended is no lock, and one held now makes a claim wait, then
 // fail as busy.

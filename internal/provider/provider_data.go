@@ -159,7 +159,7 @@ func (d *providerData) inLedger(code string, diags *diag.Diagnostics) bool {
 func ledgerNotUsable(err error) diag.Diagnostic {
 	return diag.NewWarningDiagnostic("CIAM Code Ledger Not Usable", "The provider could not use its record of the authorization codes it sent on this machine: "+
 		err.Error()+". Codes are checked against the state only, which does not remember a destroyed resource's codes nor another provider configuration's. "+
-		"Set "+envCodeLedger+" to a writable file path (or to off, to turn the record off and this warning with it).")
+		"Set "+envCodeLedger+" to a writable absolute file path (or to off, to turn the record off and this warning with it).")
 }
 
 // sentBeforeHere reports whether a state this instance read (or, unless
