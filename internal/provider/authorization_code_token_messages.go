@@ -29,9 +29,14 @@ func codeExchangeDiagnostic(err error, req tokenRequest, redirectURI string, pkc
 	var cerr *ciam.Error
 	switch {
 	case ciam.OutcomeOf(err) == ciam.Rejected && errors.As(err, &cerr):
+		causes, check := redirect, "redirect_uri"
+		if !pkce {
+			causes += ", or the code was requested with a code_challenge (PKCE) and code_verifier is not set"
+			check = "redirect_uri and code_verifier"
+		}
 		detail = fmt.Sprintf("%s\n\nThe CIAM rejected the code: it is wrong, expired or already used, or %s. "+
-			"An authorization code is single-use and short-lived, and this attempt may have spent it: check redirect_uri, "+
-			"then get a new code from /oauth2/authorize and set code to it.", strings.SplitN(detail, "\n\n", 2)[0], redirect)
+			"An authorization code is single-use and short-lived, and this attempt may have spent it: check %s, "+
+			"then get a new code from /oauth2/authorize and set code to it.", strings.SplitN(detail, "\n\n", 2)[0], causes, check)
 	case pkce && errors.As(err, &cerr) && cerr.Code == ciam.ErrCodeInvalidClient:
 		// No secret was sent: the generic text about a wrong secret does not apply.
 		summary = "CIAM Rejected The PKCE Exchange (invalid_client)"

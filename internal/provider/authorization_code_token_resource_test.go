@@ -379,6 +379,25 @@ func TestAccAuthorizationCodeTokenResource_redirectURIMismatch(t *testing.T) {
 	})
 }
 
+// A code requested with a code_challenge (PKCE) and exchanged without
+// code_verifier is rejected; the error names that cause too, since a new
+// code alone would fail the same way.
+func TestAccAuthorizationCodeTokenResource_pkceCodeWithoutVerifier(t *testing.T) {
+	unsetCIAMEnv(t)
+	srv := startCIAM(t)
+	code := issueCode(t, srv, localciam.S256Challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"))
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: acConfig(srv, code, "redirect_uri", fmt.Sprintf("%q", localciam.DemoRedirectURI)),
+				ExpectError: errorMatching("CIAM Rejected The Grant (invalid_grant)", "code_challenge", "code_verifier is not set",
+					"check redirect_uri and code_verifier"),
+			},
+		},
+	})
+}
+
 // A redirect_uri that no code can have been issued for (not absolute, or
 // with a fragment), and a code_verifier that RFC 7636 does not allow, fail
 // at plan time, before the code is sent; a verifier's error never shows it.
