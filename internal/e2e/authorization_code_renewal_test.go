@@ -33,7 +33,13 @@ type grantWorkspace struct {
 // configure rewrites the resource block's extra arguments.
 func (w *grantWorkspace) configure(block string) {
 	w.t.Helper()
-	if err := os.WriteFile(filepath.Join(w.tf.Dir, "main.tf"), []byte(grantConfig(w.srv, w.code, block)), 0o600); err != nil {
+	w.write(grantConfig(w.srv, w.code, block))
+}
+
+// write replaces main.tf with cfg.
+func (w *grantWorkspace) write(cfg string) {
+	w.t.Helper()
+	if err := os.WriteFile(filepath.Join(w.tf.Dir, "main.tf"), []byte(cfg), 0o600); err != nil {
 		w.t.Fatal(err)
 	}
 }

@@ -3,8 +3,6 @@ package e2e
 import (
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/ciam-oss/terraform-provider-ciam/internal/localciam"
@@ -222,22 +220,17 @@ func TestE2E_authorizationCodeAnotherResourcesCodeIsRefused(t *testing.T) {
 	srv := localciam.StartTest(t, localciam.Options{})
 	w := newGrantWorkspace(t, srv, "")
 	x, y := w.code, w.newCode()
-	write := func(cfg string) {
-		if err := os.WriteFile(filepath.Join(w.tf.Dir, "main.tf"), []byte(cfg), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(grantConfig(srv, x, "") + secondResource(y))
+	w.write(grantConfig(srv, x, "") + secondResource(y))
 	w.mustRun("apply", "-auto-approve")
-	write(grantConfig(srv, x, "") + secondResource(x)) // in place
+	w.write(grantConfig(srv, x, "") + secondResource(x)) // in place
 	out, err := w.run("plan")
 	if err == nil {
 		t.Fatalf("a plan that gives the second resource the first one's code succeeded:\n%s", out)
 	}
 	wantIn(t, "the plan", out, "New Authorization Code Needed", "ciam_authorization_code_token.second")
-	write(grantConfig(srv, x, "")) // the second resource goes
+	w.write(grantConfig(srv, x, "")) // the second resource goes
 	w.mustRun("apply", "-auto-approve")
-	write(grantConfig(srv, x, "") + secondResource(x)) // and comes back with the first one's code
+	w.write(grantConfig(srv, x, "") + secondResource(x)) // and comes back with the first one's code
 	out, err = w.run("plan")
 	if err == nil {
 		t.Fatalf("a plan that creates a resource with another one's code succeeded:\n%s", out)
@@ -318,12 +311,7 @@ func TestE2E_authorizationCodeLedgerRefusesANewCodeAtPlan(t *testing.T) {
 	srv := localciam.StartTest(t, localciam.Options{})
 	w := newGrantWorkspace(t, srv, "")
 	x, y := w.code, w.newCode()
-	write := func(codeB string) {
-		cfg := grantConfig(srv, x, "") + aliasResource(srv, codeB)
-		if err := os.WriteFile(filepath.Join(w.tf.Dir, "main.tf"), []byte(cfg), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(codeB string) { w.write(grantConfig(srv, x, "") + aliasResource(srv, codeB)) }
 	write(y)
 	w.mustRun("apply", "-auto-approve")
 	write(x)
@@ -363,24 +351,19 @@ func TestE2E_authorizationCodeReplacementRefusedAfterTheDestroyKeepsTheOldCode(t
 	w := newGrantWorkspace(t, srv, "")
 	w.tf.Env = append(w.tf.Env, "CIAM_CODE_LEDGER=off")
 	x1, x2 := w.code, w.newCode()
-	write := func(cfg string) {
-		if err := os.WriteFile(filepath.Join(w.tf.Dir, "main.tf"), []byte(cfg), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 	first := fmt.Sprintf(`
 resource "ciam_authorization_code_token" "first" {
   code         = %q
   redirect_uri = %q
 }
 `, x2, localciam.DemoRedirectURI)
-	write(grantConfig(srv, x2, "depends_on = [ciam_authorization_code_token.first]") + first)
+	w.write(grantConfig(srv, x2, "depends_on = [ciam_authorization_code_token.first]") + first)
 	out, err := w.run("apply", "-auto-approve", "-replace=ciam_authorization_code_token.login")
 	if err == nil {
 		t.Fatalf("two resources exchanged one code:\n%s", out)
 	}
 	wantIn(t, "the apply", out, "Authorization Code Used Twice")
-	write(grantConfig(srv, x1, "") + first)
+	w.write(grantConfig(srv, x1, "") + first)
 	out, err = w.run("apply", "-auto-approve")
 	if err == nil {
 		t.Fatalf("the replaced object's code was accepted again:\n%s", out)
