@@ -89,12 +89,31 @@ func WindowOf(text, clientID, s string) (string, bool) {
 	}
 	for name, enc := range Encodings(clientID, s) {
 		for i := 0; i+8 <= len(enc); i++ {
-			if w := enc[i : i+8]; strings.Contains(text, w) {
+			if w := window(enc, i); strings.Contains(text, w) {
 				return fmt.Sprintf("%s window %q", name, w), true
 			}
 		}
 	}
 	return "", false
+}
+
+// window returns the window of enc at i that counts as a leak: its 8
+// characters, or, when they are all hex digits and dashes (a UUID's shape,
+// at most 32 random bits, and trace logs are full of other UUIDs), 12
+// characters of enc from there (or the last 12, or all of a shorter enc).
+func window(enc string, i int) string {
+	w := enc[i : i+8]
+	if strings.Trim(w, "0123456789abcdefABCDEF-") != "" {
+		return w
+	}
+	switch {
+	case len(enc) <= 12:
+		return enc
+	case i+12 <= len(enc):
+		return enc[i : i+12]
+	default:
+		return enc[len(enc)-12:]
+	}
 }
 
 // AssertNone fails t when text holds a window of any of the secrets.
@@ -140,10 +159,11 @@ func Scrub(text string, secrets ...string) string {
 }
 
 // Index finds a window of any of many secrets in long texts (trace logs,
-// state and plan files) in one pass: it holds every 8-character window of
-// every encoding of each secret.
+// state and plan files) in one pass: it holds every window (see window) of
+// every encoding of each secret, by length.
 type Index struct {
-	windows map[string]string
+	windows map[string]string // 8 characters
+	long    map[string]string // 12 characters
 	short   map[string]string
 }
 
@@ -153,7 +173,7 @@ type Index struct {
 // JWTs, skip "basic": an 8-character window of base64 is 6 bytes of what it
 // encodes, and two tokens that share 6 hex digits of a UUID share one.)
 func NewIndex(clientID string, secrets map[string]string, skip ...string) *Index {
-	x := &Index{windows: map[string]string{}, short: map[string]string{}}
+	x := &Index{windows: map[string]string{}, long: map[string]string{}, short: map[string]string{}}
 	for name, s := range secrets {
 		if len(s) < 8 {
 			if s != "" {
@@ -166,7 +186,15 @@ func NewIndex(clientID string, secrets map[string]string, skip ...string) *Index
 				continue
 			}
 			for i := 0; i+8 <= len(v); i++ {
-				x.windows[v[i:i+8]] = fmt.Sprintf("%s (%s window %d)", name, enc, i)
+				what := fmt.Sprintf("%s (%s window %d)", name, enc, i)
+				switch w := window(v, i); len(w) {
+				case 8:
+					x.windows[w] = what
+				case 12:
+					x.long[w] = what
+				default:
+					x.short[w] = what
+				}
 			}
 		}
 	}
@@ -179,6 +207,11 @@ func (x *Index) Find(text string) (string, bool) {
 	for i := 0; i+8 <= len(text); i++ {
 		if what, ok := x.windows[text[i:i+8]]; ok {
 			return what, true
+		}
+		if i+12 <= len(text) {
+			if what, ok := x.long[text[i:i+12]]; ok {
+				return what, true
+			}
 		}
 	}
 	for s, name := range x.short {

@@ -44,3 +44,33 @@ func TestIndex(t *testing.T) {
 		t.Errorf("Find found %q in a text without a full window", what)
 	}
 }
+
+// A window of hex digits and dashes (a UUID's shape, as in the CIAM's SCIM
+// tokens, "OAUTH2" and a UUID) carries at most 32 random bits, and a trace
+// log is full of other UUIDs (request IDs): such a window counts only with
+// four more characters of the secret beside it. An unrelated UUID that
+// shares 8 characters with the secret is no leak (make soak, seed 11010);
+// the token, or any 12 characters of it, still is.
+func TestUUIDShapedWindowsNeedTwelveCharacters(t *testing.T) {
+	const scim = "OAUTH2c615b14e-26e9-497a-b5e8-7dd2d649d870"
+	other := "tf_req_id=0f3e9a11-26e9-497a-0000-111122223333" // "-26e9-497a-" in common
+	x := NewIndex(ClientID, map[string]string{"the SCIM token": scim})
+	if what, ok := x.Find(other); ok {
+		t.Errorf("Find took an unrelated UUID for the token: %s", what)
+	}
+	if what, ok := Window(other, scim); ok {
+		t.Errorf("Window took an unrelated UUID for the token: %s", what)
+	}
+	for _, leak := range []string{scim, scim[6:], scim[10:22], scim[30:], `"` + scim + `"`, url.QueryEscape(scim)} {
+		if _, ok := x.Find("log: " + leak + " end"); !ok {
+			t.Errorf("Find missed %d characters of the token", len(leak))
+		}
+		if _, ok := Window("log: "+leak+" end", scim); !ok {
+			t.Errorf("Window missed %d characters of the token", len(leak))
+		}
+	}
+	// A window with other characters counts alone, as before.
+	if _, ok := x.Find("x OAUTH2c6 y"); !ok {
+		t.Error("Find missed the token's first 8 characters")
+	}
+}
