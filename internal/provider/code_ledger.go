@@ -62,7 +62,7 @@ func openCodeLedger(now func() time.Time) *codeLedger {
 	case path == "":
 		dir, err := os.UserCacheDir()
 		if err != nil {
-			return &codeLedger{err: fmt.Errorf("no user cache directory for it (%w): set %s to a path, or to off", err, envCodeLedger)}
+			return &codeLedger{err: fmt.Errorf("no user cache directory for it (%w): set %s to an absolute path, or to off", err, envCodeLedger)}
 		}
 		path = filepath.Join(dir, "terraform-provider-ciam", "sent-codes")
 	}
