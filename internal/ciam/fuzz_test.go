@@ -17,6 +17,10 @@ func FuzzParseTokenResponse(f *testing.F) {
 		`{"access_token":"a","token_type":"Bearer","expires_in":-5}`,
 		`{"access_token":"a","token_type":"Bearer","expires_in":1e308}`,
 		`{"access_token":null}`, `[]`, `null`, ``, `{"access_token":"a"`, "\x00\xff",
+		// A member that holds the token, echoed in the reason (fuzzing found
+		// the first).
+		`{"access_token":"00000000","token_type":"000000000"}`,
+		`{"access_token":"00000000","token_type":"Bearer","expires_in":"00000000x"}`,
 	} {
 		f.Add([]byte(seed))
 	}

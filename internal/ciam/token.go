@@ -126,7 +126,7 @@ func parseTokenResponse(body []byte, receivedAt time.Time) (*Token, string) {
 		return nil, "response has no token_type"
 	}
 	if !strings.EqualFold(values["token_type"], "Bearer") {
-		return nil, fmt.Sprintf("response has token_type %s; only Bearer tokens are supported", echo(values["token_type"]))
+		return nil, withoutTokens(fmt.Sprintf("response has token_type %s; only Bearer tokens are supported", echo(values["token_type"])), "token_type", values)
 	}
 	t := &Token{
 		AccessToken:  values["access_token"],
@@ -138,7 +138,7 @@ func parseTokenResponse(body []byte, receivedAt time.Time) (*Token, string) {
 	var reason string
 	t.ExpiresIn, t.HasExpiresIn, reason = parseExpiresIn(members["expires_in"])
 	if reason != "" {
-		return nil, reason
+		return nil, withoutTokens(reason, "expires_in", values)
 	}
 	if t.Scope, reason = parseScope(members["scope"]); reason != "" {
 		return nil, reason
@@ -159,6 +159,22 @@ func echo(v string) string {
 		return fmt.Sprintf("%q", p)
 	}
 	return fmt.Sprintf("(a value of %d characters)", len(v))
+}
+
+// withoutTokens returns reason, which may echo the response's member, or,
+// when it holds 8 characters in a row of one of the tokens of the same
+// response (values), which no caller knows to redact, a reason that echoes
+// nothing.
+func withoutTokens(reason, member string, values map[string]string) string {
+	for _, name := range []string{"access_token", "refresh_token", "id_token"} {
+		t := values[name]
+		for i := 0; i+8 <= len(t); i++ {
+			if strings.Contains(reason, t[i:i+8]) {
+				return fmt.Sprintf("response has an unusable %s, which holds part of one of its tokens", member)
+			}
+		}
+	}
+	return reason
 }
 
 // echoNumber is echo for a value that parsed as a number: unquoted.
