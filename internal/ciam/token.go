@@ -126,7 +126,7 @@ func parseTokenResponse(body []byte, receivedAt time.Time) (*Token, string) {
 		return nil, "response has no token_type"
 	}
 	if !strings.EqualFold(values["token_type"], "Bearer") {
-		return nil, withoutTokens(fmt.Sprintf("response has token_type %s; only Bearer tokens are supported", echo(values["token_type"])), "token_type", values)
+		return nil, withoutTokens(fmt.Sprintf("response has token_type %s; only Bearer tokens are supported", echo(values["token_type"])), values)
 	}
 	t := &Token{
 		AccessToken:  values["access_token"],
@@ -138,7 +138,7 @@ func parseTokenResponse(body []byte, receivedAt time.Time) (*Token, string) {
 	var reason string
 	t.ExpiresIn, t.HasExpiresIn, reason = parseExpiresIn(members["expires_in"])
 	if reason != "" {
-		return nil, withoutTokens(reason, "expires_in", values)
+		return nil, withoutTokens(reason, values)
 	}
 	if t.Scope, reason = parseScope(members["scope"]); reason != "" {
 		return nil, reason
@@ -161,20 +161,12 @@ func echo(v string) string {
 	return fmt.Sprintf("(a value of %d characters)", len(v))
 }
 
-// withoutTokens returns reason, which may echo the response's member, or,
-// when it holds 8 characters in a row of one of the tokens of the same
-// response (values), which no caller knows to redact, a reason that echoes
-// nothing.
-func withoutTokens(reason, member string, values map[string]string) string {
-	for _, name := range []string{"access_token", "refresh_token", "id_token"} {
-		t := values[name]
-		for i := 0; i+8 <= len(t); i++ {
-			if strings.Contains(reason, t[i:i+8]) {
-				return fmt.Sprintf("response has an unusable %s, which holds part of one of its tokens", member)
-			}
-		}
-	}
-	return reason
+// withoutTokens returns reason, which may echo a member of the response,
+// without the response's own tokens (values), which are new, so no
+// caller's redaction knows them: the Redactor catches any 8 characters of
+// them, in any encoding.
+func withoutTokens(reason string, values map[string]string) string {
+	return NewRedactor(values["access_token"], values["refresh_token"], values["id_token"]).Redact(reason)
 }
 
 // echoNumber is echo for a value that parsed as a number: unquoted.
