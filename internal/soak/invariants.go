@@ -110,7 +110,11 @@ func (r *Run) command(interruptAfter time.Duration, args ...string) bool {
 		reuseBefore[v] = r.srv.Refresh(v)
 	}
 	stateCode, stateRT := GrantAttribute(r.ws, "code"), GrantAttribute(r.ws, "refresh_token")
-	aliveBefore, revokesBefore := r.srv.CodeGrant(stateCode).Alive, r.srv.Requests(localciam.RevokePath)
+	var aliveBefore bool // for unfinishedDestroy
+	var revokesBefore int64
+	if args[0] == "destroy" {
+		aliveBefore, revokesBefore = r.srv.CodeGrant(stateCode).Alive, r.srv.Requests(localciam.RevokePath)
+	}
 	refreshes := r.srv.Attempts(localciam.GrantRefreshToken)
 	env := []string{"TF_VAR_code=" + r.code}
 	if r.verifier != "" {
